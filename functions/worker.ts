@@ -1,0 +1,33 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parse } from '@aws-lambda-powertools/parser';
+import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
+import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
+import middy from '@middy/core';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { WorkerEventMessageSchema } from '../lib/queue/message.js';
+import { syncDependencies } from '../lib/runtime/dependencies.js';
+import { logger } from '../lib/runtime/observability.js';
+import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
+
+const RecordSchema = SqsRecordSchema.extend({ body: JSONStringified(WorkerEventMessageSchema) });
+// Within a batch, a failed message fails the rest of its worker's messages (order holds) but not other workers'.
+const processor = new SqsFifoPartialProcessorAsync();
+let dependencies: SyncDependencies | undefined;
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  const { body: message } = parse(record, undefined, RecordSchema);
+  dependencies ??= syncDependencies();
+  const result = await applyWorkerEvent(message, dependencies);
+  logger.info('worker event processed', {
+    workerKey: message.worker.externalId,
+    deliveryId: message.deliveryId,
+    outcome: result.outcome,
+    ...(result.outcome === 'skipped' ? { reason: result.reason } : { actions: result.plan.actions.map((action) => action.kind) }),
+  });
+}
+
+/** Consumes the worker-events FIFO queue, reporting partial batch failures. */
+export const handler = middy((event: SQSEvent, context: Context) =>
+  processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true }),
+).use(injectLambdaContext(logger));

@@ -1,0 +1,186 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BitwardenError, BitwardenMessages } from './errors.js';
+import type { Group, InviteRequest, Member } from './types.js';
+
+export interface BitwardenCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface BitwardenClientOptions {
+  /** API base: calls go to `{apiUrl}/public/...`. */
+  apiUrl: string;
+  /** Identity base: tokens come from `{identityUrl}/connect/token`. */
+  identityUrl: string;
+  /** Read on first use and again after a 401, so a rotated secret needs no restart. */
+  credentials: () => Promise<BitwardenCredentials>;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, for 5xx, 429 and network errors. */
+  maxRetries?: number;
+  /** The longest single wait the caller can afford; a longer Retry-After fails fast so the queue retries later. */
+  maxWaitMs?: number;
+}
+
+/** Refresh this long before `expires_in` says the token dies. */
+const TOKEN_MARGIN_MS = 5 * 60_000;
+
+interface CachedToken {
+  value: string;
+  expiresAt: number;
+}
+
+/**
+ * Bitwarden organization Public API client (bitwarden/public-api.md). One token for all calls,
+ * refreshed by one request at a time; bounded retries with backoff; typed errors; and Bitwarden's
+ * "already so" answers returned as outcomes rather than thrown.
+ */
+export class BitwardenClient {
+  private token: CachedToken | null = null;
+  private tokenRequest: Promise<CachedToken> | null = null;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly maxWaitMs: number;
+
+  constructor(private readonly options: BitwardenClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxRetries = options.maxRetries ?? 3;
+    this.maxWaitMs = options.maxWaitMs ?? 20_000;
+  }
+
+  listMembers(): Promise<Member[]> {
+    return this.call<{ data: Member[] }>('GET', '/public/members').then((list) => list.data);
+  }
+
+  /** `null` when the member does not exist (or belongs to another organization). */
+  async getMember(id: string): Promise<Member | null> {
+    try {
+      return await this.call<Member>('GET', `/public/members/${id}`);
+    } catch (error) {
+      if (error instanceof BitwardenError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Invites by e-mail. Throws a BitwardenError that `.is(alreadyInvited)` when the e-mail is already in the organization. */
+  inviteMember(request: InviteRequest): Promise<Member> {
+    return this.call<Member>('POST', '/public/members', request);
+  }
+
+  revokeMember(id: string): Promise<'revoked' | 'already-revoked'> {
+    return this.action(`/public/members/${id}/revoke`, BitwardenMessages.alreadyRevoked).then((done) => (done ? 'revoked' : 'already-revoked'));
+  }
+
+  restoreMember(id: string): Promise<'restored' | 'already-active'> {
+    return this.action(`/public/members/${id}/restore`, BitwardenMessages.alreadyActive).then((done) => (done ? 'restored' : 'already-active'));
+  }
+
+  getMemberGroupIds(id: string): Promise<string[]> {
+    return this.call<string[]>('GET', `/public/members/${id}/group-ids`);
+  }
+
+  /** Replaces the member's whole set of groups (an empty list removes every membership). */
+  async setMemberGroupIds(id: string, groupIds: string[]): Promise<void> {
+    await this.call('PUT', `/public/members/${id}/group-ids`, { groupIds });
+  }
+
+  listGroups(): Promise<Group[]> {
+    return this.call<{ data: Group[] }>('GET', '/public/groups').then((list) => list.data);
+  }
+
+  /** A POST whose 200 means done and whose 400 `alreadyMessage` means it was already done. */
+  private async action(path: string, alreadyMessage: string): Promise<boolean> {
+    try {
+      await this.call('POST', path);
+      return true;
+    } catch (error) {
+      if (error instanceof BitwardenError && error.is(alreadyMessage)) return false;
+      throw error;
+    }
+  }
+
+  private async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const operation = `${method} ${path.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '{id}')}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.send(method, path, body, operation, attempt === 0)) as T;
+      } catch (error) {
+        if (!(error instanceof BitwardenError) || !error.retryable || attempt >= this.maxRetries) throw error;
+        const wait = error.retryAfterSeconds !== null ? error.retryAfterSeconds * 1000 : backoff(attempt);
+        if (wait > this.maxWaitMs) throw error;
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, operation: string, mayReauthenticate: boolean): Promise<unknown> {
+    const token = await this.accessToken();
+    const response = await this.fetch(operation, `${this.options.apiUrl}/public${path.slice('/public'.length)}`, {
+      method,
+      headers: { authorization: `Bearer ${token.value}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 401 && mayReauthenticate) {
+      // The token was revoked or the key rotated: forget both and try once more.
+      this.invalidateToken(token);
+      return this.send(method, path, body, operation, false);
+    }
+    const text = await response.text();
+    if (response.ok) return text.length > 0 && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
+    throw errorFrom(operation, response, text);
+  }
+
+  private async accessToken(): Promise<CachedToken> {
+    if (this.token && this.token.expiresAt > Date.now()) return this.token;
+    this.tokenRequest ??= this.requestToken().finally(() => {
+      this.tokenRequest = null;
+    });
+    return this.tokenRequest;
+  }
+
+  private invalidateToken(token: CachedToken): void {
+    if (this.token === token) this.token = null;
+  }
+
+  private async requestToken(): Promise<CachedToken> {
+    const credentials = await this.options.credentials();
+    const operation = 'POST /connect/token';
+    const response = await this.fetch(operation, `${this.options.identityUrl}/connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api.organization', client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString(),
+    });
+    const text = await response.text();
+    if (!response.ok) throw errorFrom(operation, response, text);
+    const payload = JSON.parse(text) as { access_token: string; expires_in: number };
+    this.token = { value: payload.access_token, expiresAt: Date.now() + Math.max(0, payload.expires_in * 1000 - TOKEN_MARGIN_MS) };
+    return this.token;
+  }
+
+  private async fetch(operation: string, url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : (error as Error).message;
+      throw Object.assign(new BitwardenError(operation, 0, null, true), { cause: reason });
+    }
+  }
+}
+
+/** Exponential backoff with full jitter: 0–200 ms, 0–400 ms, 0–800 ms, … */
+function backoff(attempt: number): number {
+  return Math.random() * 200 * 2 ** attempt;
+}
+
+function errorFrom(operation: string, response: Response, text: string): BitwardenError {
+  let message: string | null = null;
+  try {
+    const body = JSON.parse(text) as { message?: unknown; error?: unknown };
+    message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : null;
+  } catch {
+    // Controller 404s, 401s and 403s have empty bodies.
+  }
+  const retryAfter = Number(response.headers.get('retry-after'));
+  const retryable = response.status >= 500 || response.status === 429;
+  return new BitwardenError(operation, response.status, message, retryable, response.status === 429 && Number.isFinite(retryAfter) ? retryAfter : null);
+}

@@ -1,0 +1,43 @@
+/** Bitwarden Public API shapes (bitwarden/public-api.md §5, §7). Enums are integers on the wire. */
+
+export const MemberStatus = { Revoked: -1, Invited: 0, Accepted: 1, Confirmed: 2, Staged: 3 } as const;
+export type MemberStatusCode = (typeof MemberStatus)[keyof typeof MemberStatus];
+
+export interface CollectionAccess {
+  id: string;
+  readOnly: boolean;
+  hidePasswords: boolean;
+  manage: boolean;
+}
+
+export interface Member {
+  object: 'member';
+  id: string;
+  userId: string | null;
+  name: string | null;
+  email: string;
+  twoFactorEnabled: boolean;
+  status: MemberStatusCode;
+  collections: CollectionAccess[] | null;
+  resetPasswordEnrolled: boolean;
+  ssoExternalId: string | null;
+  type: number;
+  externalId: string | null;
+  permissions: Record<string, boolean> | null;
+}
+
+export interface Group {
+  object: 'group';
+  id: string;
+  name: string;
+  externalId: string | null;
+  collections: CollectionAccess[] | null;
+}
+
+export interface InviteRequest {
+  email: string;
+  type: number;
+  externalId: string;
+  groups: string[];
+  collections?: CollectionAccess[];
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { LifecycleConfigSchema, type LifecycleConfig } from './schema.js';
+
+/** A config file that cannot be used. The message names the file, the line and the field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid lifecycle config ${source}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** `rules[2].groups[0]` from zod's `['rules', 2, 'groups', 0]`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+}
+
+/** Parses and validates YAML text; `source` names it in errors (a path, or "<inline>"). */
+export function parseConfig(text: string, source = '<inline>'): LifecycleConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(source, document.errors.map((error) => error.message.split('\n')[0] ?? error.message));
+  }
+  const result = LifecycleConfigSchema.safeParse(document.toJS() ?? {});
+  if (result.success) return result.data;
+  throw new ConfigError(source, result.error.issues.map((issue) => describeIssue(issue, document, lineCounter)));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, document: ReturnType<typeof parseDocument>, lineCounter: LineCounter): string {
+  const path = formatPath(issue.path);
+  const line = lineOf(document, lineCounter, issue.path);
+  const where = [line ? `line ${line}` : undefined, path || '(top level)'].filter(Boolean).join(', ');
+  const detail = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
+  return `${where}: ${detail}`;
+}
+
+/** The line of the deepest node of `path` that exists in the file (a missing field points at its parent). */
+function lineOf(document: ReturnType<typeof parseDocument>, lineCounter: LineCounter, path: ReadonlyArray<PropertyKey>): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = document.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+export function loadConfigFile(path: string): LifecycleConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read the file: ${(error as Error).message}`]);
+  }
+  return parseConfig(text, path);
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { matchableAttributes } from '../hris/worker-record.js';
+
+/**
+ * The schema of `cdk/config/lifecycle.yaml`. The same schema runs at `cdk synth`, in the local
+ * runtime and in every Lambda cold start, so a file that synthesizes is a file that runs.
+ */
+
+const bitwardenRegions = {
+  us: { apiUrl: 'https://api.bitwarden.com', identityUrl: 'https://identity.bitwarden.com' },
+  eu: { apiUrl: 'https://api.bitwarden.eu', identityUrl: 'https://identity.bitwarden.eu' },
+} as const;
+
+const BitwardenSchema = z
+  .strictObject({
+    /** `us` and `eu` are Bitwarden's clouds; `self-hosted` needs both URLs. */
+    region: z.enum(['us', 'eu', 'self-hosted']).default('us'),
+    apiUrl: z.url().optional(),
+    identityUrl: z.url().optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.region !== 'self-hosted') return;
+    for (const key of ['apiUrl', 'identityUrl'] as const) {
+      if (!value[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required when region is self-hosted (e.g. https://vault.example.com/${key === 'apiUrl' ? 'api' : 'identity'})` });
+    }
+  })
+  .transform((value) => {
+    const defaults = value.region === 'self-hosted' ? undefined : bitwardenRegions[value.region];
+    return {
+      region: value.region,
+      apiUrl: (value.apiUrl ?? defaults?.apiUrl ?? '').replace(/\/+$/, ''),
+      identityUrl: (value.identityUrl ?? defaults?.identityUrl ?? '').replace(/\/+$/, ''),
+    };
+  });
+
+const memberTypes = { owner: 0, admin: 1, user: 2, custom: 4 } as const;
+export type MemberTypeName = keyof typeof memberTypes;
+export const memberTypeCode = (name: MemberTypeName): number => memberTypes[name];
+
+const PolicySchema = z.strictObject({
+  /** Compute, log and audit plans without calling Bitwarden. */
+  dryRun: z.boolean().default(false),
+  /** The member type new invites get. Anything above `user` must be asked for explicitly. */
+  memberType: z.enum(['user', 'admin', 'owner', 'custom']).default('user'),
+});
+
+const ProviderSchema = z.strictObject({ enabled: z.boolean().default(true) });
+
+const ProvidersSchema = z
+  .strictObject({ generic: ProviderSchema.optional() })
+  .default({ generic: { enabled: true } });
+
+const nonEmptyName = z.string().trim().min(1, 'must not be empty');
+const matchValue = z.union([nonEmptyName, z.array(nonEmptyName).min(1, 'must list at least one value')]);
+
+const RuleSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-_.]*$/i, 'must be letters, digits, "-", "_" or "." (it names the rule in audits)'),
+  description: z.string().optional(),
+  /** Every listed attribute must match (AND); a list means any of its values (OR); `*` globs. Empty = everyone. */
+  match: z.strictObject(Object.fromEntries(matchableAttributes.map((name) => [name, matchValue.optional()])) as Record<(typeof matchableAttributes)[number], z.ZodOptional<typeof matchValue>>).default({}),
+  groups: z.array(nonEmptyName.max(100, 'must be at most 100 characters (Bitwarden group name limit)')).min(1, 'must name at least one Bitwarden group'),
+});
+
+export const LifecycleConfigSchema = z
+  .strictObject({
+    bitwarden: BitwardenSchema.prefault({}),
+    policy: PolicySchema.prefault({}),
+    providers: ProvidersSchema,
+    rules: z.array(RuleSchema).min(1, 'must contain at least one rule'),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.rules.forEach((rule, index) => {
+      const first = seen.get(rule.id);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', index, 'id'], message: `duplicates the id of rules[${first}] ("${rule.id}")` });
+      else seen.set(rule.id, index);
+    });
+  });
+
+export type LifecycleConfig = z.output<typeof LifecycleConfigSchema>;
+export type Rule = LifecycleConfig['rules'][number];
+export type Policy = LifecycleConfig['policy'];

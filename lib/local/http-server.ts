@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { localContext } from './lambda-context.js';
+
+export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The local stand-in for the API Gateway HTTP API: `POST /webhooks/{provider}` becomes the same
+ * payload-v2 event Lambda receives (raw body, base64, lower-cased headers), and `GET /healthz`
+ * answers for the runtime itself.
+ */
+export async function startHttpServer(port: number, ingest: HttpApiHandler, health: () => Record<string, unknown>): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const webhook = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
+    let result: APIGatewayProxyStructuredResultV2;
+    if (request.method === 'GET' && url.pathname === '/healthz') {
+      result = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(health()) };
+    } else if (request.method === 'POST' && webhook) {
+      const body = await readBody(request);
+      result = await ingest(toEvent(request, url, decodeURIComponent(webhook[1]!), body), localContext('ingest', 10));
+    } else {
+      result = { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `no route for ${request.method} ${url.pathname}; webhooks go to POST /webhooks/{provider}` }) };
+    }
+    response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? '');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function toEvent(request: IncomingMessage, url: URL, provider: string, body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: 'POST /webhooks/{provider}',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    pathParameters: { provider },
+    isBase64Encoded: true,
+    body: body.toString('base64'),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: 'local',
+      http: { method: 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey: 'POST /webhooks/{provider}',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

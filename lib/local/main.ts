@@ -1,0 +1,23 @@
+import { startLocalRuntime } from './runtime.js';
+
+/** `npm start`. Environment: PORT, LIFECYCLE_CONFIG, BITWARDEN_* and <PROVIDER>_WEBHOOK_SECRET (see README). */
+process.env.POWERTOOLS_SERVICE_NAME ??= 'hr-bitwarden-lifecycle-local';
+process.env.POWERTOOLS_DEV ??= 'true';
+
+const runtime = await startLocalRuntime({
+  port: Number(process.env.PORT ?? 3000),
+  configPath: process.env.LIFECYCLE_CONFIG ?? 'cdk/config/lifecycle.yaml',
+});
+
+const bitwarden = runtime.bitwarden ? `Bitwarden emulator at ${runtime.bitwarden.url}` : `Bitwarden at ${process.env.BITWARDEN_API_URL}`;
+console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwarden} · queue ${runtime.queues.events.url}`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    void runtime.stop().then(() => process.exit(0));
+  });
+}

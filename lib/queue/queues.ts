@@ -1,0 +1,18 @@
+/** The SQS queues, defined once for the CDK stack and the local runtime. */
+export interface QueueDefinition {
+  id: string;
+  envVar: string;
+  /** FIFO: one writer per worker (MessageGroupId = worker key). */
+  fifo: true;
+  /** After this many failed receives a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** Must exceed the worker's timeout, so a message is not handed out twice while it is being processed. */
+  visibilityTimeoutSeconds: number;
+}
+
+export const Queues = {
+  events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
+} as const satisfies Record<string, QueueDefinition>;
+
+/** The worker Lambda's timeout; the queue's visibility timeout is six times it, as AWS advises for event source mappings. */
+export const WORKER_TIMEOUT_SECONDS = 30;

@@ -1,0 +1,76 @@
+import { BitwardenClient } from '../bitwarden/client.js';
+import { loadConfigFile } from '../config/load.js';
+import type { LifecycleConfig, Rule } from '../config/schema.js';
+import { enabledProviders } from '../hris/registry.js';
+import type { IngestDependencies } from '../ingest/receive-webhook.js';
+import { SqsEventPublisher } from '../queue/publisher.js';
+import { Queues } from '../queue/queues.js';
+import { AuditLog } from '../store/audit-log.js';
+import { RuleStore } from '../store/rule-store.js';
+import { tableName, Tables } from '../store/tables.js';
+import { WorkerStateStore } from '../store/worker-state.js';
+import type { SyncDependencies } from '../sync/apply-worker-event.js';
+import { GroupDirectoryCache } from '../sync/group-directory.js';
+import { documentClient, sqsClient } from './aws.js';
+import { readSecret, splitSecrets } from './secrets.js';
+
+/** How long a warm worker trusts its copy of the rules table. */
+const RULES_MAX_AGE_MS = 30_000;
+
+/** The config file: `LIFECYCLE_CONFIG`, else the one the stack bundles beside the handler. */
+export function loadConfig(): LifecycleConfig {
+  return loadConfigFile(process.env.LIFECYCLE_CONFIG ?? 'cdk/config/lifecycle.yaml');
+}
+
+function requireEnv(name: string, why: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: ${why}`);
+  return value;
+}
+
+export function ingestDependencies(config: LifecycleConfig = loadConfig()): IngestDependencies {
+  return {
+    providers: enabledProviders(config),
+    secretsFor: async (provider) => splitSecrets(await readSecret(provider.secretEnvVar)),
+    publisher: new SqsEventPublisher(sqsClient(), requireEnv(Queues.events.envVar, 'the ingest handler does not know where to enqueue events')),
+    now: () => new Date(),
+  };
+}
+
+export function bitwardenClient(config: LifecycleConfig): BitwardenClient {
+  return new BitwardenClient({
+    apiUrl: process.env.BITWARDEN_API_URL ?? config.bitwarden.apiUrl,
+    identityUrl: process.env.BITWARDEN_IDENTITY_URL ?? process.env.BITWARDEN_API_URL ?? config.bitwarden.identityUrl,
+    credentials: async () => {
+      // Locally: BITWARDEN_CLIENT_ID / BITWARDEN_CLIENT_SECRET. In AWS: one JSON secret {clientId, clientSecret}.
+      if (process.env.BITWARDEN_CLIENT_ID && process.env.BITWARDEN_CLIENT_SECRET) {
+        return { clientId: process.env.BITWARDEN_CLIENT_ID, clientSecret: process.env.BITWARDEN_CLIENT_SECRET };
+      }
+      const secret = JSON.parse(await readSecret('BITWARDEN_CREDENTIALS', { refresh: true })) as { clientId?: string; clientSecret?: string };
+      if (!secret.clientId || !secret.clientSecret) throw new Error('the Bitwarden credentials secret must be JSON {"clientId": "organization.<id>", "clientSecret": "..."}');
+      return { clientId: secret.clientId, clientSecret: secret.clientSecret };
+    },
+  });
+}
+
+export function syncDependencies(config: LifecycleConfig = loadConfig()): SyncDependencies {
+  const db = documentClient();
+  const ruleStore = new RuleStore(db, tableName(Tables.rules));
+  let rules: { at: number; value: Promise<Rule[]> } | null = null;
+  const bitwarden = bitwardenClient(config);
+  return {
+    workers: new WorkerStateStore(db, tableName(Tables.workers)),
+    audit: new AuditLog(db, tableName(Tables.audit)),
+    rules: () => {
+      if (!rules || Date.now() - rules.at > RULES_MAX_AGE_MS) rules = { at: Date.now(), value: ruleStore.list() };
+      return rules.value.catch((error: unknown) => {
+        rules = null;
+        throw error;
+      });
+    },
+    groups: new GroupDirectoryCache(bitwarden),
+    bitwarden,
+    policy: config.policy,
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The DynamoDB tables, defined once: the CDK stack builds them from these definitions and the
+ * local runtime creates them in DynamoDB Local from the same ones.
+ */
+export interface TableDefinition {
+  /** Logical id in the stack and default name prefix locally. */
+  id: string;
+  /** The environment variable that carries the table name to the handlers. */
+  envVar: string;
+  partitionKey: string;
+  sortKey?: string;
+  /** Items carry an epoch-seconds expiry here (the audit retention). */
+  timeToLiveAttribute?: string;
+}
+
+export const Tables = {
+  /** One item per worker: newest HR record, last applied event, linked member id, desired state. */
+  workers: { id: 'Workers', envVar: 'WORKERS_TABLE', partitionKey: 'workerKey' },
+  /** One item per rule of the config file (written at deploy time, read by the worker). */
+  rules: { id: 'Rules', envVar: 'RULES_TABLE', partitionKey: 'ruleId' },
+  /** Append-only: every action applied, planned or skipped, per worker in time order. */
+  audit: { id: 'Audit', envVar: 'AUDIT_TABLE', partitionKey: 'workerKey', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
+} as const satisfies Record<string, TableDefinition>;
+
+export function tableName(definition: TableDefinition): string {
+  const name = process.env[definition.envVar];
+  if (!name) throw new Error(`${definition.envVar} is not set: the handler does not know which DynamoDB table holds ${definition.id.toLowerCase()}`);
+  return name;
+}

@@ -1,0 +1,61 @@
+import type { DesiredState } from '../policy/decide.js';
+import { MemberStatus, type Member } from '../bitwarden/types.js';
+
+/** The member's current state in Bitwarden, as read just before planning. */
+export interface ActualState {
+  member: Member | null;
+  /** The member's group ids (all groups, managed or not); empty when there is no member. */
+  groupIds: string[];
+}
+
+/** Group names resolved to ids, and the ids of every group the rules manage. */
+export interface GroupDirectory {
+  idOf(name: string): string;
+  managedIds: ReadonlySet<string>;
+}
+
+export type Action =
+  | { kind: 'invite'; email: string; externalId: string; type: number; groupIds: string[] }
+  | { kind: 'restore'; memberId: string }
+  | { kind: 'set-groups'; memberId: string; groupIds: string[]; added: string[]; removed: string[] }
+  | { kind: 'revoke'; memberId: string };
+
+export interface Plan {
+  actions: Action[];
+  /** Why nothing could be done where something should have been (e.g. no e-mail to invite). */
+  blocked: string | null;
+}
+
+const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
+
+/**
+ * The fewest Bitwarden calls that take `actual` to `desired` (design decision 9): an invite
+ * carries its groups, a regroup is one group-ids PUT, a revoke is one call, and a state that
+ * already holds needs none. Only managed groups change; an admin's hand-made memberships stay.
+ */
+export function plan(workerKey: string, desired: DesiredState, actual: ActualState, directory: GroupDirectory): Plan {
+  const { member } = actual;
+
+  if (desired.access === 'revoked') {
+    // Revoking keeps the memberships, so a rehire's restore is lossless.
+    if (member && member.status !== MemberStatus.Revoked) return { actions: [{ kind: 'revoke', memberId: member.id }], blocked: null };
+    return { actions: [], blocked: null };
+  }
+
+  const desiredIds = desired.groups.map((name) => directory.idOf(name));
+  if (!member) {
+    if (!desired.email) return { actions: [], blocked: 'the worker has no work e-mail to invite' };
+    return { actions: [{ kind: 'invite', email: desired.email, externalId: workerKey, type: desired.memberType, groupIds: sorted(desiredIds) }], blocked: null };
+  }
+
+  const actions: Action[] = [];
+  if (member.status === MemberStatus.Revoked) actions.push({ kind: 'restore', memberId: member.id });
+
+  const current = new Set(actual.groupIds);
+  const target = new Set([...actual.groupIds.filter((id) => !directory.managedIds.has(id)), ...desiredIds]);
+  const added = sorted([...target].filter((id) => !current.has(id)));
+  const removed = sorted([...current].filter((id) => !target.has(id)));
+  if (added.length > 0 || removed.length > 0) actions.push({ kind: 'set-groups', memberId: member.id, groupIds: sorted(target), added, removed });
+
+  return { actions, blocked: null };
+}
