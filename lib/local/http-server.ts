@@ -8,16 +8,17 @@ export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) =
 
 /**
  * The local stand-in for the API Gateway HTTP API: `POST /webhooks/{provider}` becomes the same
- * payload-v2 event Lambda receives (raw body, base64, lower-cased headers), and `GET /healthz`
- * answers for the runtime itself.
+ * payload-v2 event Lambda receives (raw body, base64, lower-cased headers). `views` are read-only
+ * GET routes of the local runtime itself (e.g. `/healthz`).
  */
-export async function startHttpServer(port: number, ingest: HttpApiHandler, health: () => Record<string, unknown>): Promise<{ url: string; close(): Promise<void> }> {
+export async function startHttpServer(port: number, ingest: HttpApiHandler, views: Record<string, () => unknown>): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const webhook = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
     let result: APIGatewayProxyStructuredResultV2;
-    if (request.method === 'GET' && url.pathname === '/healthz') {
-      result = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(health()) };
+    const view = request.method === 'GET' ? views[url.pathname] : undefined;
+    if (view) {
+      result = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(view()) };
     } else if (request.method === 'POST' && webhook) {
       const body = await readBody(request);
       result = await ingest(toEvent(request, url, decodeURIComponent(webhook[1]!), body), localContext('ingest', 10));

@@ -2,7 +2,6 @@ import { startLocalRuntime } from './runtime.js';
 
 /** `npm start`. Environment: PORT, LIFECYCLE_CONFIG, BITWARDEN_* and <PROVIDER>_WEBHOOK_SECRET (see README). */
 process.env.POWERTOOLS_SERVICE_NAME ??= 'hr-bitwarden-lifecycle-local';
-process.env.POWERTOOLS_DEV ??= 'true';
 
 const runtime = await startLocalRuntime({
   port: Number(process.env.PORT ?? 3000),

@@ -99,7 +99,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     worker.start();
     stops.push(() => worker.stop());
 
-    const http = await startHttpServer(options.port, ingest, () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: config.rules.length }));
+    const http = await startHttpServer(options.port, ingest, {
+      '/healthz': () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: config.rules.length }),
+      // What the emulated organization holds, for `npm run demo` and curious humans. Local only.
+      ...(bitwarden ? { '/local/bitwarden/members': () => bitwarden!.allMembers() } : {}),
+    });
     stops.push(() => http.close());
 
     return { url: http.url, bitwarden, worker, queues, stop };

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+
+export interface LifecycleFunctionProps {
+  /** The handler file under functions/. */
+  entry: string;
+  description: string;
+  /** The config file, validated at synth, shipped beside the handler as `lifecycle.yaml`. */
+  configPath: string;
+  timeout: Duration;
+  environment?: Record<string, string>;
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/**
+ * Every handler the same way: Node 22 on arm64, bundled offline by esbuild as minified ESM with
+ * source maps, the AWS SDK left to the runtime, Powertools configured by environment, JSON logs
+ * in a log group of bounded retention, and the config file in the bundle.
+ */
+export class LifecycleFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: LifecycleFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    super(scope, id, {
+      entry: path.join(root, 'functions', props.entry),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: props.timeout,
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      logGroup,
+      depsLockFilePath: path.join(root, 'package-lock.json'),
+      projectRoot: root,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'hr-bitwarden-lifecycle',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        LIFECYCLE_CONFIG: './lifecycle.yaml',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        externalModules: ['@aws-sdk/*'],
+        mainFields: ['module', 'main'],
+        // Some dependencies still call require(); give the ESM bundle one.
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, output: string) => [`cp "${path.resolve(props.configPath)}" "${output}/lifecycle.yaml"`],
+        },
+      },
+    });
+  }
+}

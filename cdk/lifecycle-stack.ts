@@ -1,0 +1,112 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AttributeType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { LifecycleConfig } from '../lib/config/schema.js';
+import { Queues, WORKER_TIMEOUT_SECONDS, type QueueDefinition } from '../lib/queue/queues.js';
+import { Tables, type TableDefinition } from '../lib/store/tables.js';
+import { LifecycleFunction } from './lifecycle-function.js';
+
+export interface LifecycleStackProps extends StackProps {
+  /** The validated config (same schema as at run time). */
+  config: LifecycleConfig;
+  /** Its file, bundled into each handler. */
+  configPath: string;
+  /** Audit retention in days (TTL). */
+  auditRetentionDays?: number;
+}
+
+/** Highest number of worker Lambdas at once: Bitwarden's cloud allows 5 writes per second per path. */
+const WORKER_MAX_CONCURRENCY = 5;
+
+export class LifecycleStack extends Stack {
+  readonly tables: Record<keyof typeof Tables, TableV2>;
+  readonly eventsQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: LifecycleStackProps) {
+    super(scope, id, props);
+
+    this.tables = Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [key, this.table(definition)])) as Record<keyof typeof Tables, TableV2>;
+    this.eventsQueue = this.fifoQueue(Queues.events);
+
+    const bitwardenCredentials = new Secret(this, 'BitwardenCredentials', {
+      description: 'Bitwarden organization API key as JSON {"clientId":"organization.<id>","clientSecret":"..."}; set it after the first deploy.',
+      generateSecretString: { secretStringTemplate: JSON.stringify({ clientId: 'organization.SET-ME' }), generateStringKey: 'clientSecret', excludePunctuation: true },
+    });
+    const genericWebhookSecret = new Secret(this, 'GenericWebhookSecret', {
+      description: 'Standard Webhooks secret(s) of the generic provider (whsec_... or base64); two, space-separated, during a rotation.',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+
+    const ingest = new LifecycleFunction(this, 'Ingest', {
+      entry: 'ingest.ts',
+      description: 'Verifies HRIS webhooks and enqueues worker events',
+      configPath: props.configPath,
+      timeout: Duration.seconds(10),
+      environment: { [Queues.events.envVar]: this.eventsQueue.queueUrl, GENERIC_WEBHOOK_SECRET_ARN: genericWebhookSecret.secretArn },
+    });
+    this.eventsQueue.grantSendMessages(ingest);
+    genericWebhookSecret.grantRead(ingest);
+
+    const worker = new LifecycleFunction(this, 'Worker', {
+      entry: 'worker.ts',
+      description: 'Applies worker events to Bitwarden: decide, plan, execute, audit',
+      configPath: props.configPath,
+      timeout: Duration.seconds(WORKER_TIMEOUT_SECONDS),
+      environment: {
+        ...Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [definition.envVar, this.tables[key as keyof typeof Tables].tableName])),
+        BITWARDEN_CREDENTIALS_ARN: bitwardenCredentials.secretArn,
+      },
+    });
+    this.tables.workers.grantReadWriteData(worker);
+    this.tables.audit.grantWriteData(worker);
+    this.tables.rules.grantReadData(worker);
+    bitwardenCredentials.grantRead(worker);
+    worker.addEventSource(new SqsEventSource(this.eventsQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: WORKER_MAX_CONCURRENCY }));
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    const api = new HttpApi(this, 'WebhookApi', { description: 'HRIS webhooks: POST /webhooks/{provider}', createDefaultStage: false });
+    api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+    });
+    api.addRoutes({ path: '/webhooks/{provider}', methods: [HttpMethod.POST], integration: new HttpLambdaIntegration('IngestIntegration', ingest) });
+
+    new CfnOutput(this, 'WebhookUrl', { value: `${api.apiEndpoint}/webhooks/{provider}`, description: 'Register this URL in the HR system (replace {provider}, e.g. generic)' });
+    new CfnOutput(this, 'BitwardenCredentialsSecret', { value: bitwardenCredentials.secretName });
+    new CfnOutput(this, 'GenericWebhookSecretName', { value: genericWebhookSecret.secretName });
+  }
+
+  /** On-demand, encrypted, point-in-time recovery, and kept when the stack is deleted. */
+  private table(definition: TableDefinition): TableV2 {
+    return new TableV2(this, `${definition.id}Table`, {
+      partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
+      ...(definition.sortKey ? { sortKey: { name: definition.sortKey, type: AttributeType.STRING } } : {}),
+      ...(definition.timeToLiveAttribute ? { timeToLiveAttribute: definition.timeToLiveAttribute } : {}),
+      encryption: TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** FIFO with high throughput (per-group), encrypted, TLS only, with a FIFO dead-letter queue. */
+  private fifoQueue(definition: QueueDefinition): Queue {
+    const common = { fifo: true, encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) } as const;
+    const deadLetterQueue = new Queue(this, `${definition.id}Dlq`, common);
+    return new Queue(this, `${definition.id}Queue`, {
+      ...common,
+      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
+    });
+  }
+}

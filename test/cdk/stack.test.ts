@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../lib/config/load.js';
+import { LifecycleStack } from '../../cdk/lifecycle-stack.js';
+
+let template: Template;
+beforeAll(() => {
+  const configPath = 'cdk/config/lifecycle.yaml';
+  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-out-')) });
+  template = Template.fromStack(new LifecycleStack(app, 'Test', { config: loadConfigFile(configPath), configPath }));
+}, 60_000);
+
+const functionLogicalId = (entryDescription: RegExp) =>
+  Object.entries(template.findResources('AWS::Lambda::Function')).find(([, resource]) => entryDescription.test(resource.Properties.Description ?? ''))![0];
+
+describe('the CDK stack', () => {
+  it('has a FIFO events queue with a FIFO DLQ, high throughput, encryption and a visibility timeout above the worker timeout', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('has the three tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
+    const tables = template.findResources('AWS::DynamoDB::GlobalTable');
+    expect(Object.keys(tables)).toHaveLength(3);
+    for (const table of Object.values(tables)) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true });
+      expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'workerKey', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('runs both handlers on Node 22, arm64, with the worker fed by the queue with partial batch failures and bounded concurrency', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 2);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionLogicalId(/Applies worker events/) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it('keeps the Bitwarden credentials and the webhook secret in Secrets Manager, passing only their ARNs', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    const worker = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Applies worker events/)]!;
+    expect(Object.keys(worker.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(['BITWARDEN_CREDENTIALS_ARN', 'WORKERS_TABLE', 'RULES_TABLE', 'AUDIT_TABLE', 'LIFECYCLE_CONFIG']),
+    );
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/clientSecret"\s*:\s*"[^"]/);
+  });
+
+  it('serves POST /webhooks/{provider} from an HTTP API with throttling and access logs', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{provider}' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue() },
+    });
+  });
+
+  it('lets the ingest function send to the queue and read its secret, and nothing in DynamoDB', () => {
+    const ingestRole = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Verifies HRIS webhooks/)]!.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === ingestRole));
+    const actions = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action));
+    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'secretsmanager:GetSecretValue']));
+    expect(actions.filter((action: string) => action.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
+describe('cdk synth', () => {
+  it('fails on an invalid config file with a message naming the field and line', () => {
+    const bad = path.join(mkdtempSync(path.join(tmpdir(), 'bad-config-')), 'lifecycle.yaml');
+    writeFileSync(bad, 'rules:\n  - id: engineering\n    match:\n      department: Engineering\n    groups: []\n');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'cdk/app.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: bad }), CDK_OUTDIR: mkdtempSync(path.join(tmpdir(), 'cdk-out-')) },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`Invalid lifecycle config ${bad}`);
+    expect(result.stderr).toContain('line 5, rules[0].groups: must name at least one Bitwarden group');
+  });
+});

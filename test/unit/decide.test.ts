@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config/load.js';
+import { WorkerRecordSchema } from '../../lib/hris/worker-record.js';
+import { decide } from '../../lib/policy/decide.js';
+import { groupsFor } from '../../lib/policy/rules.js';
+import { worker } from '../support/generic-events.js';
+
+const config = parseConfig(`
+rules:
+  - id: everyone
+    groups: [All Staff]
+  - id: eng
+    match: { department: Engineering }
+    groups: [Engineering]
+  - id: sre
+    match: { department: Engineering, jobTitle: ["*SRE*", "*Reliability*"] }
+    groups: [Production Access, engineering]
+  - id: contractors-in-emea
+    match: { employmentType: contractor, location: "EMEA-*" }
+    groups: [Contractors]
+`);
+const record = (overrides: Parameters<typeof worker>[0] = {}) => WorkerRecordSchema.parse(worker(overrides));
+const now = new Date('2026-06-15T12:00:00Z');
+
+describe('rules', () => {
+  it('grant the union of every matching rule, de-duplicated ignoring case', () => {
+    expect(groupsFor(record({ department: 'engineering', jobTitle: 'Senior Site Reliability Engineer' }), config.rules)).toEqual({
+      groups: ['All Staff', 'Engineering', 'Production Access'],
+      matchedRules: ['everyone', 'eng', 'sre'],
+    });
+  });
+
+  it('need every listed attribute to match, and a missing attribute matches nothing', () => {
+    expect(groupsFor(record({ employmentType: 'contractor', location: 'EMEA-Berlin' }), config.rules).groups).toContain('Contractors');
+    expect(groupsFor(record({ employmentType: 'contractor', location: 'US-Austin' }), config.rules).groups).not.toContain('Contractors');
+    expect(groupsFor(record({ employmentType: 'contractor', location: null }), config.rules).groups).not.toContain('Contractors');
+  });
+
+  it('treat glob characters other than * literally', () => {
+    const rules = parseConfig(`rules:\n  - id: a\n    match: { jobTitle: "C++ (Dev)*" }\n    groups: [X]\n`).rules;
+    expect(groupsFor(record({ jobTitle: 'C++ (Dev) Lead' }), rules).groups).toEqual(['X']);
+    expect(groupsFor(record({ jobTitle: 'CC (Dev) Lead' }), rules).groups).toEqual([]);
+  });
+});
+
+describe('decide', () => {
+  it('gives an active worker membership with the rules’ groups', () => {
+    expect(decide(record({ department: 'Engineering' }), config.rules, config.policy, now)).toMatchObject({
+      access: 'member',
+      memberType: 2,
+      groups: ['All Staff', 'Engineering'],
+      reevaluateAt: null,
+    });
+  });
+
+  it('revokes a termination dated today or earlier at once', () => {
+    expect(decide(record({ status: 'terminated', terminationDate: '2026-06-15' }), config.rules, config.policy, now)).toMatchObject({ access: 'revoked', groups: [] });
+    expect(decide(record({ status: 'terminated', terminationDate: '2026-01-01' }), config.rules, config.policy, now).access).toBe('revoked');
+    expect(decide(record({ status: 'terminated', terminationDate: null }), config.rules, config.policy, now).access).toBe('revoked');
+  });
+
+  it('keeps access until a future termination, and says when to look again', () => {
+    const desired = decide(record({ status: 'active', terminationDate: '2026-06-20' }), config.rules, config.policy, now);
+    expect(desired).toMatchObject({ access: 'member', reevaluateAt: '2026-06-20T00:00:00.000Z' });
+  });
+
+  it('ends access at the end of an end date, or exactly at an end instant', () => {
+    expect(decide(record({ endDate: '2026-06-15' }), config.rules, config.policy, now)).toMatchObject({ access: 'member', reevaluateAt: '2026-06-16T00:00:00.000Z' });
+    expect(decide(record({ endDate: '2026-06-14' }), config.rules, config.policy, now).access).toBe('revoked');
+    expect(decide(record({ endDate: '2026-06-15T11:59:00Z' }), config.rules, config.policy, now).access).toBe('revoked');
+    expect(decide(record({ endDate: '2026-06-15T17:30:00+02:00' }), config.rules, config.policy, now).reevaluateAt).toBe('2026-06-15T15:30:00.000Z');
+  });
+
+  it('invites a future hire at once (pending workers get access)', () => {
+    expect(decide(record({ status: 'pending', startDate: '2026-07-01' }), config.rules, config.policy, now).access).toBe('member');
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { MemberStatus, type Member } from '../../lib/bitwarden/types.js';
+import type { DesiredState } from '../../lib/policy/decide.js';
+import { plan, type GroupDirectory } from '../../lib/sync/plan.js';
+
+const ids: Record<string, string> = { 'all staff': 'g-all', engineering: 'g-eng', finance: 'g-fin' };
+const directory: GroupDirectory = { idOf: (name) => ids[name.toLowerCase()]!, managedIds: new Set(Object.values(ids)) };
+const member = (status: Member['status']): Member => ({
+  object: 'member', id: 'm-1', userId: null, name: null, email: 'a@example.com', twoFactorEnabled: false, status,
+  collections: [], resetPasswordEnrolled: false, ssoExternalId: null, type: 2, externalId: 'E-1', permissions: null,
+});
+const desired = (overrides: Partial<DesiredState> = {}): DesiredState => ({
+  access: 'member', email: 'a@example.com', memberType: 2, groups: ['All Staff', 'Engineering'], matchedRules: [], reason: 'active', reevaluateAt: null, ...overrides,
+});
+
+describe('plan', () => {
+  it('invites a missing member with its groups in the same call', () => {
+    expect(plan('E-1', desired(), { member: null, groupIds: [] }, directory)).toEqual({
+      actions: [{ kind: 'invite', email: 'a@example.com', externalId: 'E-1', type: 2, groupIds: ['g-all', 'g-eng'] }],
+      blocked: null,
+    });
+  });
+
+  it('does nothing when the member already holds the desired state', () => {
+    expect(plan('E-1', desired(), { member: member(MemberStatus.Confirmed), groupIds: ['g-eng', 'g-all'] }, directory).actions).toEqual([]);
+  });
+
+  it('replaces only managed groups, keeping the ones no rule names', () => {
+    const result = plan('E-1', desired({ groups: ['All Staff', 'Finance'] }), { member: member(MemberStatus.Confirmed), groupIds: ['g-all', 'g-eng', 'g-admin-made'] }, directory);
+    expect(result.actions).toEqual([{ kind: 'set-groups', memberId: 'm-1', groupIds: ['g-admin-made', 'g-all', 'g-fin'], added: ['g-fin'], removed: ['g-eng'] }]);
+  });
+
+  it('revokes an active or invited member once, and leaves a revoked or absent one alone', () => {
+    const revoked = desired({ access: 'revoked', groups: [] });
+    expect(plan('E-1', revoked, { member: member(MemberStatus.Invited), groupIds: ['g-all'] }, directory).actions).toEqual([{ kind: 'revoke', memberId: 'm-1' }]);
+    expect(plan('E-1', revoked, { member: member(MemberStatus.Revoked), groupIds: ['g-all'] }, directory).actions).toEqual([]);
+    expect(plan('E-1', revoked, { member: null, groupIds: [] }, directory).actions).toEqual([]);
+  });
+
+  it('restores a revoked member that should have access, then regroups it', () => {
+    const result = plan('E-1', desired(), { member: member(MemberStatus.Revoked), groupIds: ['g-all'] }, directory);
+    expect(result.actions.map((action) => action.kind)).toEqual(['restore', 'set-groups']);
+  });
+
+  it('reports instead of inviting a worker without a work e-mail', () => {
+    expect(plan('E-1', desired({ email: null }), { member: null, groupIds: [] }, directory)).toEqual({ actions: [], blocked: 'the worker has no work e-mail to invite' });
+  });
+});
