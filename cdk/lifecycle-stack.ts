@@ -1,10 +1,12 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Provider } from 'aws-cdk-lib/custom-resources';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LifecycleConfig } from '../lib/config/schema.js';
@@ -68,6 +70,25 @@ export class LifecycleStack extends Stack {
     this.tables.rules.grantReadData(worker);
     bitwardenCredentials.grantRead(worker);
     worker.addEventSource(new SqsEventSource(this.eventsQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: WORKER_MAX_CONCURRENCY }));
+
+    // The rules reach the table at deploy time, from the config file shipped as an S3 asset.
+    const configAsset = new Asset(this, 'ConfigFile', { path: props.configPath });
+    const rulesDeployer = new LifecycleFunction(this, 'RulesDeployer', {
+      entry: 'rules-deployer.ts',
+      description: 'Writes the config file rules to the rules table on deploy',
+      configPath: props.configPath,
+      timeout: Duration.minutes(2),
+      environment: { [Tables.rules.envVar]: this.tables.rules.tableName },
+    });
+    this.tables.rules.grantReadWriteData(rulesDeployer);
+    configAsset.grantRead(rulesDeployer);
+    const rulesProvider = new Provider(this, 'RulesProvider', { onEventHandler: rulesDeployer });
+    new CustomResource(this, 'Rules', {
+      serviceToken: rulesProvider.serviceToken,
+      resourceType: 'Custom::LifecycleRules',
+      // The asset hash changes with the file, so an unchanged file triggers no update.
+      properties: { ConfigBucket: configAsset.s3BucketName, ConfigKey: configAsset.s3ObjectKey, ConfigHash: configAsset.assetHash },
+    });
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
     const api = new HttpApi(this, 'WebhookApi', { description: 'HRIS webhooks: POST /webhooks/{provider}', createDefaultStage: false });

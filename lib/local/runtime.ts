@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { loadConfigFile } from '../config/load.js';
 import { managedGroupNames } from '../policy/rules.js';
 import { WORKER_TIMEOUT_SECONDS } from '../queue/queues.js';
 import { documentClient, sqsClient } from '../runtime/aws.js';
+import { deployRules } from '../rules/deploy-rules.js';
 import { RuleStore } from '../store/rule-store.js';
 import { tableName, Tables } from '../store/tables.js';
 import { BitwardenEmulator } from './bitwarden-emulator.js';
@@ -72,7 +74,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { env: queueEnv, queues } = await createQueues(sqs, prefix, options.visibilityTimeoutSeconds);
     Object.assign(process.env, queueEnv);
 
-    await new RuleStore(documentClient(), tableName(Tables.rules)).replaceAll(config.rules);
+    await deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, new RuleStore(documentClient(), tableName(Tables.rules)));
 
     let bitwarden: BitwardenEmulator | null = null;
     if (!process.env.BITWARDEN_API_URL) {

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -13,4 +14,9 @@ export function documentClient(): DynamoDBDocumentClient {
 export function sqsClient(): SQSClient {
   // The emulator's queue URLs name a host (sqs.<region>.localhost) that does not resolve; always use the endpoint.
   return new SQSClient({ useQueueUrlAsEndpoint: false });
+}
+
+export function s3Client(): S3Client {
+  // A local S3 endpoint has no per-bucket host names; address buckets by path there.
+  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
 }

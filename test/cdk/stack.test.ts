@@ -49,8 +49,8 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('runs both handlers on Node 22, arm64, with the worker fed by the queue with partial batch failures and bounded concurrency', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 2);
+  it('runs every handler on Node 22, arm64, with the worker fed by the queue with partial batch failures and bounded concurrency', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 3);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionLogicalId(/Applies worker events/) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -66,6 +66,10 @@ describe('the CDK stack', () => {
       expect.arrayContaining(['BITWARDEN_CREDENTIALS_ARN', 'WORKERS_TABLE', 'RULES_TABLE', 'AUDIT_TABLE', 'LIFECYCLE_CONFIG']),
     );
     expect(JSON.stringify(template.toJSON())).not.toMatch(/clientSecret"\s*:\s*"[^"]/);
+  });
+
+  it('writes the rules at deploy time from the config file as an S3 asset', () => {
+    template.hasResourceProperties('Custom::LifecycleRules', { ConfigBucket: Match.anyValue(), ConfigKey: Match.stringLikeRegexp('\\.yaml$'), ConfigHash: Match.anyValue() });
   });
 
   it('serves POST /webhooks/{provider} from an HTTP API with throttling and access logs', () => {
