@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BitwardenError, BitwardenMessages } from './errors.js';
-import type { Group, InviteRequest, Member } from './types.js';
+import { BitwardenError, BitwardenMessages, RevokeUnsupportedError } from './errors.js';
+import type { Group, GroupRequest, InviteRequest, Member, MemberUpdateRequest } from './types.js';
 
 export interface BitwardenCredentials {
   clientId: string;
@@ -45,7 +45,7 @@ export class BitwardenClient {
   constructor(private readonly options: BitwardenClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxRetries = options.maxRetries ?? 3;
-    this.maxWaitMs = options.maxWaitMs ?? 20_000;
+    this.maxWaitMs = options.maxWaitMs ?? 10_000;
   }
 
   listMembers(): Promise<Member[]> {
@@ -67,12 +67,39 @@ export class BitwardenClient {
     return this.call<Member>('POST', '/public/members', request);
   }
 
+  /**
+   * Changes a member's type, externalId or permissions. Reads the member first and sends the whole
+   * object: a PUT without `collections` would wipe its collection access, one without `externalId`
+   * would clear it. Groups are left as they are.
+   */
+  async updateMember(id: string, change: Partial<Pick<MemberUpdateRequest, 'type' | 'externalId' | 'permissions'>>): Promise<Member> {
+    const current = await this.call<Member>('GET', `/public/members/${id}`);
+    const type = change.type ?? current.type;
+    const body: MemberUpdateRequest = {
+      type,
+      externalId: change.externalId !== undefined ? change.externalId : current.externalId,
+      collections: (current.collections ?? []).map(({ id: collectionId, readOnly, hidePasswords, manage }) => ({ id: collectionId, readOnly, hidePasswords, manage })),
+      ...(type === 4 ? { permissions: change.permissions ?? current.permissions } : {}),
+    };
+    return this.call<Member>('PUT', `/public/members/${id}`, body);
+  }
+
+  /** Removes the membership (the account stays). Prefer revoke: it is reversible. */
+  async deleteMember(id: string): Promise<void> {
+    await this.call('DELETE', `/public/members/${id}`);
+  }
+
+  /** Sends the invitation e-mail again; only for members still Invited. */
+  async reinviteMember(id: string): Promise<void> {
+    await this.call('POST', `/public/members/${id}/reinvite`);
+  }
+
   revokeMember(id: string): Promise<'revoked' | 'already-revoked'> {
-    return this.action(`/public/members/${id}/revoke`, BitwardenMessages.alreadyRevoked).then((done) => (done ? 'revoked' : 'already-revoked'));
+    return this.lifecycleAction(id, 'revoke', BitwardenMessages.alreadyRevoked).then((done) => (done ? 'revoked' : 'already-revoked'));
   }
 
   restoreMember(id: string): Promise<'restored' | 'already-active'> {
-    return this.action(`/public/members/${id}/restore`, BitwardenMessages.alreadyActive).then((done) => (done ? 'restored' : 'already-active'));
+    return this.lifecycleAction(id, 'restore', BitwardenMessages.alreadyActive).then((done) => (done ? 'restored' : 'already-active'));
   }
 
   getMemberGroupIds(id: string): Promise<string[]> {
@@ -88,13 +115,41 @@ export class BitwardenClient {
     return this.call<{ data: Group[] }>('GET', '/public/groups').then((list) => list.data);
   }
 
-  /** A POST whose 200 means done and whose 400 `alreadyMessage` means it was already done. */
-  private async action(path: string, alreadyMessage: string): Promise<boolean> {
+  async getGroup(id: string): Promise<Group | null> {
     try {
-      await this.call('POST', path);
+      return await this.call<Group>('GET', `/public/groups/${id}`);
+    } catch (error) {
+      if (error instanceof BitwardenError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Bitwarden does not keep group names unique: a repeated create makes a second group. */
+  createGroup(request: GroupRequest): Promise<Group> {
+    return this.call<Group>('POST', '/public/groups', request);
+  }
+
+  getGroupMemberIds(id: string): Promise<string[]> {
+    return this.call<string[]>('GET', `/public/groups/${id}/member-ids`);
+  }
+
+  /** Replaces the group's whole membership (an empty list empties the group). */
+  async setGroupMemberIds(id: string, memberIds: string[]): Promise<void> {
+    await this.call('PUT', `/public/groups/${id}/member-ids`, { memberIds });
+  }
+
+  /**
+   * Revoke or restore. Bitwarden's 400 `alreadyMessage` means it was already done (false). A 404
+   * for a member that exists means the server predates these endpoints.
+   */
+  private async lifecycleAction(id: string, action: 'revoke' | 'restore', alreadyMessage: string): Promise<boolean> {
+    try {
+      await this.call('POST', `/public/members/${id}/${action}`);
       return true;
     } catch (error) {
-      if (error instanceof BitwardenError && error.is(alreadyMessage)) return false;
+      if (!(error instanceof BitwardenError)) throw error;
+      if (error.is(alreadyMessage)) return false;
+      if (error.status === 404 && (await this.getMember(id))) throw new RevokeUnsupportedError(error.operation);
       throw error;
     }
   }

@@ -27,3 +27,14 @@ export class BitwardenError extends Error {
     return this.status === 400 && this.bitwardenMessage === message;
   }
 }
+
+/**
+ * The server has no revoke/restore endpoint (self-hosted servers before v2026.2.0 answer 404 for a
+ * member that exists). What to do instead is the config's `bitwarden.onRevokeUnsupported`.
+ */
+export class RevokeUnsupportedError extends BitwardenError {
+  constructor(operation: string) {
+    super(operation, 404, null, false);
+    this.message = `${operation}: this Bitwarden server has no ${operation.endsWith('restore') ? 'restore' : 'revoke'} endpoint (added in server v2026.2.0). Upgrade the server, or set bitwarden.onRevokeUnsupported: remove in the config to remove leavers instead.`;
+  }
+}

@@ -41,3 +41,18 @@ export interface InviteRequest {
   groups: string[];
   collections?: CollectionAccess[];
 }
+
+/** PUT /public/members/{id}: every field the server would otherwise reset must be sent (public-api.md §7.3). */
+export interface MemberUpdateRequest {
+  type: number;
+  externalId: string | null;
+  collections: CollectionAccess[];
+  permissions?: Record<string, boolean> | null;
+  groups?: string[];
+}
+
+export interface GroupRequest {
+  name: string;
+  externalId: string | null;
+  collections?: CollectionAccess[];
+}

@@ -17,6 +17,8 @@ const BitwardenSchema = z
     region: z.enum(['us', 'eu', 'self-hosted']).default('us'),
     apiUrl: z.url().optional(),
     identityUrl: z.url().optional(),
+    /** Servers before v2026.2.0 cannot revoke: `fail` (default) stops with an error that says so; `remove` deletes leavers instead. */
+    onRevokeUnsupported: z.enum(['fail', 'remove']).default('fail'),
   })
   .superRefine((value, ctx) => {
     if (value.region !== 'self-hosted') return;
@@ -28,6 +30,7 @@ const BitwardenSchema = z
     const defaults = value.region === 'self-hosted' ? undefined : bitwardenRegions[value.region];
     return {
       region: value.region,
+      onRevokeUnsupported: value.onRevokeUnsupported,
       apiUrl: (value.apiUrl ?? defaults?.apiUrl ?? '').replace(/\/+$/, ''),
       identityUrl: (value.identityUrl ?? defaults?.identityUrl ?? '').replace(/\/+$/, ''),
     };

@@ -9,7 +9,7 @@ import { documentClient, sqsClient } from '../runtime/aws.js';
 import { deployRules } from '../rules/deploy-rules.js';
 import { RuleStore } from '../store/rule-store.js';
 import { tableName, Tables } from '../store/tables.js';
-import { BitwardenEmulator } from './bitwarden-emulator.js';
+import { BitwardenEmulator } from './bitwarden/emulator.js';
 import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
 import { startHttpServer } from './http-server.js';
 import { startDynamoDbLocal, startSqsEmulator, type LocalService } from './services.js';

@@ -71,6 +71,7 @@ export function syncDependencies(config: LifecycleConfig = loadConfig()): SyncDe
     groups: new GroupDirectoryCache(bitwarden),
     bitwarden,
     policy: config.policy,
+    onRevokeUnsupported: config.bitwarden.onRevokeUnsupported,
     now: () => new Date(),
   };
 }

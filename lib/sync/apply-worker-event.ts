@@ -7,7 +7,7 @@ import { decide } from '../policy/decide.js';
 import { workerKeyOf, type WorkerEventMessage } from '../queue/message.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
 import type { WorkerState, WorkerStateStore } from '../store/worker-state.js';
-import { execute, type ExecutedAction } from './execute.js';
+import { execute, type ExecutedAction, type RevokeFallback } from './execute.js';
 import { findMember } from './find-member.js';
 import type { GroupDirectoryCache } from './group-directory.js';
 import { plan, type Plan } from './plan.js';
@@ -19,6 +19,7 @@ export interface SyncDependencies {
   groups: GroupDirectoryCache;
   bitwarden: BitwardenClient;
   policy: Policy;
+  onRevokeUnsupported: RevokeFallback;
   now(): Date;
 }
 
@@ -84,7 +85,7 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     const action = planned.actions[index]!;
     let done: ExecutedAction;
     try {
-      done = await execute(action, deps.bitwarden);
+      done = await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
     } catch (error) {
       if (action.kind !== 'invite' || !(error instanceof BitwardenError) || !error.is(BitwardenMessages.alreadyInvited)) throw error;
       // Someone invited this e-mail since we looked: link that member instead of inviting twice, and plan again.

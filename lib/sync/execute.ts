@@ -1,4 +1,6 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
+import { RevokeUnsupportedError } from '../bitwarden/errors.js';
+import type { LifecycleConfig } from '../config/schema.js';
 import type { Action } from './plan.js';
 
 export interface ExecutedAction {
@@ -7,8 +9,10 @@ export interface ExecutedAction {
   detail: string;
 }
 
-/** Carries out one planned action: one Bitwarden write. */
-export async function execute(action: Action, bitwarden: BitwardenClient): Promise<ExecutedAction> {
+export type RevokeFallback = LifecycleConfig['bitwarden']['onRevokeUnsupported'];
+
+/** Carries out one planned action: one Bitwarden write (two for a link, which must read the member first). */
+export async function execute(action: Action, bitwarden: BitwardenClient, onRevokeUnsupported: RevokeFallback): Promise<ExecutedAction> {
   switch (action.kind) {
     case 'invite': {
       const member = await bitwarden.inviteMember({ email: action.email, type: action.type, externalId: action.externalId, groups: action.groupIds });
@@ -17,9 +21,18 @@ export async function execute(action: Action, bitwarden: BitwardenClient): Promi
     case 'set-groups':
       await bitwarden.setMemberGroupIds(action.memberId, action.groupIds);
       return { action, memberId: action.memberId, detail: `groups +[${action.added.join(', ')}] -[${action.removed.join(', ')}]` };
+    case 'link':
+      await bitwarden.updateMember(action.memberId, { externalId: action.externalId });
+      return { action, memberId: action.memberId, detail: `linked existing member by e-mail; externalId set to ${action.externalId}` };
     case 'revoke': {
-      const outcome = await bitwarden.revokeMember(action.memberId);
-      return { action, memberId: action.memberId, detail: outcome === 'revoked' ? 'revoked' : 'was already revoked' };
+      try {
+        const outcome = await bitwarden.revokeMember(action.memberId);
+        return { action, memberId: action.memberId, detail: outcome === 'revoked' ? 'revoked' : 'was already revoked' };
+      } catch (error) {
+        if (!(error instanceof RevokeUnsupportedError) || onRevokeUnsupported !== 'remove') throw error;
+        await bitwarden.deleteMember(action.memberId);
+        return { action, memberId: action.memberId, detail: 'removed: this server cannot revoke (before v2026.2.0) and the config says remove' };
+      }
     }
     case 'restore': {
       const outcome = await bitwarden.restoreMember(action.memberId);

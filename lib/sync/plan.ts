@@ -16,6 +16,7 @@ export interface GroupDirectory {
 
 export type Action =
   | { kind: 'invite'; email: string; externalId: string; type: number; groupIds: string[] }
+  | { kind: 'link'; memberId: string; externalId: string }
   | { kind: 'restore'; memberId: string }
   | { kind: 'set-groups'; memberId: string; groupIds: string[]; added: string[]; removed: string[] }
   | { kind: 'revoke'; memberId: string };
@@ -49,6 +50,9 @@ export function plan(workerKey: string, desired: DesiredState, actual: ActualSta
   }
 
   const actions: Action[] = [];
+  // A member found by e-mail gets the worker key as its externalId, so it is found by id from then on.
+  // An externalId another tool set (Directory Connector, SCIM) is never overwritten.
+  if (member.externalId === null) actions.push({ kind: 'link', memberId: member.id, externalId: workerKey });
   if (member.status === MemberStatus.Revoked) actions.push({ kind: 'restore', memberId: member.id });
 
   const current = new Set(actual.groupIds);

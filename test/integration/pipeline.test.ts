@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemberStatus } from '../../lib/bitwarden/types.js';
 import { documentClient } from '../../lib/runtime/aws.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
 import { tableName, Tables } from '../../lib/store/tables.js';
 import { genericDelivery, worker, type SignedDelivery, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
+import { contractViolations } from '../support/openapi-contract.js';
 
 let runtime: TestRuntime;
 beforeAll(async () => {
@@ -14,6 +15,8 @@ afterAll(async () => {
   await runtime?.stop();
 });
 beforeEach(() => runtime.bitwarden!.clearRequests());
+// Every request the product sent and every answer the emulator gave must match Bitwarden's OpenAPI document.
+afterEach(() => expect(contractViolations(runtime.bitwarden!.exchanges)).toEqual([]));
 
 type EventType = Parameters<typeof genericDelivery>[0];
 
@@ -116,12 +119,16 @@ describe('the pipeline, through the real handlers on the real local services', (
     expect(bitwarden().memberByExternalId(person.externalId)).toBeUndefined();
   });
 
-  it('links an existing member by e-mail instead of inviting a second time', async () => {
+  it('links an existing member by e-mail instead of inviting a second time, keeping its collections', async () => {
     const person = worker();
-    const existing = bitwarden().addMember({ email: person.workEmail!.toUpperCase(), status: MemberStatus.Confirmed });
+    const collection = bitwarden().organization.addCollection();
+    const access = { id: collection, readOnly: true, hidePasswords: false, manage: false };
+    const existing = bitwarden().addMember({ email: person.workEmail!.toUpperCase(), status: MemberStatus.Confirmed, collections: [access] });
     await deliver('worker.hired', person, '2026-01-05T09:00:00Z');
 
-    expect(writes()).toEqual(['PUT /public/members/{id}/group-ids']);
+    expect(writes()).toEqual(['PUT /public/members/{id}', 'PUT /public/members/{id}/group-ids']);
+    expect(bitwarden().writes()[0]!.body).toEqual({ type: 2, externalId: person.externalId, collections: [access] });
+    expect(bitwarden().allMembers().find((member) => member.id === existing.id)).toMatchObject({ externalId: person.externalId, collections: [access] });
     expect(bitwarden().allMembers().filter((member) => member.email === person.workEmail)).toHaveLength(1);
     expect(bitwarden().allMembers().find((member) => member.id === existing.id)!.groupNames).toEqual(['All Staff', 'Engineering', 'Production Access']);
   });

@@ -22,7 +22,7 @@ function problemsOf(yaml: string): string[] {
 describe('the lifecycle config file', () => {
   it('loads the shipped file', () => {
     const config = loadConfigFile('cdk/config/lifecycle.yaml');
-    expect(config.bitwarden).toEqual({ region: 'us', apiUrl: 'https://api.bitwarden.com', identityUrl: 'https://identity.bitwarden.com' });
+    expect(config.bitwarden).toEqual({ region: 'us', onRevokeUnsupported: 'fail', apiUrl: 'https://api.bitwarden.com', identityUrl: 'https://identity.bitwarden.com' });
     expect(config.rules.map((rule) => rule.id)).toContain('everyone');
   });
 

@@ -1,0 +1,19 @@
+/** An answer other than 200, with Bitwarden's body (or none: controller 404s, 401s and 403s are empty). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** `{object:"error", message, errors}` (public-api.md §4). */
+export const errorBody = (message: string, errors: Record<string, string[]> | null = null) => ({ object: 'error', message, errors });
+
+export const badRequest = (message: string) => new HttpError(400, errorBody(message));
+export const modelStateError = (errors: Record<string, string[]>) => new HttpError(400, errorBody("The request's model state is invalid.", errors));
+/** A 404 from deeper validation carries a body, unlike the controllers' empty 404. */
+export const resourceNotFound = () => new HttpError(404, errorBody('Resource not found.'));
+export const notFound = () => new HttpError(404);

@@ -1,0 +1,352 @@
+import { randomUUID } from 'node:crypto';
+import { BitwardenMessages } from '../../bitwarden/errors.js';
+import { MemberStatus, type CollectionAccess, type Group, type Member, type MemberStatusCode } from '../../bitwarden/types.js';
+import { badRequest, modelStateError, notFound, resourceNotFound } from './http-error.js';
+
+/**
+ * The state of one emulated Bitwarden organization and the rules the server applies to it
+ * (public-api.md §7–§9): validation, PUT semantics, lifecycle transitions, duplicate invites,
+ * set replacement, owner protections. Every method takes request bodies as parsed JSON and
+ * returns the response body (undefined for the 200-with-empty-body answers), or throws HttpError.
+ */
+
+type Body = Record<string, unknown>;
+
+interface StoredMember {
+  member: Member;
+  /** The status a restore returns to (Bitwarden keeps it while revoked). */
+  priorStatus: MemberStatusCode;
+  groupIds: Set<string>;
+}
+
+interface StoredGroup {
+  group: Omit<Group, 'collections'>;
+  collections: CollectionAccess[];
+}
+
+const STRICT_EMAIL = /^[\x00-\x7F]+@.+\.\p{L}+$/u;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MEMBER_TYPES = new Set([0, 1, 2, 4]);
+const OWNER = 0;
+const CUSTOM = 4;
+const PERMISSION_NAMES = [
+  'accessEventLogs', 'accessImportExport', 'accessReports', 'createNewCollections', 'editAnyCollection', 'deleteAnyCollection', 'manageGroups',
+  'managePolicies', 'manageSso', 'manageUsers', 'manageResetPassword', 'manageScim', 'manageAccessRules',
+] as const;
+const MANAGE_EXCLUSIVE = 'The Manage property is mutually exclusive and cannot be true while the ReadOnly or HidePasswords properties are also true.';
+const LAST_OWNER = 'Organization must have at least one confirmed owner.';
+
+export interface OrganizationOptions {
+  /** Plans without groups answer group creation with 400. */
+  useGroups?: boolean;
+  /** Before 2025.11.1 the member list carries `collections: null`. */
+  listIncludesCollections?: boolean;
+}
+
+/** ASP.NET binds JSON property names case-insensitively; read them camelCased. */
+export function camelKeys(body: Body): Body {
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key.charAt(0).toLowerCase() + key.slice(1), value]));
+}
+
+
+export class EmulatedOrganization {
+  private readonly members = new Map<string, StoredMember>();
+  private readonly groups = new Map<string, StoredGroup>();
+  /** Collections exist outside the Public API (it cannot create them); tests add them. */
+  private readonly collections = new Set<string>();
+
+  constructor(private readonly options: OrganizationOptions = {}) {}
+
+  // ---- seeding and inspection (not part of the API) ----
+
+  addCollection(id: string = randomUUID()): string {
+    this.collections.add(id);
+    return id;
+  }
+
+  addGroup(name: string, externalId: string | null = null): Group {
+    const stored: StoredGroup = { group: { object: 'group', id: randomUUID(), name, externalId }, collections: [] };
+    this.groups.set(stored.group.id, stored);
+    return this.groupView(stored);
+  }
+
+  addMember(fields: { email: string; status?: MemberStatusCode; externalId?: string | null; type?: number; groupIds?: string[]; collections?: CollectionAccess[] }): Member {
+    const member = newMember(fields.email, fields.type ?? 2, fields.externalId ?? null, fields.collections ?? []);
+    member.status = fields.status ?? MemberStatus.Invited;
+    if (member.status === MemberStatus.Accepted || member.status === MemberStatus.Confirmed) {
+      member.userId = randomUUID();
+      member.name = fields.email.split('@')[0]!;
+    }
+    this.members.set(member.id, { member, priorStatus: member.status, groupIds: new Set(fields.groupIds ?? []) });
+    return structuredClone(member);
+  }
+
+  addToGroup(memberId: string, groupId: string): void {
+    const stored = this.members.get(memberId);
+    if (!stored || !this.groups.has(groupId)) throw new Error(`no member ${memberId} or group ${groupId}`);
+    stored.groupIds.add(groupId);
+  }
+
+  snapshot(): Array<Member & { groupNames: string[] }> {
+    return [...this.members.values()].map(({ member, groupIds }) => ({
+      ...structuredClone(member),
+      groupNames: [...groupIds].map((id) => this.groups.get(id)?.group.name ?? id).sort(),
+    }));
+  }
+
+  groupList(): Group[] {
+    return [...this.groups.values()].map((stored) => this.groupView(stored));
+  }
+
+  // ---- members ----
+
+  listMembers() {
+    const data = [...this.members.values()].map(({ member }) => ({ ...structuredClone(member), collections: this.options.listIncludesCollections === false ? null : member.collections }));
+    return { object: 'list', data };
+  }
+
+  getMember(id: string): Member {
+    return structuredClone(this.member(id).member);
+  }
+
+  invite(raw: Body): Member {
+    const body = camelKeys(raw);
+    const errors: Record<string, string[]> = {};
+    const email = body.email;
+    if (typeof email !== 'string' || email.length === 0) errors.Email = ['The Email field is required.'];
+    else if (email.length > 256) errors.Email = ['The field Email must be a string with a maximum length of 256.'];
+    else if (!STRICT_EMAIL.test(email)) errors.Email = ['The Email field is not a supported e-mail address format.'];
+    const type = this.validateType(body, errors);
+    validateExternalId(body, errors);
+    const collections = this.validateCollections(body.collections, errors);
+    const permissions = validatePermissions(body, type, errors);
+    if (Object.keys(errors).length > 0) throw modelStateError(errors);
+    if (collections?.some((access) => access.manage && (access.readOnly || access.hidePasswords))) throw badRequest(MANAGE_EXCLUSIVE);
+
+    const lowered = (email as string).toLowerCase();
+    if ([...this.members.values()].some(({ member }) => member.email.toLowerCase() === lowered)) throw badRequest(BitwardenMessages.alreadyInvited);
+    const groupIds = Array.isArray(body.groups) ? (body.groups as unknown[]).map((id) => String(id).toLowerCase()) : [];
+    // A group id that does not exist breaks the GroupUser foreign key; the server rolls back and says so.
+    if (groupIds.some((groupId) => !this.groups.has(groupId))) throw badRequest('Failed to invite users');
+
+    const externalId = typeof body.externalId === 'string' && body.externalId.trim().length > 0 ? body.externalId : null;
+    const member = newMember(lowered, type!, externalId, (collections ?? []).filter((access) => this.collections.has(access.id)));
+    member.permissions = type === CUSTOM ? (permissions ?? allPermissions(false)) : null;
+    this.members.set(member.id, { member, priorStatus: MemberStatus.Invited, groupIds: new Set(groupIds) });
+    return { ...structuredClone(member), collections: collections ?? null };
+  }
+
+  /** PUT: omitted externalId → null; omitted collections → all access removed; omitted groups → unchanged; `[]` → none. */
+  updateMember(id: string, raw: Body): Member {
+    const stored = this.member(id);
+    const body = camelKeys(raw);
+    const errors: Record<string, string[]> = {};
+    const type = this.validateType(body, errors);
+    validateExternalId(body, errors);
+    const collections = this.validateCollections(body.collections, errors);
+    const permissions = validatePermissions(body, type, errors);
+    if (Object.keys(errors).length > 0) throw modelStateError(errors);
+    if (collections?.some((access) => access.manage && (access.readOnly || access.hidePasswords))) throw badRequest(MANAGE_EXCLUSIVE);
+    if (collections?.some((access) => !this.collections.has(access.id))) throw resourceNotFound();
+    const groupIds = Array.isArray(body.groups) ? (body.groups as unknown[]).map((value) => String(value).toLowerCase()) : null;
+    if (groupIds?.some((groupId) => !this.groups.has(groupId))) throw resourceNotFound();
+    if (stored.member.type === OWNER && type !== OWNER && this.isLastConfirmedOwner(stored)) throw badRequest(LAST_OWNER);
+
+    const member = stored.member;
+    member.type = type!;
+    member.externalId = typeof body.externalId === 'string' && body.externalId.length > 0 ? body.externalId : null;
+    member.collections = collections ?? [];
+    if (type === CUSTOM) member.permissions = permissions ?? member.permissions ?? allPermissions(false);
+    else member.permissions = null;
+    if (groupIds) stored.groupIds = new Set(groupIds);
+    return { ...structuredClone(member), collections: collections ?? null };
+  }
+
+  removeMember(id: string): undefined {
+    const stored = this.member(id);
+    if (this.isLastConfirmedOwner(stored)) throw badRequest(LAST_OWNER);
+    this.members.delete(stored.member.id);
+    return undefined;
+  }
+
+  reinvite(id: string): undefined {
+    if (this.member(id).member.status !== MemberStatus.Invited) throw badRequest('User invalid.');
+    return undefined;
+  }
+
+  revoke(id: string): undefined {
+    const stored = this.member(id);
+    if (stored.member.status === MemberStatus.Revoked) throw badRequest(BitwardenMessages.alreadyRevoked);
+    if (this.isLastConfirmedOwner(stored)) throw badRequest(LAST_OWNER);
+    stored.priorStatus = stored.member.status;
+    stored.member.status = MemberStatus.Revoked;
+    return undefined;
+  }
+
+  restore(id: string): undefined {
+    const stored = this.member(id);
+    if (stored.member.status !== MemberStatus.Revoked) throw badRequest(BitwardenMessages.alreadyActive);
+    stored.member.status = stored.priorStatus;
+    return undefined;
+  }
+
+  getMemberGroupIds(id: string): string[] {
+    return [...this.member(id).groupIds];
+  }
+
+  /** Set replacement: unknown or foreign ids are silently dropped; a missing or null list clears. */
+  putMemberGroupIds(id: string, raw: Body): undefined {
+    const stored = this.member(id);
+    const ids = idList(camelKeys(raw).groupIds);
+    stored.groupIds = new Set(ids.filter((groupId) => this.groups.has(groupId)));
+    return undefined;
+  }
+
+  // ---- groups ----
+
+  listGroups() {
+    return { object: 'list', data: this.groupList() };
+  }
+
+  getGroup(id: string): Group {
+    return this.groupView(this.group(id));
+  }
+
+  createGroup(raw: Body): Group {
+    const body = camelKeys(raw);
+    const collections = this.validateGroup(body);
+    if (this.options.useGroups === false) throw badRequest('This organization cannot use groups.');
+    const stored: StoredGroup = {
+      group: { object: 'group', id: randomUUID(), name: body.name as string, externalId: typeof body.externalId === 'string' ? body.externalId : null },
+      // Unknown collection ids are not stored, yet the response echoes them.
+      collections: (collections ?? []).filter((access) => this.collections.has(access.id)),
+    };
+    this.groups.set(stored.group.id, stored);
+    return { ...stored.group, collections: collections ?? null };
+  }
+
+  /** PUT: omitted externalId → null; omitted collections → unchanged (the opposite of member PUT). */
+  updateGroup(id: string, raw: Body): Group {
+    const stored = this.group(id);
+    const body = camelKeys(raw);
+    const collections = this.validateGroup(body);
+    if (collections?.some((access) => !this.collections.has(access.id))) throw resourceNotFound();
+    stored.group.name = body.name as string;
+    stored.group.externalId = typeof body.externalId === 'string' ? body.externalId : null;
+    if (collections) stored.collections = collections;
+    return { ...structuredClone(stored.group), collections: collections ?? null };
+  }
+
+  deleteGroup(id: string): undefined {
+    const stored = this.group(id);
+    this.groups.delete(stored.group.id);
+    for (const member of this.members.values()) member.groupIds.delete(stored.group.id);
+    return undefined;
+  }
+
+  getGroupMemberIds(id: string): string[] {
+    const groupId = this.group(id).group.id;
+    return [...this.members.values()].filter((stored) => stored.groupIds.has(groupId)).map((stored) => stored.member.id);
+  }
+
+  putGroupMemberIds(id: string, raw: Body): undefined {
+    const groupId = this.group(id).group.id;
+    const ids = new Set(idList(camelKeys(raw).memberIds));
+    for (const stored of this.members.values()) {
+      if (ids.has(stored.member.id)) stored.groupIds.add(groupId);
+      else stored.groupIds.delete(groupId);
+    }
+    return undefined;
+  }
+
+  // ---- helpers ----
+
+  private member(id: string): StoredMember {
+    const stored = this.members.get(id.toLowerCase());
+    if (!stored) throw notFound();
+    return stored;
+  }
+
+  private group(id: string): StoredGroup {
+    const stored = this.groups.get(id.toLowerCase());
+    if (!stored) throw notFound();
+    return stored;
+  }
+
+  private groupView(stored: StoredGroup): Group {
+    return { ...structuredClone(stored.group), collections: structuredClone(stored.collections) };
+  }
+
+  private isLastConfirmedOwner(stored: StoredMember): boolean {
+    if (stored.member.type !== OWNER || stored.member.status !== MemberStatus.Confirmed) return false;
+    return ![...this.members.values()].some((other) => other !== stored && other.member.type === OWNER && other.member.status === MemberStatus.Confirmed);
+  }
+
+  private validateType(body: Body, errors: Record<string, string[]>): number | undefined {
+    const raw = body.type;
+    if (raw === undefined || raw === null) {
+      errors.Type = ['The Type field is required.'];
+      return undefined;
+    }
+    const type = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    if (typeof type !== 'number') {
+      errors['$.type'] = ['The JSON value could not be converted to Bit.Core.Enums.OrganizationUserType. Path: $.type'];
+      return undefined;
+    }
+    if (!MEMBER_TYPES.has(type)) errors.Type = ['The field Type is invalid.'];
+    return type;
+  }
+
+  private validateCollections(raw: unknown, errors: Record<string, string[]>): CollectionAccess[] | null {
+    if (raw === undefined || raw === null) return null;
+    if (!Array.isArray(raw)) {
+      errors['$.collections'] = ['The JSON value could not be converted to the collection list. Path: $.collections'];
+      return null;
+    }
+    return raw.map((entry, index) => {
+      const access = camelKeys((entry ?? {}) as Body);
+      if (typeof access.id !== 'string' || !GUID.test(access.id)) errors[`Collections[${index}].Id`] = ['The Id field is required.'];
+      if (typeof access.readOnly !== 'boolean') errors[`Collections[${index}].ReadOnly`] = ['The ReadOnly field is required.'];
+      return { id: String(access.id).toLowerCase(), readOnly: access.readOnly === true, hidePasswords: access.hidePasswords === true, manage: access.manage === true };
+    });
+  }
+
+  private validateGroup(body: Body): CollectionAccess[] | null {
+    const errors: Record<string, string[]> = {};
+    if (typeof body.name !== 'string' || body.name.length === 0) errors.Name = ['The Name field is required.'];
+    else if (body.name.length > 100) errors.Name = ['The field Name must be a string with a maximum length of 100.'];
+    validateExternalId(body, errors);
+    const collections = this.validateCollections(body.collections, errors);
+    if (Object.keys(errors).length > 0) throw modelStateError(errors);
+    if (collections?.some((access) => access.manage && (access.readOnly || access.hidePasswords))) throw badRequest(MANAGE_EXCLUSIVE);
+    return collections;
+  }
+}
+
+function validateExternalId(body: Body, errors: Record<string, string[]>): void {
+  const value = body.externalId;
+  if (value !== undefined && value !== null && (typeof value !== 'string' || value.length > 300)) {
+    errors.ExternalId = ['The field ExternalId must be a string with a maximum length of 300.'];
+  }
+}
+
+function validatePermissions(body: Body, type: number | undefined, errors: Record<string, string[]>): Record<string, boolean> | null {
+  if (body.permissions === undefined || body.permissions === null) return null;
+  if (type !== CUSTOM) {
+    errors[''] = ['Only users with the Custom role may use custom permissions.'];
+    return null;
+  }
+  const given = camelKeys(body.permissions as Body);
+  return Object.fromEntries(PERMISSION_NAMES.map((name) => [name, given[name] === true]));
+}
+
+const allPermissions = (value: boolean) => Object.fromEntries(PERMISSION_NAMES.map((name) => [name, value]));
+const idList = (raw: unknown) => (Array.isArray(raw) ? raw.map((value) => String(value).toLowerCase()) : []);
+
+function newMember(email: string, type: number, externalId: string | null, collections: CollectionAccess[]): Member {
+  return {
+    object: 'member', id: randomUUID(), userId: null, name: null, email: email.toLowerCase(), twoFactorEnabled: false, status: MemberStatus.Invited,
+    collections, resetPasswordEnrolled: false, ssoExternalId: null, type, externalId, permissions: null,
+  };
+}
+
