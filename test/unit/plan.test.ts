@@ -42,6 +42,19 @@ describe('plan', () => {
     expect(result.actions.map((action) => action.kind)).toEqual(['restore', 'set-groups']);
   });
 
+  it('treats a Staged member (status 3) as present: regrouped, never invited again', () => {
+    expect(plan('E-1', desired(), { member: member(MemberStatus.Staged), groupIds: [] }, directory).actions).toEqual([
+      { kind: 'set-groups', memberId: 'm-1', groupIds: ['g-all', 'g-eng'], added: ['g-all', 'g-eng'], removed: [] },
+    ]);
+  });
+
+  it('links a member that has no externalId yet, but never overwrites one another tool set', () => {
+    const unlinked = { ...member(MemberStatus.Confirmed), externalId: null };
+    expect(plan('E-1', desired(), { member: unlinked, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([{ kind: 'link', memberId: 'm-1', externalId: 'E-1' }]);
+    const foreign = { ...member(MemberStatus.Confirmed), externalId: 'dc-0042' };
+    expect(plan('E-1', desired(), { member: foreign, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([]);
+  });
+
   it('reports instead of inviting a worker without a work e-mail', () => {
     expect(plan('E-1', desired({ email: null }), { member: null, groupIds: [] }, directory)).toEqual({ actions: [], blocked: 'the worker has no work e-mail to invite' });
   });

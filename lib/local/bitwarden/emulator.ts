@@ -15,6 +15,8 @@ import { RateLimiter, rateLimited } from './rate-limiter.js';
  */
 
 export interface Exchange {
+  /** When the request arrived (epoch ms). */
+  at: number;
   method: string;
   /** The path with ids replaced by `{id}`, e.g. `/public/members/{id}/revoke`. */
   route: string;
@@ -178,6 +180,7 @@ export class BitwardenEmulator {
     const text = await readBody(request);
     const method = request.method ?? 'GET';
     const exchange: Exchange = {
+      at: Date.now(),
       method,
       route: url.pathname.replace(GUID_IN_PATH, '{id}'),
       path: url.pathname,
