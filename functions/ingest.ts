@@ -5,21 +5,24 @@ import { receiveWebhook, type IngestDependencies } from '../lib/ingest/receive-w
 import { ingestDependencies } from '../lib/runtime/dependencies.js';
 import { logger } from '../lib/runtime/observability.js';
 
-let dependencies: IngestDependencies | undefined;
-
 /** `POST /webhooks/{provider}`: verify, normalize, enqueue; 202 once SQS holds the event. */
-export const handler = middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-  const provider = event.pathParameters?.provider ?? '';
-  // Signatures cover the exact bytes, so the body is used as it came, never re-serialized.
-  const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  try {
-    dependencies ??= ingestDependencies();
-    const { status, body: answer } = await receiveWebhook(provider, { headers: event.headers, body }, dependencies);
-    if (status >= 400) logger.warn('webhook refused', { provider, status, reason: answer.error });
-    else logger.info('webhook accepted', { provider, ...answer });
-    return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) };
-  } catch (error) {
-    logger.error('webhook could not be enqueued', { provider, error });
-    return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'the event could not be accepted; retry later' }) };
-  }
-}).use(injectLambdaContext(logger));
+export function createIngestHandler(dependencies: () => IngestDependencies) {
+  let resolved: IngestDependencies | undefined;
+  return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const provider = event.pathParameters?.provider ?? '';
+    // Signatures cover the exact bytes, so the body is used as it came, never re-serialized.
+    const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+    try {
+      resolved ??= dependencies();
+      const { status, body: answer } = await receiveWebhook(provider, { headers: event.headers, body }, resolved);
+      if (status >= 400) logger.warn('webhook refused', { provider, status, reason: answer.error });
+      else logger.info('webhook accepted', { provider, ...answer });
+      return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) };
+    } catch (error) {
+      logger.error('webhook could not be enqueued', { provider, error });
+      return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'the event could not be accepted; retry later' }) };
+    }
+  }).use(injectLambdaContext(logger));
+}
+
+export const handler = createIngestHandler(() => ingestDependencies());

@@ -11,23 +11,26 @@ import { logger } from '../lib/runtime/observability.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
 
 const RecordSchema = SqsRecordSchema.extend({ body: JSONStringified(WorkerEventMessageSchema) });
-// Within a batch, a failed message fails the rest of its worker's messages (order holds) but not other workers'.
-const processor = new SqsFifoPartialProcessorAsync();
-let dependencies: SyncDependencies | undefined;
-
-async function processRecord(record: SQSRecord): Promise<void> {
-  const { body: message } = parse(record, undefined, RecordSchema);
-  dependencies ??= syncDependencies();
-  const result = await applyWorkerEvent(message, dependencies);
-  logger.info('worker event processed', {
-    workerKey: message.worker.externalId,
-    deliveryId: message.deliveryId,
-    outcome: result.outcome,
-    ...(result.outcome === 'skipped' ? { reason: result.reason } : { actions: result.plan.actions.map((action) => action.kind) }),
-  });
-}
 
 /** Consumes the worker-events FIFO queue, reporting partial batch failures. */
-export const handler = middy((event: SQSEvent, context: Context) =>
-  processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true }),
-).use(injectLambdaContext(logger));
+export function createWorkerHandler(dependencies: () => SyncDependencies) {
+  // Within a batch, a failed message fails the rest of its worker's messages (order holds) but not other workers'.
+  const processor = new SqsFifoPartialProcessorAsync();
+  let resolved: SyncDependencies | undefined;
+
+  async function processRecord(record: SQSRecord): Promise<void> {
+    const { body: message } = parse(record, undefined, RecordSchema);
+    resolved ??= dependencies();
+    const result = await applyWorkerEvent(message, resolved);
+    logger.info('worker event processed', {
+      workerKey: message.workerKey,
+      deliveryId: message.deliveryId,
+      outcome: result.outcome,
+      ...(result.outcome === 'skipped' ? { reason: result.reason } : { actions: result.plan.actions.map((action) => action.kind) }),
+    });
+  }
+
+  return middy((event: SQSEvent, context: Context) => processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true })).use(injectLambdaContext(logger));
+}
+
+export const handler = createWorkerHandler(() => syncDependencies());

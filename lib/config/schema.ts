@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { matchableAttributes } from '../hris/worker-record.js';
+import { employmentTypes, matchableAttributes } from '../hris/worker-record.js';
 
 /**
  * The schema of `cdk/config/lifecycle.yaml`. The same schema runs at `cdk synth`, in the local
@@ -45,12 +45,54 @@ const PolicySchema = z.strictObject({
   dryRun: z.boolean().default(false),
   /** The member type new invites get. Anything above `user` must be asked for explicitly. */
   memberType: z.enum(['user', 'admin', 'owner', 'custom']).default('user'),
+  /** The HR system deleted the worker's record (or its API answers 404): `revoke` (default) or `keep` the member as it is. */
+  onWorkerRemoved: z.enum(['revoke', 'keep']).default('revoke'),
 });
 
-const ProviderSchema = z.strictObject({ enabled: z.boolean().default(true) });
+const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
+/** Each attribute: the BambooHR field names that carry it, API aliases (fetch) and English names (field-based webhooks) alike. */
+const bambooFieldDefaults = {
+  workEmail: ['workEmail', 'Work Email'],
+  firstName: ['firstName', 'First Name'],
+  lastName: ['lastName', 'Last Name'],
+  jobTitle: ['jobTitle', 'Job Title'],
+  department: ['department', 'Department'],
+  team: ['division', 'Division'],
+  location: ['location', 'Location'],
+  employmentStatus: ['employmentHistoryStatus', 'Employment Status'],
+  status: ['status', 'Status'],
+  startDate: ['hireDate', 'Hire Date'],
+  endDate: ['customContractEndDate', 'Contract End Date'],
+  terminationDate: ['terminationDate', 'Termination Date'],
+};
+export type BambooField = keyof typeof bambooFieldDefaults;
+
+const BambooHrSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** https://api.bamboohr.com/api/gateway.php/<company subdomain> */
+  apiUrl: z.url().optional(),
+  /** BambooHR documents no window and retries for up to 155 minutes; deliveries older than this are refused. */
+  timestampToleranceSeconds: z.number().int().positive().default(3 * 3600),
+  fields: z
+    .strictObject(Object.fromEntries(Object.keys(bambooFieldDefaults).map((key) => [key, names.optional()])) as Record<BambooField, z.ZodOptional<typeof names>>)
+    .default({})
+    .transform((fields) => ({ ...bambooFieldDefaults, ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) }) as Record<BambooField, string[]>),
+  /** "Employment Status" values (tenant-defined in BambooHR) → employment type; matched ignoring case. */
+  employmentTypes: z
+    .record(z.string(), z.enum(employmentTypes))
+    .default({ contractor: 'contractor', 'full-time': 'employee', 'part-time': 'employee', intern: 'intern', temporary: 'temporary' }),
+});
+
+const apiProvider = (defaultUrl: string) => z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default(defaultUrl) });
 
 const ProvidersSchema = z
-  .strictObject({ generic: ProviderSchema.optional() })
+  .strictObject({
+    generic: z.strictObject({ enabled: z.boolean().default(true) }).optional(),
+    bamboohr: BambooHrSchema.optional(),
+    hibob: apiProvider('https://api.hibob.com').optional(),
+    merge: apiProvider('https://api.merge.dev').optional(),
+    finch: apiProvider('https://api.tryfinch.com').optional(),
+  })
   .default({ generic: { enabled: true } });
 
 const nonEmptyName = z.string().trim().min(1, 'must not be empty');

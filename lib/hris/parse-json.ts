@@ -2,16 +2,21 @@ import type { z } from 'zod';
 import { formatPath } from '../config/load.js';
 import { WebhookRejection } from './provider.js';
 
-/** Parses a verified body with `schema`; a 400 names the first bad field. */
-export function parseJsonBody<S extends z.ZodType>(body: Buffer, schema: S): z.output<S> {
-  let json: unknown;
+/** The body as JSON; 400 if it is not. */
+export function readJson(body: Buffer): unknown {
   try {
-    json = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new WebhookRejection(400, 'body is not valid JSON');
   }
+}
+
+/** Validates parsed JSON with `schema`; a 400 names the first bad field. */
+export function validateJson<S extends z.ZodType>(json: unknown, schema: S): z.output<S> {
   const result = schema.safeParse(json);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   throw new WebhookRejection(400, `${formatPath(issue.path) || 'body'}: ${issue.message}`);
 }
+
+export const parseJsonBody = <S extends z.ZodType>(body: Buffer, schema: S): z.output<S> => validateJson(readJson(body), schema);

@@ -1,8 +1,12 @@
 import type { LifecycleConfig } from '../config/schema.js';
-import { genericProvider } from './generic.js';
 import type { HrisProvider } from './provider.js';
+import { bambooHrProvider } from './providers/bamboohr.js';
+import { finchProvider } from './providers/finch.js';
+import { genericProvider } from './providers/generic.js';
+import { hiBobProvider } from './providers/hibob.js';
+import { mergeProvider } from './providers/merge.js';
 
-const allProviders: readonly HrisProvider[] = [genericProvider];
+export const allProviders: readonly HrisProvider[] = [genericProvider, bambooHrProvider, hiBobProvider, mergeProvider, finchProvider];
 
 /** The providers the config enables, by route name. */
 export function enabledProviders(config: LifecycleConfig): Map<string, HrisProvider> {

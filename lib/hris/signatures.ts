@@ -1,9 +1,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookRejection, type WebhookRequest } from './provider.js';
 
-/** Constant-time comparison of two signatures, as bytes. */
-export function signaturesEqual(expected: Buffer, received: Buffer): boolean {
-  return expected.length === received.length && timingSafeEqual(expected, received);
+/**
+ * The one primitive every provider's signature shares (hris/webhooks.md §6): HMAC over some
+ * bytes, compared in constant time against each signature the delivery carries, under each
+ * secret in force (two during a rotation).
+ */
+export function verifyHmac(options: { algorithm: 'sha256' | 'sha512'; keys: readonly Buffer[]; message: Buffer; received: readonly Buffer[]; header: string }): void {
+  for (const key of options.keys) {
+    const expected = createHmac(options.algorithm, key).update(options.message).digest();
+    if (options.received.some((signature) => signature.length === expected.length && timingSafeEqual(expected, signature))) return;
+  }
+  throw new WebhookRejection(401, `${options.header} does not match the body: wrong secret, or the body was changed`);
 }
 
 export function requireHeader(request: WebhookRequest, name: string): string {
@@ -12,38 +20,42 @@ export function requireHeader(request: WebhookRequest, name: string): string {
   return value;
 }
 
+/** Refuses a delivery whose Unix-seconds timestamp is further than `toleranceSeconds` from now. */
+export function requireFreshTimestamp(header: string, value: string, now: Date, toleranceSeconds: number): void {
+  if (!/^\d+$/.test(value)) throw new WebhookRejection(401, `${header} must be Unix seconds`);
+  const skew = Math.abs(now.getTime() / 1000 - Number(value));
+  if (skew > toleranceSeconds) throw new WebhookRejection(401, `${header} is ${Math.round(skew)} s from now; deliveries older or newer than ${toleranceSeconds} s are refused`);
+}
+
+export const utf8Keys = (secrets: readonly string[]) => secrets.map((secret) => Buffer.from(secret, 'utf8'));
+
 export interface StandardWebhooksHeaders {
   id: string;
   timestamp: string;
   signature: string;
 }
 
-const TOLERANCE_SECONDS = 5 * 60;
-
 /**
- * Standard Webhooks (hris/webhooks.md §3.5): HMAC-SHA256 over `id.timestamp.body`, base64,
- * `v1,`-prefixed, several space-separated signatures allowed (secret rotation), and the
- * timestamp within five minutes of now. `keys` are the HMAC keys (already decoded).
+ * Standard Webhooks (hris/webhooks.md §3.5), also Finch's scheme: HMAC-SHA256 over
+ * `id.timestamp.body`, base64, `v1,`-prefixed, several space-separated signatures allowed, and
+ * the timestamp within five minutes. `keys` are the decoded HMAC keys.
  */
 export function verifyStandardWebhook(request: WebhookRequest, names: StandardWebhooksHeaders, keys: readonly Buffer[], now: Date): void {
   const id = requireHeader(request, names.id);
   const timestamp = requireHeader(request, names.timestamp);
   const signatures = requireHeader(request, names.signature);
-
-  if (!/^\d+$/.test(timestamp)) throw new WebhookRejection(401, `${names.timestamp} must be Unix seconds`);
-  const skew = Math.abs(now.getTime() / 1000 - Number(timestamp));
-  if (skew > TOLERANCE_SECONDS) throw new WebhookRejection(401, `${names.timestamp} is ${Math.round(skew)} s from now; deliveries older or newer than ${TOLERANCE_SECONDS} s are refused`);
-
+  requireFreshTimestamp(names.timestamp, timestamp, now, 5 * 60);
   const received = signatures
     .split(' ')
     .filter((entry) => entry.startsWith('v1,'))
     .map((entry) => Buffer.from(entry.slice(3), 'base64'));
   if (received.length === 0) throw new WebhookRejection(401, `${names.signature} has no v1 signature`);
+  verifyHmac({ algorithm: 'sha256', keys, message: Buffer.concat([Buffer.from(`${id}.${timestamp}.`), request.body]), received, header: names.signature });
+}
 
-  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), request.body]);
-  for (const key of keys) {
-    const expected = createHmac('sha256', key).update(signed).digest();
-    if (received.some((signature) => signaturesEqual(expected, signature))) return;
-  }
-  throw new WebhookRejection(401, `${names.signature} does not match the body: wrong secret, or the body was changed`);
+/** A base64 secret (optionally `whsec_`-prefixed) → its HMAC key bytes. */
+export function base64Key(secret: string): Buffer {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  if (key.length === 0) throw new Error('a configured webhook secret is not base64');
+  return key;
 }

@@ -1,4 +1,4 @@
-import type { HrisProvider, WebhookRequest } from '../hris/provider.js';
+import type { HrisProvider, ProviderSettings, WebhookRequest } from '../hris/provider.js';
 import { WebhookRejection } from '../hris/provider.js';
 import type { EventPublisher } from '../queue/publisher.js';
 import type { WorkerEventMessage } from '../queue/message.js';
@@ -8,6 +8,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 export interface IngestDependencies {
   providers: ReadonlyMap<string, HrisProvider>;
+  providerSettings: ProviderSettings;
   /** The provider's current webhook secrets (two during a rotation). */
   secretsFor(provider: HrisProvider): Promise<string[]>;
   publisher: EventPublisher;
@@ -29,10 +30,15 @@ export async function receiveWebhook(providerName: string, request: WebhookReque
     if (!provider) throw new WebhookRejection(404, `no provider "${providerName}" is enabled; enabled: ${[...deps.providers.keys()].join(', ') || 'none'}`);
     if (request.body.length > MAX_BODY_BYTES) throw new WebhookRejection(413, `body is ${request.body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
 
+    // A setup handshake (HiBob's ping) is answered without enqueuing anything.
+    if (provider.isHandshake?.(request)) return { status: 200, body: { accepted: 0, handshake: true } };
+
     const secrets = await deps.secretsFor(provider);
     const now = deps.now();
-    provider.verify(request, secrets, now);
-    const events = provider.parse(request);
+    provider.verify(request, secrets, now, deps.providerSettings);
+    const events = provider.parse(request, deps.providerSettings);
+    // A verified event about no worker (e.g. a payroll or account event) is acknowledged and dropped.
+    if (events.length === 0) return { status: 200, body: { accepted: 0 } };
 
     const receivedAt = now.toISOString();
     const messages: WorkerEventMessage[] = events.map((event) => ({ version: 1, provider: provider.name, receivedAt, ...event }));

@@ -6,17 +6,28 @@ import { loadConfigFile } from '../config/load.js';
 import { managedGroupNames } from '../policy/rules.js';
 import { WORKER_TIMEOUT_SECONDS } from '../queue/queues.js';
 import { documentClient, sqsClient } from '../runtime/aws.js';
+import { ingestDependencies, syncDependencies } from '../runtime/dependencies.js';
 import { deployRules } from '../rules/deploy-rules.js';
 import { RuleStore } from '../store/rule-store.js';
 import { tableName, Tables } from '../store/tables.js';
-import { BitwardenEmulator } from './bitwarden/emulator.js';
+import { BitwardenEmulator, type BitwardenEmulatorOptions } from './bitwarden/emulator.js';
 import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
+import { HrisApiEmulator } from './hris-api-emulator.js';
 import { startHttpServer } from './http-server.js';
 import { startDynamoDbLocal, startSqsEmulator, type LocalService } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
 /** The generic provider's secret when GENERIC_WEBHOOK_SECRET is not set: for local use only. */
 export const LOCAL_GENERIC_WEBHOOK_SECRET = `whsec_${Buffer.from('local-development-only-generic-secret').toString('base64')}`;
+
+/** Webhook secrets for `npm start` when none are set: local use only, never in AWS. */
+const localWebhookSecrets: Record<string, string> = {
+  GENERIC_WEBHOOK_SECRET: LOCAL_GENERIC_WEBHOOK_SECRET,
+  BAMBOOHR_WEBHOOK_SECRET: 'local-development-only-bamboohr-key',
+  HIBOB_WEBHOOK_SECRET: 'local-development-only-hibob-secret',
+  MERGE_WEBHOOK_SECRET: 'local-development-only-merge-key',
+  FINCH_WEBHOOK_SECRET: Buffer.from('local-development-only-finch-secret').toString('base64'),
+};
 
 export interface LocalRuntimeOptions {
   /** HTTP port for webhooks; 0 picks a free one. */
@@ -29,12 +40,18 @@ export interface LocalRuntimeOptions {
   /** Shorter in tests, so a failed message comes back quickly. */
   visibilityTimeoutSeconds?: number;
   workerConcurrency?: number;
+  /** The handlers' clock (tests move it; default: the real one). */
+  clock?: () => Date;
+  /** false: accept webhooks but leave the queue alone (tests read it directly). */
+  startWorker?: boolean;
 }
 
 export interface LocalRuntime {
   url: string;
   /** Present unless BITWARDEN_API_URL pointed the runtime at a real server. */
   bitwarden: BitwardenEmulator | null;
+  /** The HR systems' read APIs, for providers whose <PROVIDER>_API_URL is not set. */
+  hrisApis: HrisApiEmulator;
   worker: SqsEventSource;
   queues: Record<'events', LocalQueue>;
   stop(): Promise<void>;
@@ -78,17 +95,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     let bitwarden: BitwardenEmulator | null = null;
     if (!process.env.BITWARDEN_API_URL) {
-      bitwarden = await new BitwardenEmulator({ groups: managedGroupNames(config.rules) }).start();
+      // BITWARDEN_EMULATOR: JSON options for this run, e.g. {"rateLimits":true,"faults":{"latencyMs":50,"serverErrorRate":0.05}}.
+      const emulatorOptions = JSON.parse(process.env.BITWARDEN_EMULATOR ?? '{}') as BitwardenEmulatorOptions;
+      bitwarden = await new BitwardenEmulator({ ...emulatorOptions, groups: managedGroupNames(config.rules) }).start();
       stops.push(() => bitwarden!.stop());
       process.env.BITWARDEN_API_URL = bitwarden.url;
       process.env.BITWARDEN_IDENTITY_URL = bitwarden.url;
       process.env.BITWARDEN_CLIENT_ID = bitwarden.clientId;
       process.env.BITWARDEN_CLIENT_SECRET = bitwarden.clientSecret;
     }
-    process.env.GENERIC_WEBHOOK_SECRET ??= LOCAL_GENERIC_WEBHOOK_SECRET;
+    for (const [name, value] of Object.entries(localWebhookSecrets)) process.env[name] ??= value;
+
+    const hrisApis = await new HrisApiEmulator().start();
+    stops.push(() => hrisApis.stop());
+    for (const provider of ['bamboohr', 'hibob', 'merge', 'finch'] as const) {
+      const prefix = provider.toUpperCase();
+      if (process.env[`${prefix}_API_URL`]) continue;
+      process.env[`${prefix}_API_URL`] = hrisApis.url(provider);
+      process.env[`${prefix}_API_CREDENTIALS`] = hrisApis.credentials[provider];
+    }
 
     // Imported only now: the handlers read their configuration from the environment set above.
-    const [{ handler: ingest }, { handler: work }] = await Promise.all([import('../../functions/ingest.js'), import('../../functions/worker.js')]);
+    const [{ createIngestHandler }, { createWorkerHandler }] = await Promise.all([import('../../functions/ingest.js'), import('../../functions/worker.js')]);
+    const clock = options.clock;
+    const ingest = createIngestHandler(() => ({ ...ingestDependencies(), ...(clock ? { now: clock } : {}) }));
+    const work = createWorkerHandler(() => ({ ...syncDependencies(), ...(clock ? { now: clock } : {}) }));
 
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.events.url, AttributeNames: ['QueueArn'] }));
     const worker = new SqsEventSource(sqs, work, {
@@ -98,7 +129,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       timeoutSeconds: WORKER_TIMEOUT_SECONDS,
       concurrency: options.workerConcurrency ?? 2,
     });
-    worker.start();
+    if (options.startWorker !== false) worker.start();
     stops.push(() => worker.stop());
 
     const http = await startHttpServer(options.port, ingest, {
@@ -108,7 +139,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     stops.push(() => http.close());
 
-    return { url: http.url, bitwarden, worker, queues, stop };
+    return { url: http.url, bitwarden, hrisApis, worker, queues, stop };
   } catch (error) {
     await stop();
     throw error;

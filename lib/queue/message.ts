@@ -3,21 +3,29 @@ import { WorkerRecordSchema } from '../hris/worker-record.js';
 
 /**
  * What the ingest handler puts on the queue and the worker reads: "this worker may have
- * changed" (design decision 1), with the newest record the provider sent.
+ * changed" (design decision 1). The subject is the newest record when the delivery carried one,
+ * `fetch` when it was thin (the worker reads the record from the provider's API), or `removed`
+ * when the HR system deleted the record.
  */
+export const SubjectSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('record'), worker: WorkerRecordSchema }),
+  z.object({ kind: z.literal('fetch') }),
+  z.object({ kind: z.literal('removed'), workEmail: z.string().nullable() }),
+]);
+export type Subject = z.output<typeof SubjectSchema>;
+
 export const WorkerEventMessageSchema = z.object({
   version: z.literal(1),
   provider: z.string().min(1),
-  /** The provider's delivery id (e.g. `webhook-id`); the same for every retry of one delivery. */
+  /** The worker's key: its id in the HR system. Bitwarden's `externalId` carries it, and FIFO groups on it. */
+  workerKey: z.string().min(1).max(128),
+  /** The provider's delivery id; the same for every retry of one delivery. */
   deliveryId: z.string().min(1),
   eventType: z.string().min(1),
   /** When the change happened in the HR system; orders a worker's events. */
   occurredAt: z.iso.datetime({ offset: true }),
   receivedAt: z.iso.datetime({ offset: true }),
-  worker: WorkerRecordSchema,
+  subject: SubjectSchema,
 });
 
 export type WorkerEventMessage = z.output<typeof WorkerEventMessageSchema>;
-
-/** A worker's key: its HR id. Bitwarden's `externalId` carries it, and FIFO groups on it. */
-export const workerKeyOf = (message: Pick<WorkerEventMessage, 'worker'>) => message.worker.externalId;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { workerKeyOf, type WorkerEventMessage } from './message.js';
+import type { WorkerEventMessage } from './message.js';
 
 export interface EventPublisher {
   publish(messages: WorkerEventMessage[]): Promise<void>;
@@ -22,9 +22,9 @@ export class SqsEventPublisher implements EventPublisher {
           Entries: batch.map((message, index) => ({
             Id: String(index),
             MessageBody: JSON.stringify(message),
-            MessageGroupId: workerKeyOf(message),
+            MessageGroupId: message.workerKey,
             // A provider's retry of one delivery is dropped by SQS within its 5-minute window.
-            MessageDeduplicationId: createHash('sha256').update(`${message.provider}\n${message.deliveryId}\n${workerKeyOf(message)}`).digest('hex'),
+            MessageDeduplicationId: createHash('sha256').update(`${message.provider}\n${message.deliveryId}\n${message.workerKey}`).digest('hex'),
           })),
         }),
       );

@@ -1,7 +1,7 @@
 import { BitwardenClient } from '../bitwarden/client.js';
 import { loadConfigFile } from '../config/load.js';
 import type { LifecycleConfig, Rule } from '../config/schema.js';
-import { enabledProviders } from '../hris/registry.js';
+import { allProviders, enabledProviders } from '../hris/registry.js';
 import type { IngestDependencies } from '../ingest/receive-webhook.js';
 import { SqsEventPublisher } from '../queue/publisher.js';
 import { Queues } from '../queue/queues.js';
@@ -31,6 +31,7 @@ function requireEnv(name: string, why: string): string {
 export function ingestDependencies(config: LifecycleConfig = loadConfig()): IngestDependencies {
   return {
     providers: enabledProviders(config),
+    providerSettings: config.providers,
     secretsFor: async (provider) => splitSecrets(await readSecret(provider.secretEnvVar)),
     publisher: new SqsEventPublisher(sqsClient(), requireEnv(Queues.events.envVar, 'the ingest handler does not know where to enqueue events')),
     now: () => new Date(),
@@ -72,6 +73,16 @@ export function syncDependencies(config: LifecycleConfig = loadConfig()): SyncDe
     bitwarden,
     policy: config.policy,
     onRevokeUnsupported: config.bitwarden.onRevokeUnsupported,
+    fetchWorker: async (providerName, workerKey) => {
+      const provider = allProviders.find((candidate) => candidate.name === providerName);
+      if (!provider?.fetchWorker) throw new Error(`provider "${providerName}" cannot fetch workers`);
+      const settings = (config.providers as Record<string, { apiUrl?: string } | undefined>)[providerName];
+      const envName = providerName.toUpperCase();
+      const apiUrl = process.env[`${envName}_API_URL`] ?? settings?.apiUrl;
+      if (!apiUrl) throw new Error(`no API URL for ${providerName}: set providers.${providerName}.apiUrl or ${envName}_API_URL`);
+      const credentials = await readSecret(`${envName}_API_CREDENTIALS`);
+      return provider.fetchWorker(workerKey, { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings: config.providers });
+    },
     now: () => new Date(),
   };
 }

@@ -3,8 +3,8 @@ import type { BitwardenClient } from '../bitwarden/client.js';
 import { BitwardenError, BitwardenMessages } from '../bitwarden/errors.js';
 import type { Policy, Rule } from '../config/schema.js';
 import type { WorkerRecord } from '../hris/worker-record.js';
-import { decide } from '../policy/decide.js';
-import { workerKeyOf, type WorkerEventMessage } from '../queue/message.js';
+import { decide, type DesiredState } from '../policy/decide.js';
+import type { WorkerEventMessage } from '../queue/message.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
 import type { WorkerState, WorkerStateStore } from '../store/worker-state.js';
 import { execute, type ExecutedAction, type RevokeFallback } from './execute.js';
@@ -20,6 +20,8 @@ export interface SyncDependencies {
   bitwarden: BitwardenClient;
   policy: Policy;
   onRevokeUnsupported: RevokeFallback;
+  /** The worker's current record from its provider's API, or null when the provider no longer has it. */
+  fetchWorker(provider: string, workerKey: string): Promise<WorkerRecord | null>;
   now(): Date;
 }
 
@@ -27,10 +29,10 @@ export type ApplyOutcome =
   | { outcome: 'skipped'; reason: string }
   | { outcome: 'applied' | 'planned' | 'blocked'; plan: Plan; executed: ExecutedAction[] };
 
-const hashRecord = (record: WorkerRecord) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
+const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
 
-/** Why an event must not be applied: it is older than what was applied, or it is the same change again. */
-function skipReason(state: WorkerState | null, message: WorkerEventMessage, recordHash: string): string | null {
+/** An event older than the applied one is stale; the same delivery, or the same record at the same instant, is a duplicate. */
+function skipReason(state: WorkerState | null, message: WorkerEventMessage, recordHash: string | null): string | null {
   if (!state) return null;
   const incoming = Date.parse(message.occurredAt);
   const applied = Date.parse(state.lastEventAt);
@@ -39,15 +41,32 @@ function skipReason(state: WorkerState | null, message: WorkerEventMessage, reco
   return null;
 }
 
+/** The newest record: carried by the event, read from the provider, or null when the HR system no longer has the worker. */
+async function resolveRecord(message: WorkerEventMessage, deps: SyncDependencies): Promise<WorkerRecord | null> {
+  switch (message.subject.kind) {
+    case 'record':
+      return message.subject.worker;
+    case 'fetch':
+      return deps.fetchWorker(message.provider, message.workerKey);
+    case 'removed':
+      return null;
+  }
+}
+
+function removedWorker(state: WorkerState | null, message: WorkerEventMessage, policy: Policy): DesiredState | null {
+  if (policy.onWorkerRemoved === 'keep') return null;
+  const email = state?.record.workEmail ?? (message.subject.kind === 'removed' ? message.subject.workEmail?.toLowerCase() ?? null : null);
+  return { access: 'revoked', email, memberType: 2, groups: [], matchedRules: [], reason: 'the HR system no longer has this worker', reevaluateAt: null };
+}
+
 /**
  * Brings one worker's Bitwarden membership in line with the newest HR record
  * (design decision 1): decide what should be, read what is, do the difference, remember it.
  * Running it twice on the same event changes nothing the second time.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
-  const workerKey = workerKeyOf(message);
+  const { workerKey } = message;
   const state = await deps.workers.get(workerKey);
-  const recordHash = hashRecord(message.worker);
   const now = deps.now();
   const audit = (outcome: AuditEntry['outcome'], action: string, memberId: string | null, detail: string): AuditEntry => ({
     workerKey,
@@ -60,15 +79,22 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     memberId,
     detail,
   });
+  const skip = async (reason: string): Promise<ApplyOutcome> => {
+    await deps.audit.record([audit('skipped', 'none', state?.memberId ?? null, reason)]);
+    return { outcome: 'skipped', reason };
+  };
 
-  const skip = skipReason(state, message, recordHash);
-  if (skip) {
-    await deps.audit.record([audit('skipped', 'none', state?.memberId ?? null, skip)]);
-    return { outcome: 'skipped', reason: skip };
-  }
+  // Stale by time needs no record: checked before any call to the provider.
+  const stale = skipReason(state, message, null);
+  if (stale) return skip(stale);
+  const record = await resolveRecord(message, deps);
+  const recordHash = hashRecord(record);
+  const duplicate = skipReason(state, message, recordHash);
+  if (duplicate) return skip(duplicate);
 
   const rules = await deps.rules();
-  const desired = decide(message.worker, rules, deps.policy, now);
+  const desired = record ? decide(record, rules, deps.policy, now) : removedWorker(state, message, deps.policy);
+  if (!desired) return skip('the HR system no longer has this worker; policy.onWorkerRemoved keeps the member as it is');
   const directory = await deps.groups.resolve(rules);
   let found = await findMember(deps.bitwarden, workerKey, state?.memberId ?? null, desired.email);
   let planned = plan(workerKey, desired, found, directory);
@@ -107,7 +133,8 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
       lastEventAt: message.occurredAt,
       lastDeliveryId: message.deliveryId,
       recordHash,
-      record: message.worker,
+      // A removed worker keeps its last known record, marked terminated.
+      record: record ?? { ...(state?.record ?? emptyRecord(workerKey, desired.email)), status: 'terminated' },
       memberId,
       access: desired.access,
       groups: desired.groups,
@@ -119,3 +146,9 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
   return { outcome: planned.blocked ? 'blocked' : 'applied', plan: planned, executed };
 }
 
+function emptyRecord(externalId: string, workEmail: string | null): WorkerRecord {
+  return {
+    externalId, workEmail, personalEmail: null, firstName: null, lastName: null, displayName: null, jobTitle: null, department: null, team: null,
+    managerWorkEmail: null, location: null, employmentType: 'employee', status: 'terminated', startDate: null, endDate: null, terminationDate: null,
+  };
+}

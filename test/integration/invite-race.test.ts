@@ -42,7 +42,7 @@ describe('an invite that races another invite of the same e-mail', () => {
 
     const db = documentClient();
     const result = await applyWorkerEvent(
-      { version: 1, provider: 'generic', deliveryId: 'd-1', eventType: 'worker.hired', occurredAt: '2026-01-05T09:00:00Z', receivedAt: '2026-01-05T09:00:01Z', worker: record },
+      { version: 1, provider: 'generic', workerKey: record.externalId, deliveryId: 'd-1', eventType: 'worker.hired', occurredAt: '2026-01-05T09:00:00Z', receivedAt: '2026-01-05T09:00:01Z', subject: { kind: 'record', worker: record } },
       {
         workers: new WorkerStateStore(db, tableName(Tables.workers)),
         audit: new AuditLog(db, tableName(Tables.audit)),
@@ -51,6 +51,9 @@ describe('an invite that races another invite of the same e-mail', () => {
         bitwarden: client,
         policy: config.policy,
         onRevokeUnsupported: 'fail',
+        fetchWorker: async () => {
+          throw new Error('the generic provider never fetches');
+        },
         now: () => new Date('2026-01-05T09:00:02Z'),
       },
     );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { randomPrefix, startLocalRuntime, type LocalRuntime } from '../../lib/local/runtime.js';
+import { randomPrefix, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
 import type { SignedDelivery } from './generic-events.js';
 
@@ -18,7 +18,7 @@ export interface TestRuntime extends LocalRuntime {
 }
 
 /** The `npm start` runtime on the shared test servers, with its own tables, queues and Bitwarden emulator. */
-export async function startTestRuntime(configYaml?: string): Promise<TestRuntime> {
+export async function startTestRuntime(configYaml?: string, options: Partial<Pick<LocalRuntimeOptions, 'clock' | 'startWorker'>> = {}): Promise<TestRuntime> {
   let configPath = 'cdk/config/lifecycle.yaml';
   if (configYaml) {
     configPath = path.join(mkdtempSync(path.join(tmpdir(), 'lifecycle-')), 'lifecycle.yaml');
@@ -26,7 +26,7 @@ export async function startTestRuntime(configYaml?: string): Promise<TestRuntime
   }
   process.env.GENERIC_WEBHOOK_SECRET = TEST_SECRET;
   delete process.env.BITWARDEN_API_URL;
-  const runtime = await startLocalRuntime({ port: 0, configPath, endpoints: inject('endpoints'), prefix: randomPrefix(), visibilityTimeoutSeconds: 2 });
+  const runtime = await startLocalRuntime({ port: 0, configPath, endpoints: inject('endpoints'), prefix: randomPrefix(), visibilityTimeoutSeconds: 2, ...options });
   const sqs = sqsClient();
 
   return Object.assign(runtime, {
@@ -37,6 +37,7 @@ export async function startTestRuntime(configYaml?: string): Promise<TestRuntime
     processed(deliveryId: string) {
       return new Promise<void>((resolve) => {
         const listener = ({ succeeded }: { succeeded: Array<{ body: string }> }) => {
+          // A BambooHR batch shares one delivery id; any of its messages settles the wait.
           if (succeeded.some((record) => (JSON.parse(record.body) as { deliveryId: string }).deliveryId === deliveryId)) {
             runtime.worker.off('batch', listener);
             resolve();

@@ -30,7 +30,7 @@ describe('the lifecycle config file', () => {
     const config = parseConfig(valid);
     expect(config.bitwarden.apiUrl).toBe('https://api.bitwarden.eu');
     expect(config.bitwarden.identityUrl).toBe('https://identity.bitwarden.eu');
-    expect(config.policy).toEqual({ dryRun: false, memberType: 'user' });
+    expect(config.policy).toEqual({ dryRun: false, memberType: 'user', onWorkerRemoved: 'revoke' });
     expect(config.providers.generic?.enabled).toBe(true);
     expect(config.rules[0]!.match).toEqual({});
   });
