@@ -53,6 +53,8 @@ export class LifecycleStack extends Stack {
       environment: { [Queues.events.envVar]: this.eventsQueue.queueUrl, GENERIC_WEBHOOK_SECRET_ARN: genericWebhookSecret.secretArn },
     });
     this.eventsQueue.grantSendMessages(ingest);
+    ingest.addEnvironment(Tables.deliveries.envVar, this.tables.deliveries.tableName);
+    this.tables.deliveries.grantReadWriteData(ingest);
     genericWebhookSecret.grantRead(ingest);
 
     const worker = new LifecycleFunction(this, 'Worker', {

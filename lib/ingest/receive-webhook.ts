@@ -1,6 +1,7 @@
 import type { HrisProvider, ProviderSettings, WebhookRequest } from '../hris/provider.js';
 import { WebhookRejection } from '../hris/provider.js';
-import type { EventPublisher } from '../queue/publisher.js';
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import type { EnqueueOnce } from '../queue/enqueue-once.js';
 import type { WorkerEventMessage } from '../queue/message.js';
 
 /** SQS takes at most 256 KiB per message; a larger delivery could never be enqueued. */
@@ -11,7 +12,7 @@ export interface IngestDependencies {
   providerSettings: ProviderSettings;
   /** The provider's current webhook secrets (two during a rotation). */
   secretsFor(provider: HrisProvider): Promise<string[]>;
-  publisher: EventPublisher;
+  enqueueOnce: EnqueueOnce;
   now(): Date;
 }
 
@@ -22,7 +23,9 @@ export interface IngestResponse {
 
 /**
  * Verify → normalize → enqueue. Answers 202 only once SQS holds every event; any refusal
- * (4xx) happens before anything is enqueued.
+ * (4xx) happens before anything is enqueued. A replay of an accepted delivery is answered 200
+ * `duplicate` and enqueues nothing: a 4xx would make Standard Webhooks senders retry for days
+ * and finally disable the endpoint, which would stop offboarding.
  */
 export async function receiveWebhook(providerName: string, request: WebhookRequest, deps: IngestDependencies): Promise<IngestResponse> {
   try {
@@ -42,10 +45,13 @@ export async function receiveWebhook(providerName: string, request: WebhookReque
 
     const receivedAt = now.toISOString();
     const messages: WorkerEventMessage[] = events.map((event) => ({ version: 1, provider: provider.name, receivedAt, ...event }));
-    await deps.publisher.publish(messages);
-    return { status: 202, body: { accepted: messages.length, deliveryIds: [...new Set(messages.map((message) => message.deliveryId))] } };
+    const deliveryId = messages[0]!.deliveryId;
+    const { duplicate } = await deps.enqueueOnce(`${provider.name}:${deliveryId}`, messages);
+    if (duplicate) return { status: 200, body: { accepted: 0, duplicate: true, deliveryId } };
+    return { status: 202, body: { accepted: messages.length, deliveryId } };
   } catch (error) {
     if (error instanceof WebhookRejection) return { status: error.status, body: { error: error.message } };
+    if (error instanceof IdempotencyAlreadyInProgressError) return { status: 409, body: { error: 'this delivery is being accepted right now; retry in a few seconds' } };
     throw error;
   }
 }

@@ -3,6 +3,8 @@ import { loadConfigFile } from '../config/load.js';
 import type { LifecycleConfig, Rule } from '../config/schema.js';
 import { allProviders, enabledProviders } from '../hris/registry.js';
 import type { IngestDependencies } from '../ingest/receive-webhook.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { enqueueOnce } from '../queue/enqueue-once.js';
 import { SqsEventPublisher } from '../queue/publisher.js';
 import { Queues } from '../queue/queues.js';
 import { AuditLog } from '../store/audit-log.js';
@@ -33,7 +35,11 @@ export function ingestDependencies(config: LifecycleConfig = loadConfig()): Inge
     providers: enabledProviders(config),
     providerSettings: config.providers,
     secretsFor: async (provider) => splitSecrets(await readSecret(provider.secretEnvVar)),
-    publisher: new SqsEventPublisher(sqsClient(), requireEnv(Queues.events.envVar, 'the ingest handler does not know where to enqueue events')),
+    enqueueOnce: enqueueOnce(
+      new SqsEventPublisher(sqsClient(), requireEnv(Queues.events.envVar, 'the ingest handler does not know where to enqueue events')),
+      new DynamoDBClient({}),
+      tableName(Tables.deliveries),
+    ),
     now: () => new Date(),
   };
 }

@@ -20,6 +20,8 @@ export const Tables = {
   rules: { id: 'Rules', envVar: 'RULES_TABLE', partitionKey: 'ruleId' },
   /** Append-only: every action applied, planned or skipped, per worker in time order. */
   audit: { id: 'Audit', envVar: 'AUDIT_TABLE', partitionKey: 'workerKey', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
+  /** Deliveries already accepted (Powertools idempotency records), so a replay enqueues nothing. */
+  deliveries: { id: 'Deliveries', envVar: 'DELIVERIES_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiration' },
 } as const satisfies Record<string, TableDefinition>;
 
 export function tableName(definition: TableDefinition): string {

@@ -34,9 +34,9 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('has the three tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
+  it('has the four tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-    expect(Object.keys(tables)).toHaveLength(3);
+    expect(Object.keys(tables)).toHaveLength(4);
     for (const table of Object.values(tables)) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
@@ -81,12 +81,15 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('lets the ingest function send to the queue and read its secret, and nothing in DynamoDB', () => {
+  it('lets the ingest function send to the queue, read its secret, and in DynamoDB touch only the deliveries table', () => {
     const ingestRole = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Verifies HRIS webhooks/)]!.Properties.Role['Fn::GetAtt'][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === ingestRole));
-    const actions = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action));
-    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'secretsmanager:GetSecretValue']));
-    expect(actions.filter((action: string) => action.startsWith('dynamodb:'))).toEqual([]);
+    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const actions = statements.flatMap((statement) => statement.Action);
+    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'secretsmanager:GetSecretValue', 'dynamodb:PutItem']));
+    const dynamoResources = JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:'))).map((statement) => statement.Resource));
+    expect(dynamoResources).toMatch(/DeliveriesTable/);
+    expect(dynamoResources).not.toMatch(/WorkersTable|RulesTable|AuditTable/);
   });
 });
 

@@ -85,8 +85,9 @@ describe('the pipeline, through the real handlers on the real local services', (
     const hire = await deliver('worker.hired', person, '2026-01-05T09:00:00Z');
     expect(writes()).toHaveLength(1);
 
-    // The same delivery again (a provider retry): SQS drops it by its deduplication id.
-    expect((await runtime.post('generic', hire)).status).toBe(202);
+    // The same delivery again (a provider retry): acknowledged as a duplicate, nothing enqueued.
+    expect(await runtime.post('generic', hire)).toEqual({ status: 200, body: { accepted: 0, duplicate: true, deliveryId: hire.id } });
+    expect(await runtime.queueDepth()).toBe(0);
     // The same change as a new delivery: the worker recognizes it and skips it.
     const resent = genericDelivery('worker.hired', person, { secret: TEST_SECRET, occurredAt: '2026-01-05T09:00:00Z' });
     await post(resent);

@@ -1,0 +1,33 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { WorkerEventMessage } from './message.js';
+import type { EventPublisher } from './publisher.js';
+
+/** Puts a delivery's events on the queue once; a replay of the same delivery enqueues nothing. */
+export type EnqueueOnce = (deliveryKey: string, messages: WorkerEventMessage[]) => Promise<{ duplicate: boolean }>;
+
+/**
+ * Senders retry a delivery whose answer they missed, Merge sends some twice on purpose, and a
+ * captured request can be replayed. SQS drops a repeat only within five minutes, so accepted
+ * deliveries are remembered (Powertools idempotency, keyed by provider and delivery id) for a
+ * week, longer than any provider's retry schedule (Standard Webhooks retry for about 3 days).
+ */
+export function enqueueOnce(publisher: EventPublisher, client: DynamoDBClient, tableName: string): EnqueueOnce {
+  const accept = makeIdempotent(
+    async (input: { key: string; messages: WorkerEventMessage[] }) => {
+      await publisher.publish(input.messages);
+      return { duplicate: false };
+    },
+    {
+      persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client }),
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: 'key',
+        expiresAfterSeconds: 7 * 24 * 3600,
+        // A replay gets the stored answer, marked as a duplicate.
+        responseHook: () => ({ duplicate: true }),
+      }),
+    },
+  );
+  return (deliveryKey, messages) => accept({ key: deliveryKey, messages });
+}
