@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { receiveWebhook, type IngestDependencies } from '../lib/ingest/receive-webhook.js';
 import { ingestDependencies } from '../lib/runtime/dependencies.js';
 import { logger } from '../lib/runtime/observability.js';
@@ -8,12 +8,13 @@ import { logger } from '../lib/runtime/observability.js';
 /** `POST /webhooks/{provider}`: verify, normalize, enqueue; 202 once SQS holds the event. */
 export function createIngestHandler(dependencies: () => IngestDependencies) {
   let resolved: IngestDependencies | undefined;
-  return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  return middy(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const provider = event.pathParameters?.provider ?? '';
     // Signatures cover the exact bytes, so the body is used as it came, never re-serialized.
     const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     try {
       resolved ??= dependencies();
+      resolved.enqueueOnce.registerLambdaContext(context);
       const { status, body: answer } = await receiveWebhook(provider, { headers: event.headers, body }, resolved);
       if (status >= 400) logger.warn('webhook refused', { provider, status, reason: answer.error });
       else logger.info('webhook accepted', { provider, ...answer });

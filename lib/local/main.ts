@@ -11,6 +11,8 @@ const runtime = await startLocalRuntime({
 const bitwarden = runtime.bitwarden ? `Bitwarden emulator at ${runtime.bitwarden.url}` : `Bitwarden at ${process.env.BITWARDEN_API_URL}`;
 console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwarden} · queue ${runtime.queues.events.url}`);
 
+runtime.worker.on('pollError', (error) => console.error(`worker could not poll the queue: ${error.message}`));
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

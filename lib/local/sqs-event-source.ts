@@ -8,6 +8,8 @@ export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatch
 export interface BatchResult {
   succeeded: SQSRecord[];
   failed: SQSRecord[];
+  /** Set when the handler threw (as Powertools does when every record failed): the whole batch is retried. */
+  error?: Error;
 }
 
 export interface SqsEventSourceOptions {
@@ -26,7 +28,7 @@ export interface SqsEventSourceOptions {
  * the queue redelivers them after the visibility timeout and dead-letters them after
  * maxReceiveCount. Emits `batch` with the outcome of every invocation.
  */
-export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; error: [Error] }> {
+export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; pollError: [Error] }> {
   private running = false;
   private loops: Promise<void>[] = [];
 
@@ -58,7 +60,7 @@ export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; error: 
         if (Messages && Messages.length > 0) await this.invoke(Messages);
       } catch (error) {
         if (!this.running) return;
-        this.emit('error', error as Error);
+        this.emit('pollError', error as Error);
       }
     }
   }
@@ -66,12 +68,13 @@ export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; error: 
   private async invoke(messages: Message[]): Promise<void> {
     const records = messages.map((message) => this.toRecord(message));
     let failedIds: Set<string>;
+    let handlerError: Error | undefined;
     try {
       const response = await this.handler({ Records: records }, localContext(this.options.functionName, this.options.timeoutSeconds));
       failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
       // A handler that throws fails the whole batch, as in Lambda.
-      this.emit('error', error as Error);
+      handlerError = error as Error;
       failedIds = new Set(records.map((record) => record.messageId));
     }
     const succeeded = records.filter((record) => !failedIds.has(record.messageId));
@@ -80,7 +83,7 @@ export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; error: 
         new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: succeeded.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })) }),
       );
     }
-    this.emit('batch', { succeeded, failed: records.filter((record) => failedIds.has(record.messageId)) });
+    this.emit('batch', { succeeded, failed: records.filter((record) => failedIds.has(record.messageId)), ...(handlerError ? { error: handlerError } : {}) });
   }
 
   private toRecord(message: Message): SQSRecord {
