@@ -10,6 +10,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LifecycleConfig } from '../lib/config/schema.js';
+import { enabledProviders } from '../lib/hris/registry.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
 import { LifecycleFunction } from './lifecycle-function.js';
@@ -22,6 +23,8 @@ export interface LifecycleStackProps extends StackProps {
   /** Audit retention in days (TTL). */
   auditRetentionDays?: number;
 }
+
+const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
 /** Highest number of worker Lambdas at once: Bitwarden's cloud allows 5 writes per second per path. */
 const WORKER_MAX_CONCURRENCY = 5;
@@ -40,22 +43,36 @@ export class LifecycleStack extends Stack {
       description: 'Bitwarden organization API key as JSON {"clientId":"organization.<id>","clientSecret":"..."}; set it after the first deploy.',
       generateSecretString: { secretStringTemplate: JSON.stringify({ clientId: 'organization.SET-ME' }), generateStringKey: 'clientSecret', excludePunctuation: true },
     });
-    const genericWebhookSecret = new Secret(this, 'GenericWebhookSecret', {
-      description: 'Standard Webhooks secret(s) of the generic provider (whsec_... or base64); two, space-separated, during a rotation.',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
-    });
+    // One webhook secret per enabled provider; API credentials for those whose events must be fetched.
+    const providers = enabledProviders(props.config);
+    const webhookSecrets = [...providers.values()].map((provider) => ({
+      provider,
+      secret: new Secret(this, `${pascal(provider.name)}WebhookSecret`, {
+        description: `Webhook signing secret(s) of ${provider.name}; two, space-separated, during a rotation. Set it to the value ${provider.name} shows.`,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      }),
+    }));
+    const apiCredentials = [...providers.values()]
+      .filter((provider) => provider.fetchWorker)
+      .map((provider) => ({
+        provider,
+        secret: new Secret(this, `${pascal(provider.name)}ApiCredentials`, { description: `${provider.name} API credentials the worker reads records with (format in the README); set after deploy.` }),
+      }));
 
     const ingest = new LifecycleFunction(this, 'Ingest', {
       entry: 'ingest.ts',
       description: 'Verifies HRIS webhooks and enqueues worker events',
       configPath: props.configPath,
       timeout: Duration.seconds(10),
-      environment: { [Queues.events.envVar]: this.eventsQueue.queueUrl, GENERIC_WEBHOOK_SECRET_ARN: genericWebhookSecret.secretArn },
+      environment: {
+        [Queues.events.envVar]: this.eventsQueue.queueUrl,
+        ...Object.fromEntries(webhookSecrets.map(({ provider, secret }) => [`${provider.secretEnvVar}_ARN`, secret.secretArn])),
+      },
     });
+    for (const { secret } of webhookSecrets) secret.grantRead(ingest);
     this.eventsQueue.grantSendMessages(ingest);
     ingest.addEnvironment(Tables.deliveries.envVar, this.tables.deliveries.tableName);
     this.tables.deliveries.grantReadWriteData(ingest);
-    genericWebhookSecret.grantRead(ingest);
 
     const worker = new LifecycleFunction(this, 'Worker', {
       entry: 'worker.ts',
@@ -65,8 +82,10 @@ export class LifecycleStack extends Stack {
       environment: {
         ...Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [definition.envVar, this.tables[key as keyof typeof Tables].tableName])),
         BITWARDEN_CREDENTIALS_ARN: bitwardenCredentials.secretArn,
+        ...Object.fromEntries(apiCredentials.map(({ provider, secret }) => [`${provider.name.toUpperCase()}_API_CREDENTIALS_ARN`, secret.secretArn])),
       },
     });
+    for (const { secret } of apiCredentials) secret.grantRead(worker);
     this.tables.workers.grantReadWriteData(worker);
     this.tables.audit.grantWriteData(worker);
     this.tables.rules.grantReadData(worker);
@@ -104,7 +123,8 @@ export class LifecycleStack extends Stack {
 
     new CfnOutput(this, 'WebhookUrl', { value: `${api.apiEndpoint}/webhooks/{provider}`, description: 'Register this URL in the HR system (replace {provider}, e.g. generic)' });
     new CfnOutput(this, 'BitwardenCredentialsSecret', { value: bitwardenCredentials.secretName });
-    new CfnOutput(this, 'GenericWebhookSecretName', { value: genericWebhookSecret.secretName });
+    for (const { provider, secret } of webhookSecrets) new CfnOutput(this, `${pascal(provider.name)}WebhookSecretName`, { value: secret.secretName });
+    for (const { provider, secret } of apiCredentials) new CfnOutput(this, `${pascal(provider.name)}ApiCredentialsName`, { value: secret.secretName });
   }
 
   /** On-demand, encrypted, point-in-time recovery, and kept when the stack is deleted. */

@@ -60,6 +60,7 @@ describe('the CDK stack', () => {
   });
 
   it('keeps the Bitwarden credentials and the webhook secret in Secrets Manager, passing only their ARNs', () => {
+    // The shipped config enables only the generic provider: its webhook secret and Bitwarden's credentials.
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     const worker = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Applies worker events/)]!;
     expect(Object.keys(worker.Properties.Environment.Variables)).toEqual(
@@ -90,6 +91,19 @@ describe('the CDK stack', () => {
     const dynamoResources = JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:'))).map((statement) => statement.Resource));
     expect(dynamoResources).toMatch(/DeliveriesTable/);
     expect(dynamoResources).not.toMatch(/WorkersTable|RulesTable|AuditTable/);
+  });
+});
+
+describe('per-provider secrets', () => {
+  it('creates a webhook secret per enabled provider and API credentials for those that fetch', () => {
+    const configPath = path.join(mkdtempSync(path.join(tmpdir(), 'providers-')), 'lifecycle.yaml');
+    writeFileSync(configPath, 'providers:\n  generic: {}\n  hibob: {}\n  merge: {}\nrules:\n  - id: a\n    groups: [A]\n');
+    const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-out-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const providers = Template.fromStack(new LifecycleStack(app, 'Providers', { config: loadConfigFile(configPath), configPath }));
+    providers.resourceCountIs('AWS::SecretsManager::Secret', 1 + 3 + 2);
+    const functions = Object.values(providers.findResources('AWS::Lambda::Function')).map((resource) => Object.keys(resource.Properties.Environment?.Variables ?? {}));
+    expect(functions).toContainEqual(expect.arrayContaining(['GENERIC_WEBHOOK_SECRET_ARN', 'HIBOB_WEBHOOK_SECRET_ARN', 'MERGE_WEBHOOK_SECRET_ARN']));
+    expect(functions).toContainEqual(expect.arrayContaining(['HIBOB_API_CREDENTIALS_ARN', 'MERGE_API_CREDENTIALS_ARN', 'BITWARDEN_CREDENTIALS_ARN']));
   });
 });
 
