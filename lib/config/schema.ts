@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { employmentTypes, matchableAttributes } from '../hris/worker-record.js';
+import { isValidTimeZone } from '../policy/instants.js';
 
 /**
  * The schema of `cdk/config/lifecycle.yaml`. The same schema runs at `cdk synth`, in the local
@@ -47,6 +48,26 @@ const PolicySchema = z.strictObject({
   memberType: z.enum(['user', 'admin', 'owner', 'custom']).default('user'),
   /** The HR system deleted the worker's record (or its API answers 404): `revoke` (default) or `keep` the member as it is. */
   onWorkerRemoved: z.enum(['revoke', 'keep']).default('revoke'),
+  /** The zone calendar dates are days in (IANA name). */
+  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin or America/New_York').default('UTC'),
+  /** Invite a future hire this many days before the start date; unset: at once. */
+  inviteDaysBeforeStart: z.number().int().min(0).max(365).nullable().default(null),
+  /** A termination recorded ahead of time takes effect at the end of its date (default) or at its start. */
+  terminationTakesEffect: z.enum(['end-of-day', 'start-of-day']).default('end-of-day'),
+  /** A worker on leave keeps access (default) or is revoked until the leave ends. */
+  onLeave: z.enum(['keep', 'revoke']).default('keep'),
+  /** Remove revoked members this many days after their revocation; unset: never (a revoked member can be restored). */
+  removeRevokedAfterDays: z.number().int().min(1).nullable().default(null),
+  /** Holds revocations beyond a limit per sliding window until an admin approves them. */
+  massRevocationGuard: z
+    .strictObject({
+      windowMinutes: z.number().int().min(1).default(60),
+      maxRevocations: z.number().int().min(1).default(25),
+      /** Also hold once this share of the organization's members would be revoked in the window. */
+      maxShareOfOrganization: z.number().gt(0).max(1).nullable().default(0.1),
+    })
+    .nullable()
+    .prefault({}),
 });
 
 const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));

@@ -1,6 +1,6 @@
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, type SQSClient, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { Queues, type QueueDefinition } from '../queue/queues.js';
+import { Queues, type Lane, type QueueDefinition } from '../queue/queues.js';
 import { Tables, type TableDefinition } from '../store/tables.js';
 
 /**
@@ -18,8 +18,16 @@ export async function createTables(dynamo: DynamoDBClient, prefix: string): Prom
       keys.push({ AttributeName: definition.sortKey, KeyType: 'RANGE' });
       attributes.push({ AttributeName: definition.sortKey, AttributeType: 'S' });
     }
+    for (const index of definition.indexes ?? []) {
+      for (const name of [index.partitionKey, index.sortKey]) if (!attributes.some((attribute) => attribute.AttributeName === name)) attributes.push({ AttributeName: name, AttributeType: 'S' });
+    }
+    const GlobalSecondaryIndexes = definition.indexes?.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, { AttributeName: index.sortKey, KeyType: 'RANGE' as const }],
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    }));
     try {
-      await dynamo.send(new CreateTableCommand({ TableName, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }));
+      await dynamo.send(new CreateTableCommand({ TableName, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexes }));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
@@ -34,10 +42,10 @@ export interface LocalQueue {
   definition: QueueDefinition;
 }
 
-export async function createQueues(sqs: SQSClient, prefix: string, visibilityTimeoutSeconds?: number): Promise<{ env: Record<string, string>; queues: Record<keyof typeof Queues, LocalQueue> }> {
+export async function createQueues(sqs: SQSClient, prefix: string, visibilityTimeoutSeconds?: number): Promise<{ env: Record<string, string>; queues: Record<Lane, LocalQueue> }> {
   const env: Record<string, string> = {};
-  const queues = {} as Record<keyof typeof Queues, LocalQueue>;
-  for (const [key, definition] of Object.entries(Queues) as Array<[keyof typeof Queues, QueueDefinition]>) {
+  const queues = {} as Record<Lane, LocalQueue>;
+  for (const [key, definition] of Object.entries(Queues) as Array<[Lane, QueueDefinition]>) {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${definition.id}-dlq.fifo`, Attributes: { FifoQueue: 'true' } }));
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
     const main = await sqs.send(

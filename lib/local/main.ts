@@ -6,12 +6,13 @@ process.env.POWERTOOLS_SERVICE_NAME ??= 'hr-bitwarden-lifecycle-local';
 const runtime = await startLocalRuntime({
   port: Number(process.env.PORT ?? 3000),
   configPath: process.env.LIFECYCLE_CONFIG ?? 'cdk/config/lifecycle.yaml',
+  sweepIntervalSeconds: Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60),
 });
 
 const bitwarden = runtime.bitwarden ? `Bitwarden emulator at ${runtime.bitwarden.url}` : `Bitwarden at ${process.env.BITWARDEN_API_URL}`;
-console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwarden} · queue ${runtime.queues.events.url}`);
+console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwarden} · sweeping every ${process.env.SWEEP_INTERVAL_SECONDS ?? 60} s`);
 
-runtime.worker.on('pollError', (error) => console.error(`worker could not poll the queue: ${error.message}`));
+for (const [lane, worker] of Object.entries(runtime.workers)) worker.on('pollError', (error) => console.error(`${lane} worker could not poll its queue: ${error.message}`));
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -4,15 +4,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { loadConfigFile } from '../config/load.js';
 import { managedGroupNames } from '../policy/rules.js';
-import { WORKER_TIMEOUT_SECONDS } from '../queue/queues.js';
+import { WORKER_TIMEOUT_SECONDS, type Lane } from '../queue/queues.js';
 import { documentClient, sqsClient } from '../runtime/aws.js';
-import { ingestDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { ingestDependencies, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
 import { deployRules } from '../rules/deploy-rules.js';
 import { RuleStore } from '../store/rule-store.js';
 import { tableName, Tables } from '../store/tables.js';
 import { BitwardenEmulator, type BitwardenEmulatorOptions } from './bitwarden/emulator.js';
 import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
 import { HrisApiEmulator } from './hris-api-emulator.js';
+import { localContext } from './lambda-context.js';
 import { startHttpServer } from './http-server.js';
 import { startDynamoDbLocal, startSqsEmulator, type LocalService } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
@@ -42,8 +43,10 @@ export interface LocalRuntimeOptions {
   workerConcurrency?: number;
   /** The handlers' clock (tests move it; default: the real one). */
   clock?: () => Date;
-  /** false: accept webhooks but leave the queue alone (tests read it directly). */
+  /** false: accept webhooks but leave the queues alone (tests read them directly). */
   startWorker?: boolean;
+  /** How often the sweeper runs; 0: only when `sweep()` is called. */
+  sweepIntervalSeconds?: number;
 }
 
 export interface LocalRuntime {
@@ -52,8 +55,11 @@ export interface LocalRuntime {
   bitwarden: BitwardenEmulator | null;
   /** The HR systems' read APIs, for providers whose <PROVIDER>_API_URL is not set. */
   hrisApis: HrisApiEmulator;
-  worker: SqsEventSource;
-  queues: Record<'events', LocalQueue>;
+  /** One worker per lane, as one Lambda event source mapping per queue. */
+  workers: Record<Lane, SqsEventSource>;
+  queues: Record<Lane, LocalQueue>;
+  /** Runs the sweeper once, now. */
+  sweep(): Promise<{ due: number; released: number }>;
   stop(): Promise<void>;
 }
 
@@ -116,21 +122,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     // Imported only now: the handlers read their configuration from the environment set above.
-    const [{ createIngestHandler }, { createWorkerHandler }] = await Promise.all([import('../../functions/ingest.js'), import('../../functions/worker.js')]);
+    const [{ createIngestHandler }, { createWorkerHandler }, { createSweeperHandler }] = await Promise.all([
+      import('../../functions/ingest.js'),
+      import('../../functions/worker.js'),
+      import('../../functions/sweeper.js'),
+    ]);
     const clock = options.clock;
-    const ingest = createIngestHandler(() => ({ ...ingestDependencies(), ...(clock ? { now: clock } : {}) }));
-    const work = createWorkerHandler(() => ({ ...syncDependencies(), ...(clock ? { now: clock } : {}) }));
+    const withClock = <T extends { now(): Date }>(dependencies: T): T => (clock ? { ...dependencies, now: clock } : dependencies);
+    const ingest = createIngestHandler(() => withClock(ingestDependencies()));
+    const work = createWorkerHandler(() => withClock(syncDependencies()));
+    const sweeper = createSweeperHandler(() => withClock(sweepDependencies()));
 
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.events.url, AttributeNames: ['QueueArn'] }));
-    const worker = new SqsEventSource(sqs, work, {
-      queueUrl: queues.events.url,
-      queueArn: Attributes!.QueueArn!,
-      functionName: 'worker',
-      timeoutSeconds: WORKER_TIMEOUT_SECONDS,
-      concurrency: options.workerConcurrency ?? 2,
-    });
-    if (options.startWorker !== false) worker.start();
-    stops.push(() => worker.stop());
+    const workers = {} as Record<Lane, SqsEventSource>;
+    for (const lane of Object.keys(queues) as Lane[]) {
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues[lane].url, AttributeNames: ['QueueArn'] }));
+      workers[lane] = new SqsEventSource(sqs, work, {
+        queueUrl: queues[lane].url,
+        queueArn: Attributes!.QueueArn!,
+        functionName: `worker-${lane}`,
+        timeoutSeconds: WORKER_TIMEOUT_SECONDS,
+        concurrency: options.workerConcurrency ?? 2,
+      });
+      if (options.startWorker !== false) workers[lane].start();
+      stops.push(() => workers[lane].stop());
+    }
+    const sweep = () => sweeper({}, localContext('sweeper', 60)) as Promise<{ due: number; released: number }>;
+    if (options.sweepIntervalSeconds) {
+      const timer = setInterval(() => void sweep().catch((error: Error) => console.error(`sweep failed: ${error.message}`)), options.sweepIntervalSeconds * 1000);
+      stops.push(async () => clearInterval(timer));
+    }
 
     const http = await startHttpServer(options.port, ingest, {
       '/healthz': () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: config.rules.length }),
@@ -139,7 +159,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     stops.push(() => http.close());
 
-    return { url: http.url, bitwarden, hrisApis, worker, queues, stop };
+    return { url: http.url, bitwarden, hrisApis, workers, queues, sweep, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,56 +1,88 @@
 import type { Policy, Rule } from '../config/schema.js';
 import { memberTypeCode } from '../config/schema.js';
 import type { WorkerRecord } from '../hris/worker-record.js';
+import { instantOf, startOfDay, today } from './instants.js';
 import { groupsFor } from './rules.js';
 
 /** What Bitwarden should hold for one worker at one instant. Pure data; `plan` turns it into calls. */
 export interface DesiredState {
-  /** `member`: an active membership with `groups`. `revoked`: no active access (a member, if any, is revoked). */
-  access: 'member' | 'revoked';
+  /**
+   * `member`: an active membership with `groups`. `revoked`: no active access (a member, if any, is
+   * revoked and keeps its groups for a lossless restore). `not-yet`: a future hire not to be invited
+   * yet. `removed`: revoked long enough that the membership is deleted.
+   */
+  access: 'member' | 'revoked' | 'not-yet' | 'removed';
   email: string | null;
   memberType: number;
   groups: string[];
   matchedRules: string[];
   /** Why, in words an auditor can read. */
   reason: string;
-  /** The next instant at which this decision changes by itself (a future termination or end date), if any. */
+  /** The next instant at which this decision changes by itself, if any (ISO). */
   reevaluateAt: string | null;
 }
 
+/** What the product remembers that the HR record does not say. */
+export interface WorkerHistory {
+  /** When the member was revoked, if it is. */
+  revokedAt: string | null;
+}
+
 const DAY_MS = 86_400_000;
-const isCalendarDate = (value: string) => value.length === 10;
+const iso = (instant: number) => new Date(instant).toISOString();
 
-/** A termination dated D takes effect at the start of D: a termination dated today or earlier revokes at once. */
-function terminationInstant(value: string): number {
-  return Date.parse(isCalendarDate(value) ? `${value}T00:00:00Z` : value);
-}
-
-/** An end date D is the last day with access: access ends at the end of D. An instant is used exactly. */
-function endInstant(value: string): number {
-  return isCalendarDate(value) ? Date.parse(`${value}T00:00:00Z`) + DAY_MS : Date.parse(value);
-}
-
-export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Policy, now: Date): DesiredState {
+/**
+ * The desired Bitwarden state of a worker at `now`. Dates are days in `policy.timeZone`:
+ * - a worker HR marks terminated, dated today or earlier (or undated), is revoked at once;
+ * - a termination recorded ahead of time takes effect at the end of its date (or its start, per
+ *   `terminationTakesEffect`); an instant is used exactly;
+ * - an end date is the last day with access: access ends when it does;
+ * - a future hire is invited `inviteDaysBeforeStart` days before the start date (unset: at once);
+ * - leave keeps access unless `onLeave: revoke`;
+ * - a revoked member is removed `removeRevokedAfterDays` after its revocation (unset: never).
+ */
+export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Policy, now: Date, history: WorkerHistory = { revokedAt: null }): DesiredState {
   const nowMs = now.getTime();
-  const base = { email: worker.workEmail, memberType: memberTypeCode(policy.memberType) };
-  const revoked = (reason: string): DesiredState => ({ ...base, access: 'revoked', groups: [], matchedRules: [], reason, reevaluateAt: null });
+  const zone = policy.timeZone;
+  const base = { email: worker.workEmail, memberType: memberTypeCode(policy.memberType), groups: [] as string[], matchedRules: [] as string[] };
 
   const deadlines: Array<{ at: number; reason: string }> = [];
-  if (worker.terminationDate) deadlines.push({ at: terminationInstant(worker.terminationDate), reason: `terminated as of ${worker.terminationDate}` });
-  if (worker.endDate) deadlines.push({ at: endInstant(worker.endDate), reason: `end date ${worker.endDate} has passed` });
+  if (worker.terminationDate) {
+    const recordedAsTerminated = worker.status === 'terminated' && worker.terminationDate.slice(0, 10) <= today(now, zone);
+    const at = recordedAsTerminated ? Math.min(nowMs, instantOf(worker.terminationDate, zone, 'start')) : instantOf(worker.terminationDate, zone, policy.terminationTakesEffect === 'end-of-day' ? 'end' : 'start');
+    deadlines.push({ at, reason: `terminated as of ${worker.terminationDate}` });
+  } else if (worker.status === 'terminated') {
+    deadlines.push({ at: nowMs, reason: 'terminated (no termination date given)' });
+  }
+  if (worker.endDate) deadlines.push({ at: instantOf(worker.endDate, zone, 'end'), reason: `access ended with the end date ${worker.endDate}` });
+  if (worker.status === 'on_leave' && policy.onLeave === 'revoke') deadlines.push({ at: nowMs, reason: 'on leave (policy.onLeave: revoke)' });
+  deadlines.sort((a, b) => a.at - b.at);
 
-  const passed = deadlines.filter((deadline) => deadline.at <= nowMs).sort((a, b) => a.at - b.at)[0];
-  if (passed) return revoked(passed.reason);
-  if (worker.status === 'terminated' && !worker.terminationDate) return revoked('terminated (no termination date given)');
+  const passed = deadlines.find((deadline) => deadline.at <= nowMs);
+  if (passed) {
+    if (policy.removeRevokedAfterDays !== null && history.revokedAt) {
+      const removeAt = Date.parse(history.revokedAt) + policy.removeRevokedAfterDays * DAY_MS;
+      if (removeAt <= nowMs) return { ...base, access: 'removed', reason: `${passed.reason}; revoked more than ${policy.removeRevokedAfterDays} days ago`, reevaluateAt: null };
+      return { ...base, access: 'revoked', reason: passed.reason, reevaluateAt: iso(removeAt) };
+    }
+    return { ...base, access: 'revoked', reason: passed.reason, reevaluateAt: null };
+  }
+  const upcoming = deadlines[0];
 
-  const upcoming = deadlines.filter((deadline) => deadline.at > nowMs).sort((a, b) => a.at - b.at)[0];
+  if (policy.inviteDaysBeforeStart !== null && worker.startDate) {
+    const inviteAt = startOfDay(worker.startDate.slice(0, 10), zone) - policy.inviteDaysBeforeStart * DAY_MS;
+    if (inviteAt > nowMs) {
+      return { ...base, access: 'not-yet', reason: `starts ${worker.startDate}; invited ${policy.inviteDaysBeforeStart} day(s) before`, reevaluateAt: iso(upcoming ? Math.min(inviteAt, upcoming.at) : inviteAt) };
+    }
+  }
+
   const grant = groupsFor(worker, rules);
   return {
     ...base,
     access: 'member',
     groups: grant.groups,
     matchedRules: grant.matchedRules,
-    reason: upcoming ? `${worker.status}; access ends ${new Date(upcoming.at).toISOString()}` : worker.status,
-    reevaluateAt: upcoming ? new Date(upcoming.at).toISOString() : null,
+    reason: upcoming ? `${worker.status}; access ends ${iso(upcoming.at)} (${upcoming.reason})` : worker.status,
+    reevaluateAt: upcoming ? iso(upcoming.at) : null,
   };
 }

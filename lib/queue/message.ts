@@ -2,15 +2,17 @@ import { z } from 'zod';
 import { WorkerRecordSchema } from '../hris/worker-record.js';
 
 /**
- * What the ingest handler puts on the queue and the worker reads: "this worker may have
- * changed" (design decision 1). The subject is the newest record when the delivery carried one,
- * `fetch` when it was thin (the worker reads the record from the provider's API), or `removed`
- * when the HR system deleted the record.
+ * What the queue carries and the worker reads: "this worker may have changed" (design
+ * decision 1). The subject is the newest record when the delivery carried one, `fetch` when it
+ * was thin (the worker reads the record from the provider's API; `mayRevoke` false when the event
+ * type cannot mean a departure), `removed` when the HR system deleted the record, or `reevaluate`
+ * when time alone changed the decision (the sweeper) or a held revocation was released.
  */
 export const SubjectSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('record'), worker: WorkerRecordSchema }),
-  z.object({ kind: z.literal('fetch') }),
+  z.object({ kind: z.literal('fetch'), mayRevoke: z.boolean().default(true) }),
   z.object({ kind: z.literal('removed'), workEmail: z.string().nullable() }),
+  z.object({ kind: z.literal('reevaluate') }),
 ]);
 export type Subject = z.output<typeof SubjectSchema>;
 

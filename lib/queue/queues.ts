@@ -11,8 +11,13 @@ export interface QueueDefinition {
 }
 
 export const Queues = {
+  /** Hires, role changes: everything that cannot take access away. */
   events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
+  /** Terminations, end dates, removals, sweeps (design decision 7): its own workers, so a backlog of hires cannot delay a revocation. */
+  urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
 } as const satisfies Record<string, QueueDefinition>;
+
+export type Lane = keyof typeof Queues;
 
 /** The worker Lambda's timeout; the queue's visibility timeout is six times it, as AWS advises for event source mappings. */
 export const WORKER_TIMEOUT_SECONDS = 30;

@@ -1,5 +1,6 @@
 import { BitwardenClient } from '../bitwarden/client.js';
 import { loadConfigFile } from '../config/load.js';
+import { RevocationGuard } from '../lifecycle/guard.js';
 import type { LifecycleConfig, Rule } from '../config/schema.js';
 import { allProviders, enabledProviders } from '../hris/registry.js';
 import type { IngestDependencies } from '../ingest/receive-webhook.js';
@@ -11,6 +12,7 @@ import { AuditLog } from '../store/audit-log.js';
 import { RuleStore } from '../store/rule-store.js';
 import { tableName, Tables } from '../store/tables.js';
 import { WorkerStateStore } from '../store/worker-state.js';
+import type { SweepDependencies } from '../lifecycle/sweep.js';
 import type { SyncDependencies } from '../sync/apply-worker-event.js';
 import { GroupDirectoryCache } from '../sync/group-directory.js';
 import { documentClient, sqsClient } from './aws.js';
@@ -18,6 +20,20 @@ import { readSecret, splitSecrets } from './secrets.js';
 
 /** How long a warm worker trusts its copy of the rules table. */
 const RULES_MAX_AGE_MS = 30_000;
+/** How long the organization's size (for the guard's share limit) is trusted. */
+const ORGANIZATION_SIZE_MAX_AGE_MS = 10 * 60_000;
+
+/** Active members (not revoked), counted at most every ten minutes. */
+function cachedOrganizationSize(bitwarden: BitwardenClient): () => Promise<number> {
+  let cached: { at: number; size: number } | null = null;
+  return async () => {
+    if (!cached || Date.now() - cached.at > ORGANIZATION_SIZE_MAX_AGE_MS) {
+      const members = await bitwarden.listMembers();
+      cached = { at: Date.now(), size: members.filter((member) => member.status !== -1).length };
+    }
+    return cached.size;
+  };
+}
 
 /** The config file: `LIFECYCLE_CONFIG`, else the one the stack bundles beside the handler. */
 export function loadConfig(): LifecycleConfig {
@@ -30,13 +46,21 @@ function requireEnv(name: string, why: string): string {
   return value;
 }
 
+/** The publisher of both lanes, from EVENTS_QUEUE_URL and URGENT_QUEUE_URL. */
+export function eventPublisher(): SqsEventPublisher {
+  return new SqsEventPublisher(sqsClient(), {
+    events: requireEnv(Queues.events.envVar, 'nothing knows where to enqueue events'),
+    urgent: requireEnv(Queues.urgent.envVar, 'nothing knows where to enqueue urgent events'),
+  });
+}
+
 export function ingestDependencies(config: LifecycleConfig = loadConfig()): IngestDependencies {
   return {
     providers: enabledProviders(config),
     providerSettings: config.providers,
     secretsFor: async (provider) => splitSecrets(await readSecret(provider.secretEnvVar)),
     enqueueOnce: enqueueOnce(
-      new SqsEventPublisher(sqsClient(), requireEnv(Queues.events.envVar, 'the ingest handler does not know where to enqueue events')),
+      eventPublisher(),
       new DynamoDBClient({}),
       tableName(Tables.deliveries),
     ),
@@ -77,6 +101,7 @@ export function syncDependencies(config: LifecycleConfig = loadConfig()): SyncDe
     },
     groups: new GroupDirectoryCache(bitwarden),
     bitwarden,
+    guard: new RevocationGuard(db, tableName(Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwarden)),
     policy: config.policy,
     onRevokeUnsupported: config.bitwarden.onRevokeUnsupported,
     fetchWorker: async (providerName, workerKey) => {
@@ -89,6 +114,16 @@ export function syncDependencies(config: LifecycleConfig = loadConfig()): SyncDe
       const credentials = await readSecret(`${envName}_API_CREDENTIALS`);
       return provider.fetchWorker(workerKey, { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings: config.providers });
     },
+    now: () => new Date(),
+  };
+}
+
+export function sweepDependencies(config: LifecycleConfig = loadConfig()): SweepDependencies {
+  const db = documentClient();
+  return {
+    workers: new WorkerStateStore(db, tableName(Tables.workers)),
+    guard: new RevocationGuard(db, tableName(Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwardenClient(config))),
+    publisher: eventPublisher(),
     now: () => new Date(),
   };
 }

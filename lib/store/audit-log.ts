@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAll } from './dynamo.js';
 
-export type AuditOutcome = 'applied' | 'planned' | 'skipped' | 'blocked';
+export type AuditOutcome = 'applied' | 'planned' | 'skipped' | 'blocked' | 'held';
 
 /** One line of the audit trail: what was done (or deliberately not done) for a worker, and why. */
 export interface AuditEntry {

@@ -11,15 +11,22 @@ export interface TableDefinition {
   sortKey?: string;
   /** Items carry an epoch-seconds expiry here (the audit retention). */
   timeToLiveAttribute?: string;
+  /** Global secondary indexes (keys only: readers fetch what they need by key). */
+  indexes?: ReadonlyArray<{ name: string; partitionKey: string; sortKey: string }>;
 }
+
+/** The sweeper's index: only workers with a pending re-evaluation carry its keys (a sparse index, no scans). */
+export const DUE_INDEX = { name: 'due', partitionKey: 'dueShard', sortKey: 'reevaluateAt' } as const;
 
 export const Tables = {
   /** One item per worker: newest HR record, last applied event, linked member id, desired state. */
-  workers: { id: 'Workers', envVar: 'WORKERS_TABLE', partitionKey: 'workerKey' },
+  workers: { id: 'Workers', envVar: 'WORKERS_TABLE', partitionKey: 'workerKey', indexes: [DUE_INDEX] },
   /** One item per rule of the config file (written at deploy time, read by the worker). */
   rules: { id: 'Rules', envVar: 'RULES_TABLE', partitionKey: 'ruleId' },
   /** Append-only: every action applied, planned or skipped, per worker in time order. */
   audit: { id: 'Audit', envVar: 'AUDIT_TABLE', partitionKey: 'workerKey', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
+  /** The mass-revocation guard: recent revocations, held workers, approvals. */
+  guard: { id: 'Guard', envVar: 'GUARD_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
   /** Deliveries already accepted (Powertools idempotency records), so a replay enqueues nothing. */
   deliveries: { id: 'Deliveries', envVar: 'DELIVERIES_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiration' },
 } as const satisfies Record<string, TableDefinition>;

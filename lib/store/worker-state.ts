@@ -1,12 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerRecord } from '../hris/worker-record.js';
+import type { DesiredState } from '../policy/decide.js';
+import { queryAll } from './dynamo.js';
+import { DUE_INDEX } from './tables.js';
 
 /** What the product remembers about one worker between events. */
 export interface WorkerState {
   workerKey: string;
   /** Optimistic lock: each save must name the version it read. */
   version: number;
+  provider: string;
   /** `occurredAt` of the newest applied event; older events are stale and dropped. */
   lastEventAt: string;
   lastDeliveryId: string;
@@ -15,8 +20,12 @@ export interface WorkerState {
   record: WorkerRecord;
   /** The Bitwarden member this worker is linked to (by externalId or, once, by e-mail). */
   memberId: string | null;
-  access: 'member' | 'revoked';
+  access: DesiredState['access'];
   groups: string[];
+  /** When the member was revoked (kept while it stays revoked). */
+  revokedAt: string | null;
+  /** A revocation the mass-revocation guard holds for approval. */
+  heldByGuard: boolean;
   reevaluateAt: string | null;
   updatedAt: string;
 }
@@ -28,6 +37,16 @@ export class StaleStateError extends Error {
   }
 }
 
+/** Another lane holds this worker right now; the message is retried after its visibility timeout. */
+export class WorkerBusyError extends Error {
+  override readonly name = 'WorkerBusyError';
+  constructor(workerKey: string) {
+    super(`worker ${workerKey} is being processed by another lane; the event will be retried`);
+  }
+}
+
+const DUE_SHARD = 'due';
+
 export class WorkerStateStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -36,19 +55,53 @@ export class WorkerStateStore {
 
   async get(workerKey: string): Promise<WorkerState | null> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { workerKey }, ConsistentRead: true }));
-    return (Item as WorkerState | undefined) ?? null;
+    // An item holding only a lease is not a state yet.
+    if (!Item || !('version' in Item)) return null;
+    return { ...(Item as WorkerState), reevaluateAt: (Item.reevaluateAt as string | undefined) ?? null };
   }
 
-  /** Writes `state` as version `previous + 1`; fails if someone saved since `previous` was read. */
+  /**
+   * Takes the worker for `ttlMs`: FIFO orders one lane, but the normal and urgent lanes can hold
+   * the same worker at once, and a stale restore must never run after a revoke. Returns a release.
+   */
+  async lease(workerKey: string, now: Date, ttlMs: number): Promise<() => Promise<void>> {
+    const holder = randomUUID();
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { workerKey },
+          UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':holder': holder, ':until': now.getTime() + ttlMs, ':now': now.getTime() },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new WorkerBusyError(workerKey);
+      throw error;
+    }
+    return async () => {
+      await this.db
+        .send(new UpdateCommand({ TableName: this.table, Key: { workerKey }, UpdateExpression: 'REMOVE leaseHolder, leaseUntil', ConditionExpression: 'leaseHolder = :holder', ExpressionAttributeValues: { ':holder': holder } }))
+        .catch((error: unknown) => {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        });
+    };
+  }
+
+  /** Writes `state` as version `previous + 1` (clearing any lease); fails if someone saved since `previous` was read. */
   async save(state: Omit<WorkerState, 'version'>, previousVersion: number | null): Promise<WorkerState> {
     const next = { ...state, version: (previousVersion ?? 0) + 1 };
+    // Index keys cannot be null: only a worker with a re-evaluation pending carries them (a sparse index).
+    const { reevaluateAt, ...rest } = next;
+    const item = reevaluateAt ? { ...rest, reevaluateAt, dueShard: DUE_SHARD } : rest;
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: next,
+          Item: item,
           ...(previousVersion === null
-            ? { ConditionExpression: 'attribute_not_exists(workerKey)' }
+            ? { ConditionExpression: 'attribute_not_exists(version)' }
             : { ConditionExpression: 'version = :previous', ExpressionAttributeValues: { ':previous': previousVersion } }),
         }),
       );
@@ -57,5 +110,15 @@ export class WorkerStateStore {
       throw error;
     }
     return next;
+  }
+
+  /** Workers whose decision changes at or before `now`, through the sparse index (no scan). */
+  async due(now: Date): Promise<Array<{ workerKey: string; reevaluateAt: string }>> {
+    return queryAll(this.db, {
+      TableName: this.table,
+      IndexName: DUE_INDEX.name,
+      KeyConditionExpression: 'dueShard = :shard AND reevaluateAt <= :now',
+      ExpressionAttributeValues: { ':shard': DUE_SHARD, ':now': now.toISOString() },
+    });
   }
 }

@@ -3,6 +3,7 @@ import type { BitwardenClient } from '../bitwarden/client.js';
 import { BitwardenError, BitwardenMessages } from '../bitwarden/errors.js';
 import type { Policy, Rule } from '../config/schema.js';
 import type { WorkerRecord } from '../hris/worker-record.js';
+import type { RevocationGuard } from '../lifecycle/guard.js';
 import { decide, type DesiredState } from '../policy/decide.js';
 import type { WorkerEventMessage } from '../queue/message.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
@@ -18,6 +19,7 @@ export interface SyncDependencies {
   rules(): Promise<Rule[]>;
   groups: GroupDirectoryCache;
   bitwarden: BitwardenClient;
+  guard: RevocationGuard;
   policy: Policy;
   onRevokeUnsupported: RevokeFallback;
   /** The worker's current record from its provider's API, or null when the provider no longer has it. */
@@ -27,7 +29,10 @@ export interface SyncDependencies {
 
 export type ApplyOutcome =
   | { outcome: 'skipped'; reason: string }
-  | { outcome: 'applied' | 'planned' | 'blocked'; plan: Plan; executed: ExecutedAction[] };
+  | { outcome: 'applied' | 'planned' | 'blocked' | 'held'; plan: Plan; executed: ExecutedAction[] };
+
+/** Longer than a worker invocation can run, so an abandoned lease frees itself. */
+const LEASE_MS = 60_000;
 
 const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
 
@@ -43,14 +48,9 @@ function skipReason(state: WorkerState | null, message: WorkerEventMessage, reco
 
 /** The newest record: carried by the event, read from the provider, or null when the HR system no longer has the worker. */
 async function resolveRecord(message: WorkerEventMessage, deps: SyncDependencies): Promise<WorkerRecord | null> {
-  switch (message.subject.kind) {
-    case 'record':
-      return message.subject.worker;
-    case 'fetch':
-      return deps.fetchWorker(message.provider, message.workerKey);
-    case 'removed':
-      return null;
-  }
+  if (message.subject.kind === 'record') return message.subject.worker;
+  if (message.subject.kind === 'fetch') return deps.fetchWorker(message.provider, message.workerKey);
+  return null;
 }
 
 function removedWorker(state: WorkerState | null, message: WorkerEventMessage, policy: Policy): DesiredState | null {
@@ -62,9 +62,19 @@ function removedWorker(state: WorkerState | null, message: WorkerEventMessage, p
 /**
  * Brings one worker's Bitwarden membership in line with the newest HR record
  * (design decision 1): decide what should be, read what is, do the difference, remember it.
- * Running it twice on the same event changes nothing the second time.
+ * Running it twice on the same event changes nothing the second time. The worker is leased for
+ * the duration, so the normal and urgent lanes never act on one worker at once.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
+  const release = await deps.workers.lease(message.workerKey, deps.now(), LEASE_MS);
+  try {
+    return await applyLeased(message, deps);
+  } finally {
+    await release();
+  }
+}
+
+async function applyLeased(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
   const { workerKey } = message;
   const state = await deps.workers.get(workerKey);
   const now = deps.now();
@@ -84,16 +94,22 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     return { outcome: 'skipped', reason };
   };
 
-  // Stale by time needs no record: checked before any call to the provider.
-  const stale = skipReason(state, message, null);
-  if (stale) return skip(stale);
-  const record = await resolveRecord(message, deps);
-  const recordHash = hashRecord(record);
-  const duplicate = skipReason(state, message, recordHash);
-  if (duplicate) return skip(duplicate);
+  // A re-evaluation applies the newest known record at a new instant; any other event must be newer than what was applied.
+  const reevaluation = message.subject.kind === 'reevaluate';
+  let record: WorkerRecord | null;
+  if (reevaluation) {
+    if (!state) return skip('nothing is known about this worker to re-evaluate');
+    record = state.record;
+  } else {
+    const stale = skipReason(state, message, null);
+    if (stale) return skip(stale);
+    record = await resolveRecord(message, deps);
+    const duplicate = skipReason(state, message, hashRecord(record));
+    if (duplicate) return skip(duplicate);
+  }
 
   const rules = await deps.rules();
-  const desired = record ? decide(record, rules, deps.policy, now) : removedWorker(state, message, deps.policy);
+  const desired = record ? decide(record, rules, deps.policy, now, { revokedAt: state?.revokedAt ?? null }) : removedWorker(state, message, deps.policy);
   if (!desired) return skip('the HR system no longer has this worker; policy.onWorkerRemoved keeps the member as it is');
   const directory = await deps.groups.resolve(rules);
   let found = await findMember(deps.bitwarden, workerKey, state?.memberId ?? null, desired.email);
@@ -107,8 +123,19 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
   }
 
   const executed: ExecutedAction[] = [];
+  let held = false;
   for (let index = 0; index < planned.actions.length; index++) {
     const action = planned.actions[index]!;
+    if (action.kind === 'revoke') {
+      const permit = await deps.guard.permit(workerKey, now);
+      if (!permit.allowed) {
+        // Held, not failed: the message completes, and the sweeper re-evaluates the worker once approved or below the limit.
+        held = true;
+        await deps.guard.hold(workerKey, now, `${desired.reason}; ${permit.reason}`);
+        await deps.audit.record([audit('held', action.kind, action.memberId, `${desired.reason}; held by the mass-revocation guard: ${permit.reason}`)]);
+        continue;
+      }
+    }
     let done: ExecutedAction;
     try {
       done = await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
@@ -122,28 +149,33 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
       continue;
     }
     executed.push(done);
+    if (action.kind === 'revoke') await deps.guard.recordRevocation(workerKey, now);
     // Audited one by one, so a crash between two writes still leaves a trail of the first.
     await deps.audit.record([audit('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`)]);
   }
+  if (!held && state?.heldByGuard) await deps.guard.drop(workerKey);
 
-  const memberId = executed.find((done) => done.action.kind === 'invite')?.memberId ?? found.member?.id ?? null;
+  const revoked = desired.access === 'revoked' || desired.access === 'removed';
   await deps.workers.save(
     {
       workerKey,
-      lastEventAt: message.occurredAt,
-      lastDeliveryId: message.deliveryId,
-      recordHash,
+      provider: message.provider === 'lifecycle' ? (state?.provider ?? message.provider) : message.provider,
+      lastEventAt: reevaluation ? state!.lastEventAt : message.occurredAt,
+      lastDeliveryId: reevaluation ? state!.lastDeliveryId : message.deliveryId,
+      recordHash: reevaluation ? state!.recordHash : hashRecord(record),
       // A removed worker keeps its last known record, marked terminated.
       record: record ?? { ...(state?.record ?? emptyRecord(workerKey, desired.email)), status: 'terminated' },
-      memberId,
+      memberId: desired.access === 'removed' ? null : (executed.find((done) => done.action.kind === 'invite')?.memberId ?? found.member?.id ?? null),
       access: desired.access,
       groups: desired.groups,
+      revokedAt: revoked && !held ? (state?.revokedAt ?? now.toISOString()) : null,
+      heldByGuard: held,
       reevaluateAt: desired.reevaluateAt,
       updatedAt: now.toISOString(),
     },
     state?.version ?? null,
   );
-  return { outcome: planned.blocked ? 'blocked' : 'applied', plan: planned, executed };
+  return { outcome: held ? 'held' : planned.blocked ? 'blocked' : 'applied', plan: planned, executed };
 }
 
 function emptyRecord(externalId: string, workEmail: string | null): WorkerRecord {

@@ -19,7 +19,8 @@ export type Action =
   | { kind: 'link'; memberId: string; externalId: string }
   | { kind: 'restore'; memberId: string }
   | { kind: 'set-groups'; memberId: string; groupIds: string[]; added: string[]; removed: string[] }
-  | { kind: 'revoke'; memberId: string };
+  | { kind: 'revoke'; memberId: string }
+  | { kind: 'remove'; memberId: string };
 
 export interface Plan {
   actions: Action[];
@@ -37,6 +38,9 @@ const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
 export function plan(workerKey: string, desired: DesiredState, actual: ActualState, directory: GroupDirectory): Plan {
   const { member } = actual;
 
+  // A future hire is left alone until its invitation is due.
+  if (desired.access === 'not-yet') return { actions: [], blocked: null };
+  if (desired.access === 'removed') return { actions: member ? [{ kind: 'remove', memberId: member.id }] : [], blocked: null };
   if (desired.access === 'revoked') {
     // Revoking keeps the memberships, so a rehire's restore is lossless.
     if (member && member.status !== MemberStatus.Revoked) return { actions: [{ kind: 'revoke', memberId: member.id }], blocked: null };

@@ -34,15 +34,19 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('has the four tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
+  it('has the five tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-    expect(Object.keys(tables)).toHaveLength(4);
+    expect(Object.keys(tables)).toHaveLength(5);
     for (const table of Object.values(tables)) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true });
       expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'workerKey', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [{ IndexName: 'due', KeySchema: [{ AttributeName: 'dueShard', KeyType: 'HASH' }, { AttributeName: 'reevaluateAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+    });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [{ AttributeName: 'workerKey', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import { WorkerRecordSchema } from '../../lib/hris/worker-record.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
+import { RevocationGuard } from '../../lib/lifecycle/guard.js';
 import { createTables } from '../../lib/local/bootstrap.js';
 import { randomPrefix } from '../../lib/local/runtime.js';
 import { documentClient } from '../../lib/runtime/aws.js';
@@ -49,6 +50,7 @@ describe('an invite that races another invite of the same e-mail', () => {
         rules: async () => config.rules,
         groups: new GroupDirectoryCache(client),
         bitwarden: client,
+        guard: new RevocationGuard(db, tableName(Tables.guard), null, async () => 1),
         policy: config.policy,
         onRevokeUnsupported: 'fail',
         fetchWorker: async () => {

@@ -1,6 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerEventMessageSchema, type WorkerEventMessage } from '../../lib/queue/message.js';
+import type { Lane } from '../../lib/queue/queues.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
 import { allProvidersConfig, loadFixture, manifest } from '../support/fixtures.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -18,16 +19,26 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.stop());
 
-async function takeMessage(): Promise<WorkerEventMessage | null> {
+/** The one message waiting in either lane, and the lane it was in. */
+async function takeMessage(): Promise<{ lane: Lane; message: WorkerEventMessage }> {
   const sqs = sqsClient();
-  const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: runtime.queues.events.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['MessageGroupId'] }));
-  const message = Messages?.[0];
-  if (!message) return null;
-  await sqs.send(new DeleteMessageCommand({ QueueUrl: runtime.queues.events.url, ReceiptHandle: message.ReceiptHandle }));
-  const parsed = WorkerEventMessageSchema.parse(JSON.parse(message.Body!));
-  expect(message.Attributes?.MessageGroupId).toBe(parsed.workerKey);
-  return parsed;
+  const received = await Promise.all(
+    (Object.keys(runtime.queues) as Lane[]).map(async (lane) => {
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: runtime.queues[lane].url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['MessageGroupId'] }));
+      return Messages?.map((message) => ({ lane, message })) ?? [];
+    }),
+  );
+  const [found, ...others] = received.flat();
+  expect(others).toEqual([]);
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: runtime.queues[found!.lane].url, ReceiptHandle: found!.message.ReceiptHandle }));
+  const parsed = WorkerEventMessageSchema.parse(JSON.parse(found!.message.Body!));
+  expect(found!.message.Attributes?.MessageGroupId).toBe(parsed.workerKey);
+  return { lane: found!.lane, message: parsed };
 }
+
+/** Deliveries that can take access away travel the urgent lane; a thin update might be a termination, so it does too. */
+const expectedLane = ({ hint, needsFetch }: { hint: string; needsFetch: boolean }): Lane =>
+  ['terminate', 'delete', 'schedule-deprovision'].includes(hint) || (hint === 'update' && needsFetch) ? 'urgent' : 'events';
 
 const post = (provider: string, headers: Record<string, string>, body: Buffer | string) =>
   fetch(`${runtime.url}/webhooks/${provider}`, { method: 'POST', headers, body }).then(async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }));
@@ -39,7 +50,9 @@ describe('each reference fixture, end to end through the ingest handler', () => 
     const response = await post(fixture.provider, request.rawHeaders, request.body);
     expect(response).toEqual({ status: 202, body: { accepted: 1, deliveryId: expect.any(String) } });
 
-    const message = (await takeMessage())!;
+    const { lane, message } = await takeMessage();
+    // Thin updates cannot be told apart from terminations before the fetch, so they go urgent too.
+    expect(lane).toBe(expectedLane(fixture.expect));
     expect(message).toMatchObject({ provider: fixture.provider, deliveryId: response.body.deliveryId, subject: { kind: fixture.expect.hint === 'delete' ? 'removed' : expect.any(String) } });
     if (fixture.provider !== 'merge') expect(message.workerKey).toBe(fixture.expect.externalId);
     if (message.subject.kind === 'record' && fixture.expect.workEmail) expect(message.subject.worker.workEmail).toBe(fixture.expect.workEmail);

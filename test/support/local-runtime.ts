@@ -4,6 +4,8 @@ import path from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { randomPrefix, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime.js';
+import type { BatchResult } from '../../lib/local/sqs-event-source.js';
+import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
 import type { SignedDelivery } from './generic-events.js';
 
@@ -11,9 +13,9 @@ export const TEST_SECRET = 'whsec_dGVzdC1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQtMzJi';
 
 export interface TestRuntime extends LocalRuntime {
   post(provider: string, delivery: Pick<SignedDelivery, 'headers' | 'body'>): Promise<{ status: number; body: Record<string, unknown> }>;
-  /** Resolves when the worker has processed (and deleted) the message of this delivery. */
-  processed(deliveryId: string): Promise<void>;
-  /** Messages in the events queue, visible or in flight. */
+  /** Resolves when a worker has processed (and deleted) the message of this delivery (or one that matches). */
+  processed(deliveryId: string | ((message: WorkerEventMessage) => boolean)): Promise<void>;
+  /** Messages in both lanes, visible or in flight. */
   queueDepth(): Promise<number>;
 }
 
@@ -34,23 +36,27 @@ export async function startTestRuntime(configYaml?: string, options: Partial<Pic
       const response = await fetch(`${runtime.url}/webhooks/${provider}`, { method: 'POST', headers: delivery.headers, body: delivery.body });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
-    processed(deliveryId: string) {
+    processed(deliveryId: string | ((message: WorkerEventMessage) => boolean)) {
+      const matches = typeof deliveryId === 'string' ? (message: WorkerEventMessage) => message.deliveryId === deliveryId : deliveryId;
+      const sources = Object.values(runtime.workers);
       return new Promise<void>((resolve) => {
-        const listener = ({ succeeded }: { succeeded: Array<{ body: string }> }) => {
+        const listener = ({ succeeded }: BatchResult) => {
           // A BambooHR batch shares one delivery id; any of its messages settles the wait.
-          if (succeeded.some((record) => (JSON.parse(record.body) as { deliveryId: string }).deliveryId === deliveryId)) {
-            runtime.worker.off('batch', listener);
+          if (succeeded.some((record) => matches(JSON.parse(record.body) as WorkerEventMessage))) {
+            for (const source of sources) source.off('batch', listener);
             resolve();
           }
         };
-        runtime.worker.on('batch', listener);
+        for (const source of sources) source.on('batch', listener);
       });
     },
     async queueDepth() {
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: runtime.queues.events.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-      );
-      return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      let depth = 0;
+      for (const queue of Object.values(runtime.queues)) {
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+        depth += Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      }
+      return depth;
     },
   });
 }

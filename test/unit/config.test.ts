@@ -30,7 +30,10 @@ describe('the lifecycle config file', () => {
     const config = parseConfig(valid);
     expect(config.bitwarden.apiUrl).toBe('https://api.bitwarden.eu');
     expect(config.bitwarden.identityUrl).toBe('https://identity.bitwarden.eu');
-    expect(config.policy).toEqual({ dryRun: false, memberType: 'user', onWorkerRemoved: 'revoke' });
+    expect(config.policy).toEqual({
+      dryRun: false, memberType: 'user', onWorkerRemoved: 'revoke', timeZone: 'UTC', inviteDaysBeforeStart: null, terminationTakesEffect: 'end-of-day', onLeave: 'keep', removeRevokedAfterDays: null,
+      massRevocationGuard: { windowMinutes: 60, maxRevocations: 25, maxShareOfOrganization: 0.1 },
+    });
     expect(config.providers.generic?.enabled).toBe(true);
     expect(config.rules[0]!.match).toEqual({});
   });

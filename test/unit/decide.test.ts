@@ -59,9 +59,10 @@ describe('decide', () => {
     expect(decide(record({ status: 'terminated', terminationDate: null }), config.rules, config.policy, now).access).toBe('revoked');
   });
 
-  it('keeps access until a future termination, and says when to look again', () => {
+  it('keeps access until a termination recorded ahead of time takes effect, at the end of its day, and says when to look again', () => {
     const desired = decide(record({ status: 'active', terminationDate: '2026-06-20' }), config.rules, config.policy, now);
-    expect(desired).toMatchObject({ access: 'member', reevaluateAt: '2026-06-20T00:00:00.000Z' });
+    expect(desired).toMatchObject({ access: 'member', reevaluateAt: '2026-06-21T00:00:00.000Z' });
+    expect(decide(record({ status: 'active', terminationDate: '2026-06-15' }), config.rules, config.policy, now)).toMatchObject({ access: 'member', reevaluateAt: '2026-06-16T00:00:00.000Z' });
   });
 
   it('ends access at the end of an end date, or exactly at an end instant', () => {

@@ -107,13 +107,13 @@ export const bambooHrProvider: HrisProvider = {
       return employees.map((employee, index): ProviderEvent => {
         const base = { workerKey: employee.id, deliveryId, eventType: `employee_with_fields.${employee.action.toLowerCase()}`, occurredAt: occurredAt(employee.timestamp, `employees[${index}].timestamp`) };
         if (employee.action === 'Deleted') return { ...base, subject: { kind: 'removed', workEmail: null } };
-        if (Object.keys(employee.fields).length === 0) return { ...base, subject: { kind: 'fetch' } };
+        if (Object.keys(employee.fields).length === 0) return { ...base, subject: { kind: 'fetch', mayRevoke: employee.action !== 'Created' } };
         return { ...base, subject: { kind: 'record', worker: normalizeBambooFields(employee.id, employee.fields, settings) } };
       });
     }
     const event = validateJson(json, EventBasedSchema);
     const base = { workerKey: event.data.employeeId, deliveryId, eventType: event.type, occurredAt: occurredAt(event.timestamp, 'timestamp') };
-    return [{ ...base, subject: event.type === 'employee.deleted' ? { kind: 'removed', workEmail: null } : { kind: 'fetch' } }];
+    return [{ ...base, subject: event.type === 'employee.deleted' ? { kind: 'removed', workEmail: null } : { kind: 'fetch', mayRevoke: event.type !== 'employee.created' } }];
   },
 
   async fetchWorker(workerKey, context) {

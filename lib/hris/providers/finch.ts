@@ -79,7 +79,7 @@ export const finchProvider: HrisProvider = {
     if (!WORKER_EVENTS.test(event.event_type) || !event.data) return []; // pay statements, company, account, jobs
     const occurredAt = new Date(Number(request.headers['finch-timestamp']) * 1000).toISOString();
     const base = { workerKey: event.data.individual_id, deliveryId: request.headers['finch-event-id']!, eventType: event.event_type, occurredAt };
-    return [{ ...base, subject: event.event_type.endsWith('.deleted') ? { kind: 'removed', workEmail: null } : { kind: 'fetch' } }];
+    return [{ ...base, subject: event.event_type.endsWith('.deleted') ? { kind: 'removed', workEmail: null } : { kind: 'fetch', mayRevoke: !event.event_type.endsWith('.created') } }];
   },
 
   async fetchWorker(workerKey, context) {

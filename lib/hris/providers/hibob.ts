@@ -83,7 +83,8 @@ export const hiBobProvider: HrisProvider = {
     const occurredAt = toInstant(event.triggeredAt) ?? new Date().toISOString();
     const deliveryId = `hibob-${createHash('sha256').update(request.headers['bob-signature'] ?? '').digest('hex').slice(0, 40)}`;
     const base = { workerKey: event.data.employeeId, deliveryId, eventType: event.type, occurredAt };
-    return [{ ...base, subject: event.type === 'employee.deleted' ? { kind: 'removed', workEmail: event.data.email ?? null } : { kind: 'fetch' } }];
+    const arrival = event.type === 'employee.created' || event.type === 'employee.joined' || event.type === 'employee.activated';
+    return [{ ...base, subject: event.type === 'employee.deleted' ? { kind: 'removed', workEmail: event.data.email ?? null } : { kind: 'fetch', mayRevoke: !arrival } }];
   },
 
   async fetchWorker(workerKey, context) {

@@ -81,7 +81,7 @@ export const mergeProvider: HrisProvider = {
     const deliveryId = `merge-${createHash('sha256').update((request.headers['x-merge-webhook-signature'] ?? '').replace(/=+$/, '')).digest('hex').slice(0, 40)}`;
     const occurredAt = toInstant(event.data.modified_at ?? '') ?? new Date().toISOString();
     const removed = model === 'Employee' && (change === 'removed' || event.data.remote_was_deleted === true);
-    return [{ workerKey, deliveryId, eventType: event.hook.event, occurredAt, subject: removed ? { kind: 'removed', workEmail: event.data.work_email ?? null } : { kind: 'fetch' } }];
+    return [{ workerKey, deliveryId, eventType: event.hook.event, occurredAt, subject: removed ? { kind: 'removed', workEmail: event.data.work_email ?? null } : { kind: 'fetch', mayRevoke: event.hook.event !== 'Employee.added' } }];
   },
 
   async fetchWorker(workerKey, context) {

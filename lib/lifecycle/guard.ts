@@ -1,0 +1,135 @@
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Policy } from '../config/schema.js';
+import { queryAll } from '../store/dynamo.js';
+
+export type GuardSettings = NonNullable<Policy['massRevocationGuard']>;
+
+/** The share limit's floor, so that a 20-person company is not stopped by its second leaver of the hour. */
+export const MINIMUM_SHARE_LIMIT = 5;
+
+export interface HeldRevocation {
+  workerKey: string;
+  heldAt: string;
+  reason: string;
+  /** An admin approved it: it goes through whatever the count. */
+  approved: boolean;
+}
+
+export interface GuardStatus {
+  windowMinutes: number;
+  revocationsInWindow: number;
+  limit: number;
+  held: HeldRevocation[];
+  lastApproval: { at: string; by: string; released: number } | null;
+}
+
+/**
+ * Design decision 8: when more revocations would happen in a sliding window than the config
+ * allows (a number, or a share of the organization), further ones are held, not dropped and not
+ * retried into the DLQ, until an admin approves them (`npx lifecycle guard approve`) or the limit
+ * is raised. Counting and recording are two steps, so concurrent workers can overshoot the limit
+ * by at most the worker concurrency.
+ */
+export class RevocationGuard {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly settings: GuardSettings | null,
+    /** Active members in the organization, for the share limit. */
+    private readonly organizationSize: () => Promise<number>,
+  ) {}
+
+  /** Whether `workerKey` may be revoked now; if not, why. */
+  async permit(workerKey: string, now: Date): Promise<{ allowed: true } | { allowed: false; reason: string }> {
+    if (!this.settings) return { allowed: true };
+    const held = await this.heldItem(workerKey);
+    if (held?.approved) return { allowed: true };
+    const [count, limit] = await Promise.all([this.countInWindow(now), this.limit()]);
+    if (count < limit) return { allowed: true };
+    return { allowed: false, reason: `${count} revocations in the last ${this.settings.windowMinutes} min reach the limit of ${limit}` };
+  }
+
+  async recordRevocation(workerKey: string, now: Date): Promise<void> {
+    if (!this.settings) return;
+    const expiresAt = Math.floor(now.getTime() / 1000) + this.settings.windowMinutes * 60 + 3600;
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'revocation', sk: `${now.toISOString()}#${workerKey}`, workerKey, expiresAt } }));
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'held', sk: workerKey } }));
+  }
+
+  async hold(workerKey: string, now: Date, reason: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: 'held', sk: workerKey },
+        UpdateExpression: 'SET workerKey = :key, heldAt = if_not_exists(heldAt, :now), reason = :reason, approved = if_not_exists(approved, :false)',
+        ExpressionAttributeValues: { ':key': workerKey, ':now': now.toISOString(), ':reason': reason, ':false': false },
+      }),
+    );
+  }
+
+  /** Forgets a hold whose revocation is no longer wanted (the worker was re-hired or extended). */
+  async drop(workerKey: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'held', sk: workerKey } }));
+  }
+
+  held(): Promise<HeldRevocation[]> {
+    return queryAll<HeldRevocation>(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'held' } });
+  }
+
+  /** Approves every held revocation; returns their keys, to be re-evaluated now. */
+  async approve(by: string, now: Date): Promise<string[]> {
+    const held = await this.held();
+    for (const item of held) {
+      await this.db.send(new UpdateCommand({ TableName: this.table, Key: { pk: 'held', sk: item.workerKey }, UpdateExpression: 'SET approved = :true', ExpressionAttributeValues: { ':true': true } }));
+    }
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'approval', sk: 'latest', at: now.toISOString(), by, released: held.length } }));
+    return held.map((item) => item.workerKey);
+  }
+
+  /** Held revocations that may go now: approved ones, and unapproved ones up to the room left in the window (e.g. after the limit was raised). */
+  async releasable(now: Date): Promise<string[]> {
+    const held = await this.held();
+    if (held.length === 0) return [];
+    const room = this.settings ? Math.max(0, (await this.limit()) - (await this.countInWindow(now))) : held.length;
+    const approved = held.filter((item) => item.approved);
+    const waiting = held.filter((item) => !item.approved).sort((a, b) => a.heldAt.localeCompare(b.heldAt));
+    return [...approved, ...waiting.slice(0, room)].map((item) => item.workerKey);
+  }
+
+  async status(now: Date): Promise<GuardStatus> {
+    const [count, limit, held, approval] = await Promise.all([
+      this.countInWindow(now),
+      this.limit(),
+      this.held(),
+      this.db.send(new GetCommand({ TableName: this.table, Key: { pk: 'approval', sk: 'latest' } })),
+    ]);
+    const lastApproval = approval.Item ? { at: approval.Item.at as string, by: approval.Item.by as string, released: approval.Item.released as number } : null;
+    return { windowMinutes: this.settings?.windowMinutes ?? 0, revocationsInWindow: count, limit, held, lastApproval };
+  }
+
+  private async heldItem(workerKey: string): Promise<HeldRevocation | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: 'held', sk: workerKey }, ConsistentRead: true }));
+    return Item as HeldRevocation | undefined;
+  }
+
+  private async countInWindow(now: Date): Promise<number> {
+    if (!this.settings) return 0;
+    const since = new Date(now.getTime() - this.settings.windowMinutes * 60_000).toISOString();
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :since AND :now',
+      ExpressionAttributeValues: { ':pk': 'revocation', ':since': since, ':now': `${now.toISOString()}#\uffff` },
+      ConsistentRead: true,
+      ProjectionExpression: 'sk',
+    });
+    return items.length;
+  }
+
+  private async limit(): Promise<number> {
+    if (!this.settings) return Number.POSITIVE_INFINITY;
+    if (this.settings.maxShareOfOrganization === null) return this.settings.maxRevocations;
+    // In a small organization a share is a handful of people: the share limit never goes below this.
+    const share = Math.max(MINIMUM_SHARE_LIMIT, Math.floor((await this.organizationSize()) * this.settings.maxShareOfOrganization));
+    return Math.min(this.settings.maxRevocations, share);
+  }
+}
