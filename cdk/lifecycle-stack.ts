@@ -2,6 +2,8 @@ import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackPr
 import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
@@ -11,7 +13,7 @@ import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 
 import type { Construct } from 'constructs';
 import type { LifecycleConfig } from '../lib/config/schema.js';
 import { enabledProviders } from '../lib/hris/registry.js';
-import { Queues, WORKER_TIMEOUT_SECONDS, type QueueDefinition } from '../lib/queue/queues.js';
+import { Queues, WORKER_TIMEOUT_SECONDS, type Lane, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
 import { LifecycleFunction } from './lifecycle-function.js';
 
@@ -26,18 +28,20 @@ export interface LifecycleStackProps extends StackProps {
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-/** Highest number of worker Lambdas at once: Bitwarden's cloud allows 5 writes per second per path. */
-const WORKER_MAX_CONCURRENCY = 5;
+/** Highest number of worker Lambdas at once per lane: Bitwarden's cloud allows 5 writes per second per path. */
+const WORKER_MAX_CONCURRENCY = 4;
+const URGENT_MAX_CONCURRENCY = 2;
 
 export class LifecycleStack extends Stack {
   readonly tables: Record<keyof typeof Tables, TableV2>;
-  readonly eventsQueue: Queue;
+  readonly queues: Record<Lane, Queue>;
 
   constructor(scope: Construct, id: string, props: LifecycleStackProps) {
     super(scope, id, props);
 
     this.tables = Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [key, this.table(definition)])) as Record<keyof typeof Tables, TableV2>;
-    this.eventsQueue = this.fifoQueue(Queues.events);
+    this.queues = { events: this.fifoQueue(Queues.events), urgent: this.fifoQueue(Queues.urgent) };
+    const queueUrls = Object.fromEntries(Object.values(Queues).map((definition, index) => [definition.envVar, Object.values(this.queues)[index]!.queueUrl]));
 
     const bitwardenCredentials = new Secret(this, 'BitwardenCredentials', {
       description: 'Bitwarden organization API key as JSON {"clientId":"organization.<id>","clientSecret":"..."}; set it after the first deploy.',
@@ -65,12 +69,12 @@ export class LifecycleStack extends Stack {
       configPath: props.configPath,
       timeout: Duration.seconds(10),
       environment: {
-        [Queues.events.envVar]: this.eventsQueue.queueUrl,
+        ...queueUrls,
         ...Object.fromEntries(webhookSecrets.map(({ provider, secret }) => [`${provider.secretEnvVar}_ARN`, secret.secretArn])),
       },
     });
     for (const { secret } of webhookSecrets) secret.grantRead(ingest);
-    this.eventsQueue.grantSendMessages(ingest);
+    for (const queue of Object.values(this.queues)) queue.grantSendMessages(ingest);
     ingest.addEnvironment(Tables.deliveries.envVar, this.tables.deliveries.tableName);
     this.tables.deliveries.grantReadWriteData(ingest);
 
@@ -87,10 +91,31 @@ export class LifecycleStack extends Stack {
     });
     for (const { secret } of apiCredentials) secret.grantRead(worker);
     this.tables.workers.grantReadWriteData(worker);
+    this.tables.guard.grantReadWriteData(worker);
     this.tables.audit.grantWriteData(worker);
     this.tables.rules.grantReadData(worker);
     bitwardenCredentials.grantRead(worker);
-    worker.addEventSource(new SqsEventSource(this.eventsQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: WORKER_MAX_CONCURRENCY }));
+    // One mapping per lane, each with its own concurrency: a backlog of hires cannot take the urgent lane's workers.
+    worker.addEventSource(new SqsEventSource(this.queues.events, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: WORKER_MAX_CONCURRENCY }));
+    worker.addEventSource(new SqsEventSource(this.queues.urgent, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: URGENT_MAX_CONCURRENCY }));
+
+    const sweeper = new LifecycleFunction(this, 'Sweeper', {
+      entry: 'sweeper.ts',
+      description: 'Enqueues workers whose decision is due (end dates, future terminations and hires) and released guard holds',
+      configPath: props.configPath,
+      timeout: Duration.seconds(50),
+      environment: {
+        ...queueUrls,
+        [Tables.workers.envVar]: this.tables.workers.tableName,
+        [Tables.guard.envVar]: this.tables.guard.tableName,
+        BITWARDEN_CREDENTIALS_ARN: bitwardenCredentials.secretArn,
+      },
+    });
+    this.tables.workers.grantReadData(sweeper);
+    this.tables.guard.grantReadData(sweeper);
+    bitwardenCredentials.grantRead(sweeper);
+    this.queues.urgent.grantSendMessages(sweeper);
+    new Rule(this, 'SweepEveryMinute', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })] });
 
     // The rules reach the table at deploy time, from the config file shipped as an S3 asset.
     const configAsset = new Asset(this, 'ConfigFile', { path: props.configPath });

@@ -19,8 +19,9 @@ const functionLogicalId = (entryDescription: RegExp) =>
   Object.entries(template.findResources('AWS::Lambda::Function')).find(([, resource]) => entryDescription.test(resource.Properties.Description ?? ''))![0];
 
 describe('the CDK stack', () => {
-  it('has a FIFO events queue with a FIFO DLQ, high throughput, encryption and a visibility timeout above the worker timeout', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+  it('has two FIFO lanes, each with a FIFO DLQ, high throughput, encryption and a visibility timeout above the worker timeout', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }), VisibilityTimeout: 180, FifoQueue: true }, 2);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       DeduplicationScope: 'messageGroup',
@@ -53,14 +54,22 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('runs every handler on Node 22, arm64, with the worker fed by the queue with partial batch failures and bounded concurrency', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 3);
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: functionLogicalId(/Applies worker events/) },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
-      ScalingConfig: { MaximumConcurrency: 5 },
-    });
+  it('runs every handler on Node 22, arm64, with the worker fed by each lane with partial batch failures and its own bounded concurrency', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 4);
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((mapping) => mapping.Properties);
+    expect(mappings).toHaveLength(2);
+    for (const mapping of mappings) expect(mapping).toMatchObject({ FunctionName: { Ref: functionLogicalId(/Applies worker events/) }, FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+    expect(mappings.map((mapping) => mapping.ScalingConfig.MaximumConcurrency).sort()).toEqual([2, 4]);
+  });
+
+  it('runs the sweeper every minute, able only to read workers and guard holds and to send to the urgent lane', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/Enqueues workers whose decision is due/), 'Arn'] } })] });
+    const role = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Enqueues workers whose decision is due/)]!.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => policy.Properties.Roles.some((r: { Ref: string }) => r.Ref === role)).flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[] }>;
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(actions.filter((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([]);
+    expect(JSON.stringify(statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage')))).toMatch(/UrgentEventsQueue/);
+    expect(JSON.stringify(statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage')))).not.toMatch(/WorkerEventsQueue/);
   });
 
   it('keeps the Bitwarden credentials and the webhook secret in Secrets Manager, passing only their ARNs', () => {
