@@ -76,3 +76,57 @@ describe('decide', () => {
     expect(decide(record({ status: 'pending', startDate: '2026-07-01' }), config.rules, config.policy, now).access).toBe('member');
   });
 });
+
+describe('decide over time', () => {
+  const policy = (overrides: Partial<typeof config.policy>) => ({ ...config.policy, ...overrides });
+
+  it('computes a date’s end in the configured IANA zone, across a DST change', () => {
+    const newYork = policy({ timeZone: 'America/New_York' });
+    // 2026-03-08 is the US spring-forward day: it ends at 04:00Z (EDT), while the day before ended at 05:00Z (EST).
+    expect(decide(record({ endDate: '2026-03-08' }), config.rules, newYork, new Date('2026-03-08T12:00:00Z')).reevaluateAt).toBe('2026-03-09T04:00:00.000Z');
+    expect(decide(record({ endDate: '2026-03-07' }), config.rules, newYork, new Date('2026-03-07T12:00:00Z')).reevaluateAt).toBe('2026-03-08T05:00:00.000Z');
+    expect(decide(record({ endDate: '2026-03-08' }), config.rules, newYork, new Date('2026-03-09T03:59:59Z')).access).toBe('member');
+    expect(decide(record({ endDate: '2026-03-08' }), config.rules, newYork, new Date('2026-03-09T04:00:00Z')).access).toBe('revoked');
+  });
+
+  it('revokes a worker HR marks terminated today at once, in the zone’s today', () => {
+    const tokyo = policy({ timeZone: 'Asia/Tokyo' });
+    // 20:00Z on the 14th is already the 15th in Tokyo.
+    expect(decide(record({ status: 'terminated', terminationDate: '2026-06-15' }), config.rules, tokyo, new Date('2026-06-14T20:00:00Z')).access).toBe('revoked');
+    expect(decide(record({ status: 'terminated', terminationDate: '2026-06-15' }), config.rules, config.policy, new Date('2026-06-14T20:00:00Z')).access).toBe('member');
+  });
+
+  it('can make a termination recorded ahead of time take effect at the start of its day', () => {
+    const early = policy({ terminationTakesEffect: 'start-of-day' });
+    expect(decide(record({ terminationDate: '2026-06-20' }), config.rules, early, now).reevaluateAt).toBe('2026-06-20T00:00:00.000Z');
+  });
+
+  it('invites a future hire N days before the start date, and not before', () => {
+    const ahead = policy({ inviteDaysBeforeStart: 3 });
+    const hire = record({ status: 'pending', startDate: '2026-06-25' });
+    expect(decide(hire, config.rules, ahead, now)).toMatchObject({ access: 'not-yet', reevaluateAt: '2026-06-22T00:00:00.000Z' });
+    expect(decide(hire, config.rules, ahead, new Date('2026-06-22T00:00:00Z')).access).toBe('member');
+  });
+
+  it('follows the leave policy', () => {
+    const onLeave = record({ status: 'on_leave' });
+    expect(decide(onLeave, config.rules, config.policy, now).access).toBe('member');
+    expect(decide(onLeave, config.rules, policy({ onLeave: 'revoke' }), now)).toMatchObject({ access: 'revoked', reason: 'on leave (policy.onLeave: revoke)' });
+  });
+
+  it('removes a revoked member after the configured days, and never by default', () => {
+    const gone = record({ status: 'terminated', terminationDate: '2026-01-01' });
+    const history = { revokedAt: '2026-06-01T00:00:00.000Z' };
+    expect(decide(gone, config.rules, config.policy, now, history)).toMatchObject({ access: 'revoked', reevaluateAt: null });
+    const removing = policy({ removeRevokedAfterDays: 30 });
+    expect(decide(gone, config.rules, removing, now, history)).toMatchObject({ access: 'revoked', reevaluateAt: '2026-07-01T00:00:00.000Z' });
+    expect(decide(gone, config.rules, removing, new Date('2026-07-01T00:00:00Z'), history).access).toBe('removed');
+  });
+
+  it('cancels a revocation when the end date is extended or removed', () => {
+    const at = new Date('2026-06-16T00:00:01Z');
+    expect(decide(record({ endDate: '2026-06-15' }), config.rules, config.policy, at).access).toBe('revoked');
+    expect(decide(record({ endDate: '2026-07-15' }), config.rules, config.policy, at)).toMatchObject({ access: 'member', reevaluateAt: '2026-07-16T00:00:00.000Z' });
+    expect(decide(record({ endDate: null }), config.rules, config.policy, at)).toMatchObject({ access: 'member', reevaluateAt: null });
+  });
+});
