@@ -1,3 +1,6 @@
+import './quiet-warnings.js';
+import { rmSync } from 'node:fs';
+import { LOCAL_RUNTIME_FILE, writeLocalRuntimeFile } from '../cli/target.js';
 import { startLocalRuntime } from './runtime.js';
 
 /** `npm start`. Environment: PORT, LIFECYCLE_CONFIG, BITWARDEN_* and <PROVIDER>_WEBHOOK_SECRET (see README). */
@@ -14,12 +17,16 @@ console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwa
 
 for (const [lane, worker] of Object.entries(runtime.workers)) worker.on('pollError', (error) => console.error(`${lane} worker could not poll its queue: ${error.message}`));
 
+// The CLI (npx lifecycle) finds this runtime through this file.
+writeLocalRuntimeFile();
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping`);
+    rmSync(LOCAL_RUNTIME_FILE, { force: true });
     void runtime.stop().then(() => process.exit(0));
   });
 }

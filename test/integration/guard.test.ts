@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemberStatus } from '../../lib/bitwarden/types.js';
@@ -48,6 +49,12 @@ describe('the mass-revocation guard', () => {
   it('keeps holding while the window is full: the sweeper releases nothing', async () => {
     expect((await runtime.sweep()).released).toBe(0);
     expect(statusOf(people[2]!.externalId)).toBe(MemberStatus.Invited);
+  });
+
+  it('shows what it holds through the CLI (npx lifecycle guard status)', async () => {
+    const cli = spawnSync(process.execPath, ['bin/lifecycle.mjs', 'guard', 'status', '--json', '--aws'], { encoding: 'utf8', env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+    expect(cli.stderr).toBe('');
+    expect(JSON.parse(cli.stdout)).toMatchObject({ limit: 2, held: [{ workerKey: people[2]!.externalId, approved: false }] });
   });
 
   it('goes ahead once an admin approves', async () => {

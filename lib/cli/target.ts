@@ -1,0 +1,40 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Where `npm start` records how to reach it, so the CLI can act on the local stack. */
+export const LOCAL_RUNTIME_FILE = '.local/runtime.json';
+
+/** Variables the handlers and the CLI read: endpoints, table names, queue URLs, Bitwarden settings. */
+const SHARED = /^(AWS_ENDPOINT_URL_\w+|AWS_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|\w+_TABLE|\w+_QUEUE_URL|BITWARDEN_\w+|LIFECYCLE_CONFIG)$/;
+
+export function writeLocalRuntimeFile(): void {
+  mkdirSync(path.dirname(LOCAL_RUNTIME_FILE), { recursive: true });
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => SHARED.test(name)));
+  writeFileSync(LOCAL_RUNTIME_FILE, JSON.stringify({ pid: process.pid, env }, null, 2));
+  // It holds the local emulator's key: readable by this user only.
+  chmodSync(LOCAL_RUNTIME_FILE, 0o600);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Points this process at the running `npm start` when there is one (and `--aws` was not given);
+ * otherwise the environment must name the deployed stack's tables and queues.
+ */
+export function selectTarget(preferAws: boolean): 'local' | 'aws' {
+  if (!preferAws && existsSync(LOCAL_RUNTIME_FILE)) {
+    const { pid, env } = JSON.parse(readFileSync(LOCAL_RUNTIME_FILE, 'utf8')) as { pid: number; env: Record<string, string> };
+    if (alive(pid)) {
+      Object.assign(process.env, env);
+      return 'local';
+    }
+  }
+  return 'aws';
+}
