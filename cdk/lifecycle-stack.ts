@@ -123,10 +123,19 @@ export class LifecycleStack extends Stack {
       entry: 'rules-deployer.ts',
       description: 'Writes the config file rules to the rules table on deploy',
       configPath: props.configPath,
-      timeout: Duration.minutes(2),
-      environment: { [Tables.rules.envVar]: this.tables.rules.tableName },
+      timeout: Duration.minutes(5),
+      environment: {
+        ...queueUrls,
+        [Tables.rules.envVar]: this.tables.rules.tableName,
+        [Tables.workers.envVar]: this.tables.workers.tableName,
+        BITWARDEN_CREDENTIALS_ARN: bitwardenCredentials.secretArn,
+      },
     });
     this.tables.rules.grantReadWriteData(rulesDeployer);
+    // It reads the workers to re-evaluate exactly those a changed rule matches, on the normal lane.
+    this.tables.workers.grantReadData(rulesDeployer);
+    this.queues.events.grantSendMessages(rulesDeployer);
+    bitwardenCredentials.grantRead(rulesDeployer);
     configAsset.grantRead(rulesDeployer);
     const rulesProvider = new Provider(this, 'RulesProvider', { onEventHandler: rulesDeployer });
     new CustomResource(this, 'Rules', {

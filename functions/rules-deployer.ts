@@ -2,28 +2,36 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { documentClient, s3Client } from '../lib/runtime/aws.js';
+import { s3Client } from '../lib/runtime/aws.js';
+import { deployDependencies } from '../lib/runtime/dependencies.js';
 import { logger } from '../lib/runtime/observability.js';
 import { deployRules } from '../lib/rules/deploy-rules.js';
-import { RuleStore } from '../lib/store/rule-store.js';
-import { tableName, Tables } from '../lib/store/tables.js';
 
 const PHYSICAL_ID = 'lifecycle-rules';
 const s3 = s3Client();
 
 /**
  * Custom resource (CDK provider framework): on create and update, writes the rules of the config
- * file (an S3 asset, so its size is not bound by resource properties) to the rules table.
- * On delete it does nothing: the table and its rules stay with the retained table.
+ * file (an S3 asset, so its size is not bound by resource properties) to the rules table and
+ * re-evaluates the workers whose groups may change. On delete it does nothing: the rules stay
+ * with the retained table.
  */
 export const handler = middy(async (event: CloudFormationCustomResourceEvent) => {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const { ConfigBucket: bucket, ConfigKey: key } = event.ResourceProperties as unknown as { ConfigBucket: string; ConfigKey: string };
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const deployment = await deployRules(await object.Body!.transformToString('utf8'), `s3://${bucket}/${key}`, new RuleStore(documentClient(), tableName(Tables.rules)));
-  logger.info('rules deployed', { ...deployment });
+  const deployment = await deployRules(await object.Body!.transformToString('utf8'), `s3://${bucket}/${key}`, deployDependencies());
+  logger.info('rules deployed', { ...deployment, reevaluated: deployment.reevaluated.length });
   return {
     PhysicalResourceId: PHYSICAL_ID,
-    Data: { RuleCount: deployment.ruleCount, Checksum: deployment.checksum, Written: deployment.written.length, Deleted: deployment.deleted.length },
+    Data: {
+      Version: deployment.version,
+      RuleCount: deployment.ruleCount,
+      Checksum: deployment.checksum,
+      Written: deployment.written.length,
+      Deleted: deployment.deleted.length,
+      Reevaluated: deployment.reevaluated.length,
+      CreatedGroups: deployment.createdGroups.join(', '),
+    },
   };
 }).use(injectLambdaContext(logger));

@@ -20,6 +20,8 @@ const BitwardenSchema = z
     identityUrl: z.url().optional(),
     /** Servers before v2026.2.0 cannot revoke: `fail` (default) stops with an error that says so; `remove` deletes leavers instead. */
     onRevokeUnsupported: z.enum(['fail', 'remove']).default('fail'),
+    /** A group the rules name that Bitwarden lacks: created (true) or reported before any member is touched (false, default). */
+    createMissingGroups: z.boolean().default(false),
   })
   .superRefine((value, ctx) => {
     if (value.region !== 'self-hosted') return;
@@ -32,6 +34,7 @@ const BitwardenSchema = z
     return {
       region: value.region,
       onRevokeUnsupported: value.onRevokeUnsupported,
+      createMissingGroups: value.createMissingGroups,
       apiUrl: (value.apiUrl ?? defaults?.apiUrl ?? '').replace(/\/+$/, ''),
       identityUrl: (value.identityUrl ?? defaults?.identityUrl ?? '').replace(/\/+$/, ''),
     };
@@ -40,12 +43,18 @@ const BitwardenSchema = z
 const memberTypes = { owner: 0, admin: 1, user: 2, custom: 4 } as const;
 export type MemberTypeName = keyof typeof memberTypes;
 export const memberTypeCode = (name: MemberTypeName): number => memberTypes[name];
+/** Most privileged first: a worker matching several rules gets the most privileged type they grant. */
+export const memberTypePrecedence: MemberTypeName[] = ['owner', 'admin', 'custom', 'user'];
 
 const PolicySchema = z.strictObject({
   /** Compute, log and audit plans without calling Bitwarden. */
   dryRun: z.boolean().default(false),
-  /** The member type new invites get. Anything above `user` must be asked for explicitly. */
+  /** The member type of workers no rule gives one. */
   memberType: z.enum(['user', 'admin', 'owner', 'custom']).default('user'),
+  /** Member types above `user` that rules may grant: each must be listed here, or synth fails. */
+  allowedElevatedMemberTypes: z.array(z.enum(['admin', 'owner', 'custom'])).default([]),
+  /** Audit records are kept this long (DynamoDB TTL). */
+  auditRetentionDays: z.number().int().min(30).default(400),
   /** The HR system deleted the worker's record (or its API answers 404): `revoke` (default) or `keep` the member as it is. */
   onWorkerRemoved: z.enum(['revoke', 'keep']).default('revoke'),
   /** The zone calendar dates are days in (IANA name). */
@@ -123,8 +132,16 @@ const RuleSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-_.]*$/i, 'must be letters, digits, "-", "_" or "." (it names the rule in audits)'),
   description: z.string().optional(),
   /** Every listed attribute must match (AND); a list means any of its values (OR); `*` globs. Empty = everyone. */
-  match: z.strictObject(Object.fromEntries(matchableAttributes.map((name) => [name, matchValue.optional()])) as Record<(typeof matchableAttributes)[number], z.ZodOptional<typeof matchValue>>).default({}),
+  match: z
+    .strictObject({
+      ...(Object.fromEntries(matchableAttributes.map((name) => [name, matchValue.optional()])) as Record<(typeof matchableAttributes)[number], z.ZodOptional<typeof matchValue>>),
+      /** Custom attributes a provider maps, by name. */
+      attributes: z.record(z.string().min(1), matchValue).optional(),
+    })
+    .default({}),
   groups: z.array(nonEmptyName.max(100, 'must be at most 100 characters (Bitwarden group name limit)')).min(1, 'must name at least one Bitwarden group'),
+  /** The member type this rule grants; above `user` only if policy.allowedElevatedMemberTypes lists it. */
+  memberType: z.enum(['user', 'admin', 'owner', 'custom']).optional(),
 });
 
 export const LifecycleConfigSchema = z
@@ -140,6 +157,9 @@ export const LifecycleConfigSchema = z
       const first = seen.get(rule.id);
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', index, 'id'], message: `duplicates the id of rules[${first}] ("${rule.id}")` });
       else seen.set(rule.id, index);
+      if (rule.memberType && rule.memberType !== 'user' && !config.policy.allowedElevatedMemberTypes.includes(rule.memberType)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', index, 'memberType'], message: `"${rule.memberType}" is above user: list it in policy.allowedElevatedMemberTypes to allow it` });
+      }
     });
   });
 

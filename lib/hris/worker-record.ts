@@ -34,6 +34,8 @@ export const WorkerRecordSchema = z.object({
   startDate: optionalDate,
   endDate: optionalDate,
   terminationDate: optionalDate,
+  /** Custom attributes a provider maps (e.g. costCenter), matchable by rules under `match.attributes`. */
+  attributes: z.record(z.string().min(1), z.string().nullable()).nullish().transform((value) => value ?? {}),
 });
 
 export type WorkerRecord = z.output<typeof WorkerRecordSchema>;

@@ -10,8 +10,8 @@ export interface SweepDependencies {
   now(): Date;
 }
 
-/** A re-evaluation of `workerKey`, on the urgent lane. Same key, same instant: SQS keeps one. */
-export function reevaluation(workerKey: string, reason: string, now: Date): WorkerEventMessage {
+/** A re-evaluation of `workerKey` (on the urgent lane unless `urgent` is false). Same key, same instant: SQS keeps one. */
+export function reevaluation(workerKey: string, reason: string, now: Date, urgent = true): WorkerEventMessage {
   return {
     version: 1,
     provider: 'lifecycle',
@@ -20,7 +20,7 @@ export function reevaluation(workerKey: string, reason: string, now: Date): Work
     eventType: `lifecycle.${reason}`,
     occurredAt: now.toISOString(),
     receivedAt: now.toISOString(),
-    subject: { kind: 'reevaluate' },
+    subject: { kind: 'reevaluate', urgent },
   };
 }
 

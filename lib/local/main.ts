@@ -1,5 +1,5 @@
 import './quiet-warnings.js';
-import { rmSync } from 'node:fs';
+import { rmSync, watch } from 'node:fs';
 import { LOCAL_RUNTIME_FILE, writeLocalRuntimeFile } from '../cli/target.js';
 import { startLocalRuntime } from './runtime.js';
 
@@ -16,6 +16,19 @@ const bitwarden = runtime.bitwarden ? `Bitwarden emulator at ${runtime.bitwarden
 console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwarden} · sweeping every ${process.env.SWEEP_INTERVAL_SECONDS ?? 60} s`);
 
 for (const [lane, worker] of Object.entries(runtime.workers)) worker.on('pollError', (error) => console.error(`${lane} worker could not poll its queue: ${error.message}`));
+
+// Admins edit the config while it runs: every save redeploys the rules (a bad file changes nothing).
+const configPath = process.env.LIFECYCLE_CONFIG ?? 'cdk/config/lifecycle.yaml';
+let reload: NodeJS.Timeout | undefined;
+watch(configPath, () => {
+  clearTimeout(reload);
+  reload = setTimeout(() => {
+    runtime.reloadRules().then(
+      (deployment) => console.log(`rules v${deployment.version} deployed from ${configPath}: ${deployment.written.length} written, ${deployment.deleted.length} deleted, ${deployment.reevaluated.length} worker(s) re-evaluated`),
+      (error: Error) => console.error(`rules not reloaded, the running rules stay: ${error.message}`),
+    );
+  }, 200);
+});
 
 // The CLI (npx lifecycle) finds this runtime through this file.
 writeLocalRuntimeFile();

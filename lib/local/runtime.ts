@@ -5,11 +5,9 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { loadConfigFile } from '../config/load.js';
 import { managedGroupNames } from '../policy/rules.js';
 import { WORKER_TIMEOUT_SECONDS, type Lane } from '../queue/queues.js';
-import { documentClient, sqsClient } from '../runtime/aws.js';
-import { ingestDependencies, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
-import { deployRules } from '../rules/deploy-rules.js';
-import { RuleStore } from '../store/rule-store.js';
-import { tableName, Tables } from '../store/tables.js';
+import { sqsClient } from '../runtime/aws.js';
+import { deployDependencies, ingestDependencies, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { deployRules, type RulesDeployment } from '../rules/deploy-rules.js';
 import { BitwardenEmulator, type BitwardenEmulatorOptions } from './bitwarden/emulator.js';
 import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
 import { HrisApiEmulator } from './hris-api-emulator.js';
@@ -60,6 +58,8 @@ export interface LocalRuntime {
   queues: Record<Lane, LocalQueue>;
   /** Runs the sweeper once, now. */
   sweep(): Promise<{ due: number; released: number }>;
+  /** Deploys the config file's rules again (npm start does on every save). */
+  reloadRules(): Promise<RulesDeployment>;
   stop(): Promise<void>;
 }
 
@@ -97,7 +97,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const { env: queueEnv, queues } = await createQueues(sqs, prefix, options.visibilityTimeoutSeconds);
     Object.assign(process.env, queueEnv);
 
-    await deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, new RuleStore(documentClient(), tableName(Tables.rules)));
 
     let bitwarden: BitwardenEmulator | null = null;
     if (!process.env.BITWARDEN_API_URL) {
@@ -111,6 +110,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       process.env.BITWARDEN_CLIENT_SECRET = bitwarden.clientSecret;
     }
     for (const [name, value] of Object.entries(localWebhookSecrets)) process.env[name] ??= value;
+
+    // The same step `cdk deploy` runs: the rules table follows the file.
+    const reloadRules = () => deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, deployDependencies());
+    await reloadRules();
 
     const hrisApis = await new HrisApiEmulator().start();
     stops.push(() => hrisApis.stop());
@@ -159,7 +162,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     stops.push(() => http.close());
 
-    return { url: http.url, bitwarden, hrisApis, workers, queues, sweep, stop };
+    return { url: http.url, bitwarden, hrisApis, workers, queues, sweep, reloadRules, stop };
   } catch (error) {
     await stop();
     throw error;

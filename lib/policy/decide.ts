@@ -13,7 +13,10 @@ export interface DesiredState {
    */
   access: 'member' | 'revoked' | 'not-yet' | 'removed';
   email: string | null;
+  /** The type for an invite; also enforced on an existing member when `enforceMemberType`. */
   memberType: number;
+  /** A matching rule grants the type: an existing member of another type is changed to it. */
+  enforceMemberType: boolean;
   groups: string[];
   matchedRules: string[];
   /** Why, in words an auditor can read. */
@@ -44,7 +47,7 @@ const iso = (instant: number) => new Date(instant).toISOString();
 export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Policy, now: Date, history: WorkerHistory = { revokedAt: null }): DesiredState {
   const nowMs = now.getTime();
   const zone = policy.timeZone;
-  const base = { email: worker.workEmail, memberType: memberTypeCode(policy.memberType), groups: [] as string[], matchedRules: [] as string[] };
+  const base = { email: worker.workEmail, memberType: memberTypeCode(policy.memberType), enforceMemberType: false, groups: [] as string[], matchedRules: [] as string[] };
 
   const deadlines: Array<{ at: number; reason: string }> = [];
   if (worker.terminationDate) {
@@ -80,6 +83,8 @@ export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Pol
   return {
     ...base,
     access: 'member',
+    memberType: memberTypeCode(grant.memberType ?? policy.memberType),
+    enforceMemberType: grant.memberType !== null,
     groups: grant.groups,
     matchedRules: grant.matchedRules,
     reason: upcoming ? `${worker.status}; access ends ${iso(upcoming.at)} (${upcoming.reason})` : worker.status,

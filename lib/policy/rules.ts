@@ -1,4 +1,4 @@
-import type { Rule } from '../config/schema.js';
+import { memberTypePrecedence, type MemberTypeName, type Rule } from '../config/schema.js';
 import { matchableAttributes, type WorkerRecord } from '../hris/worker-record.js';
 
 const globCache = new Map<string, RegExp>();
@@ -14,33 +14,40 @@ function globToRegExp(pattern: string): RegExp {
   return regexp;
 }
 
+/** A value matches when any pattern does; a missing value matches nothing. */
+function valueMatches(expected: string | string[] | undefined, actual: string | null | undefined): boolean {
+  if (expected === undefined) return true;
+  if (actual === null || actual === undefined) return false;
+  return (Array.isArray(expected) ? expected : [expected]).some((pattern) => globToRegExp(pattern.trim()).test(actual.trim()));
+}
+
 export function ruleMatches(rule: Rule, worker: WorkerRecord): boolean {
-  return matchableAttributes.every((attribute) => {
-    const expected = rule.match[attribute];
-    if (expected === undefined) return true;
-    const actual = worker[attribute];
-    if (actual === null) return false;
-    const patterns = Array.isArray(expected) ? expected : [expected];
-    return patterns.some((pattern) => globToRegExp(pattern.trim()).test(actual.trim()));
-  });
+  return (
+    matchableAttributes.every((attribute) => valueMatches(rule.match[attribute], worker[attribute])) &&
+    Object.entries(rule.match.attributes ?? {}).every(([name, expected]) => valueMatches(expected, worker.attributes[name]))
+  );
 }
 
 export interface GroupGrant {
   /** Group names, de-duplicated case-insensitively and sorted, as the rules spell them. */
   groups: string[];
   matchedRules: string[];
+  /** The most privileged member type a matching rule grants, if any does. */
+  memberType: MemberTypeName | null;
 }
 
 /** A worker's groups are the union of the groups of every rule that matches it. */
 export function groupsFor(worker: WorkerRecord, rules: readonly Rule[]): GroupGrant {
   const groups = new Map<string, string>();
   const matchedRules: string[] = [];
+  const types = new Set<MemberTypeName>();
   for (const rule of rules) {
     if (!ruleMatches(rule, worker)) continue;
     matchedRules.push(rule.id);
+    if (rule.memberType) types.add(rule.memberType);
     for (const group of rule.groups) if (!groups.has(group.toLowerCase())) groups.set(group.toLowerCase(), group);
   }
-  return { groups: [...groups.values()].sort(), matchedRules };
+  return { groups: [...groups.values()].sort(), matchedRules, memberType: memberTypePrecedence.find((type) => types.has(type)) ?? null };
 }
 
 /** Every group some rule names: the only groups the product may add members to or remove them from. */

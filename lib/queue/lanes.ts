@@ -6,8 +6,9 @@ export function laneOf(message: Pick<WorkerEventMessage, 'subject'>): Lane {
   const { subject } = message;
   switch (subject.kind) {
     case 'removed':
-    case 'reevaluate':
       return 'urgent';
+    case 'reevaluate':
+      return subject.urgent ? 'urgent' : 'events';
     case 'fetch':
       return subject.mayRevoke ? 'urgent' : 'events';
     case 'record': {

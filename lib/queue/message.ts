@@ -12,7 +12,8 @@ export const SubjectSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('record'), worker: WorkerRecordSchema }),
   z.object({ kind: z.literal('fetch'), mayRevoke: z.boolean().default(true) }),
   z.object({ kind: z.literal('removed'), workEmail: z.string().nullable() }),
-  z.object({ kind: z.literal('reevaluate') }),
+  /** `urgent` false for work that cannot revoke (a rule change), so it does not crowd the urgent lane. */
+  z.object({ kind: z.literal('reevaluate'), urgent: z.boolean().default(true) }),
 ]);
 export type Subject = z.output<typeof SubjectSchema>;
 

@@ -13,13 +13,12 @@ import { RuleStore } from '../store/rule-store.js';
 import { tableName, Tables } from '../store/tables.js';
 import { WorkerStateStore } from '../store/worker-state.js';
 import type { SweepDependencies } from '../lifecycle/sweep.js';
+import type { DeployDependencies } from '../rules/deploy-rules.js';
 import type { SyncDependencies } from '../sync/apply-worker-event.js';
 import { GroupDirectoryCache } from '../sync/group-directory.js';
 import { documentClient, sqsClient } from './aws.js';
 import { readSecret, splitSecrets } from './secrets.js';
 
-/** How long a warm worker trusts its copy of the rules table. */
-const RULES_MAX_AGE_MS = 30_000;
 /** How long the organization's size (for the guard's share limit) is trusted. */
 const ORGANIZATION_SIZE_MAX_AGE_MS = 10 * 60_000;
 
@@ -87,17 +86,16 @@ export function bitwardenClient(config: LifecycleConfig): BitwardenClient {
 export function syncDependencies(config: LifecycleConfig = loadConfig()): SyncDependencies {
   const db = documentClient();
   const ruleStore = new RuleStore(db, tableName(Tables.rules));
-  let rules: { at: number; value: Promise<Rule[]> } | null = null;
+  // The rules are re-read only when a deployment changed them: one item read per message tells.
+  let rules: { checksum: string | null; rules: Rule[] } | null = null;
   const bitwarden = bitwardenClient(config);
   return {
     workers: new WorkerStateStore(db, tableName(Tables.workers)),
-    audit: new AuditLog(db, tableName(Tables.audit)),
-    rules: () => {
-      if (!rules || Date.now() - rules.at > RULES_MAX_AGE_MS) rules = { at: Date.now(), value: ruleStore.list() };
-      return rules.value.catch((error: unknown) => {
-        rules = null;
-        throw error;
-      });
+    audit: new AuditLog(db, tableName(Tables.audit), config.policy.auditRetentionDays),
+    rules: async () => {
+      const checksum = (await ruleStore.version())?.checksum ?? null;
+      if (!rules || rules.checksum !== checksum) rules = { checksum, rules: await ruleStore.list() };
+      return rules.rules;
     },
     groups: new GroupDirectoryCache(bitwarden),
     bitwarden,
@@ -124,6 +122,17 @@ export function sweepDependencies(config: LifecycleConfig = loadConfig()): Sweep
     workers: new WorkerStateStore(db, tableName(Tables.workers)),
     guard: new RevocationGuard(db, tableName(Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwardenClient(config))),
     publisher: eventPublisher(),
+    now: () => new Date(),
+  };
+}
+
+export function deployDependencies(config: LifecycleConfig = loadConfig()): DeployDependencies {
+  const db = documentClient();
+  return {
+    store: new RuleStore(db, tableName(Tables.rules)),
+    workers: new WorkerStateStore(db, tableName(Tables.workers)),
+    publisher: eventPublisher(),
+    bitwarden: bitwardenClient(config),
     now: () => new Date(),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, scanAll } from './dynamo.js';
+import { canonicalJson } from '../config/canonical-json.js';
 import type { Rule } from '../config/schema.js';
 
 interface RuleItem {
@@ -10,7 +11,17 @@ interface RuleItem {
   checksum: string;
 }
 
-const checksumOf = (rule: Rule) => createHash('sha256').update(JSON.stringify(rule)).digest('hex');
+const checksumOf = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex');
+
+/** The item that records what was deployed last (not a rule: ids starting with `#` are not rules). */
+const DEPLOYMENT_ID = '#deployment';
+
+export interface RulesVersion {
+  version: number;
+  checksum: string;
+  deployedAt: string;
+  source: string;
+}
 
 /** The role→group rules as deployed. The table is small (one item per rule), so it is read whole. */
 export class RuleStore {
@@ -20,13 +31,26 @@ export class RuleStore {
   ) {}
 
   async list(): Promise<Rule[]> {
-    const items = await scanAll<RuleItem>(this.db, this.table);
+    const items = (await scanAll<RuleItem>(this.db, this.table)).filter((item) => !item.ruleId.startsWith('#'));
     return items.sort((a, b) => a.position - b.position).map((item) => item.rule);
+  }
+
+  /** What was deployed last: a one-item read, so workers can tell cheaply whether their copy is current. */
+  async version(): Promise<RulesVersion | null> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { ruleId: DEPLOYMENT_ID }, ConsistentRead: true }));
+    return (Item as RulesVersion | undefined) ?? null;
+  }
+
+  async recordVersion(rules: readonly Rule[], source: string, now: Date): Promise<RulesVersion> {
+    const previous = await this.version();
+    const version: RulesVersion = { version: (previous?.version ?? 0) + 1, checksum: checksumOf(rules), deployedAt: now.toISOString(), source };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ruleId: DEPLOYMENT_ID, ...version } }));
+    return version;
   }
 
   /** Makes the table hold exactly `rules`: changed rules are rewritten, removed ones deleted, unchanged ones left alone. */
   async replaceAll(rules: readonly Rule[]): Promise<{ written: string[]; deleted: string[] }> {
-    const existing = new Map((await scanAll<RuleItem>(this.db, this.table)).map((item) => [item.ruleId, item]));
+    const existing = new Map((await scanAll<RuleItem>(this.db, this.table)).filter((item) => !item.ruleId.startsWith('#')).map((item) => [item.ruleId, item]));
     const writes = rules
       .map((rule, position): RuleItem => ({ ruleId: rule.id, position, rule, checksum: checksumOf(rule) }))
       .filter((item) => {

@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerRecord } from '../hris/worker-record.js';
 import type { DesiredState } from '../policy/decide.js';
-import { queryAll } from './dynamo.js';
+import { queryAll, scanAll } from './dynamo.js';
 import { DUE_INDEX } from './tables.js';
 
 /** What the product remembers about one worker between events. */
@@ -110,6 +110,11 @@ export class WorkerStateStore {
       throw error;
     }
     return next;
+  }
+
+  /** Every worker: for rule changes and reconciliation (rare admin work), never on the event path. */
+  async all(): Promise<WorkerState[]> {
+    return (await scanAll<WorkerState>(this.db, this.table)).filter((item) => 'version' in item);
   }
 
   /** Workers whose decision changes at or before `now`, through the sparse index (no scan). */

@@ -56,7 +56,7 @@ async function resolveRecord(message: WorkerEventMessage, deps: SyncDependencies
 function removedWorker(state: WorkerState | null, message: WorkerEventMessage, policy: Policy): DesiredState | null {
   if (policy.onWorkerRemoved === 'keep') return null;
   const email = state?.record.workEmail ?? (message.subject.kind === 'removed' ? message.subject.workEmail?.toLowerCase() ?? null : null);
-  return { access: 'revoked', email, memberType: 2, groups: [], matchedRules: [], reason: 'the HR system no longer has this worker', reevaluateAt: null };
+  return { access: 'revoked', email, memberType: 2, enforceMemberType: false, groups: [], matchedRules: [], reason: 'the HR system no longer has this worker', reevaluateAt: null };
 }
 
 /**
@@ -181,6 +181,6 @@ async function applyLeased(message: WorkerEventMessage, deps: SyncDependencies):
 function emptyRecord(externalId: string, workEmail: string | null): WorkerRecord {
   return {
     externalId, workEmail, personalEmail: null, firstName: null, lastName: null, displayName: null, jobTitle: null, department: null, team: null,
-    managerWorkEmail: null, location: null, employmentType: 'employee', status: 'terminated', startDate: null, endDate: null, terminationDate: null,
+    managerWorkEmail: null, location: null, employmentType: 'employee', status: 'terminated', startDate: null, endDate: null, terminationDate: null, attributes: {},
   };
 }

@@ -34,6 +34,9 @@ export async function execute(action: Action, bitwarden: BitwardenClient, onRevo
         return { action, memberId: action.memberId, detail: 'removed: this server cannot revoke (before v2026.2.0) and the config says remove' };
       }
     }
+    case 'set-type':
+      await bitwarden.updateMember(action.memberId, { type: action.type });
+      return { action, memberId: action.memberId, detail: `member type set to ${action.type} by the rules` };
     case 'remove':
       await bitwarden.deleteMember(action.memberId);
       return { action, memberId: action.memberId, detail: 'removed the revoked membership (policy.removeRevokedAfterDays)' };

@@ -17,6 +17,7 @@ export interface GroupDirectory {
 export type Action =
   | { kind: 'invite'; email: string; externalId: string; type: number; groupIds: string[] }
   | { kind: 'link'; memberId: string; externalId: string }
+  | { kind: 'set-type'; memberId: string; type: number }
   | { kind: 'restore'; memberId: string }
   | { kind: 'set-groups'; memberId: string; groupIds: string[]; added: string[]; removed: string[] }
   | { kind: 'revoke'; memberId: string }
@@ -58,6 +59,7 @@ export function plan(workerKey: string, desired: DesiredState, actual: ActualSta
   // An externalId another tool set (Directory Connector, SCIM) is never overwritten.
   if (member.externalId === null) actions.push({ kind: 'link', memberId: member.id, externalId: workerKey });
   if (member.status === MemberStatus.Revoked) actions.push({ kind: 'restore', memberId: member.id });
+  if (desired.enforceMemberType && member.type !== desired.memberType) actions.push({ kind: 'set-type', memberId: member.id, type: desired.memberType });
 
   const current = new Set(actual.groupIds);
   const target = new Set([...actual.groupIds.filter((id) => !directory.managedIds.has(id)), ...desiredIds]);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemberStatus } from '../../lib/bitwarden/types.js';
@@ -8,6 +7,7 @@ import { documentClient } from '../../lib/runtime/aws.js';
 import { eventPublisher } from '../../lib/runtime/dependencies.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
 import { tableName, Tables } from '../../lib/store/tables.js';
+import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 
@@ -52,9 +52,7 @@ describe('the mass-revocation guard', () => {
   });
 
   it('shows what it holds through the CLI (npx lifecycle guard status)', async () => {
-    const cli = spawnSync(process.execPath, ['bin/lifecycle.mjs', 'guard', 'status', '--json', '--aws'], { encoding: 'utf8', env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } });
-    expect(cli.stderr).toBe('');
-    expect(JSON.parse(cli.stdout)).toMatchObject({ limit: 2, held: [{ workerKey: people[2]!.externalId, approved: false }] });
+    expect((await runCli('guard', 'status')).json).toMatchObject({ limit: 2, held: [{ workerKey: people[2]!.externalId, approved: false }] });
   });
 
   it('goes ahead once an admin approves', async () => {

@@ -27,6 +27,7 @@ describe('rules', () => {
     expect(groupsFor(record({ department: 'engineering', jobTitle: 'Senior Site Reliability Engineer' }), config.rules)).toEqual({
       groups: ['All Staff', 'Engineering', 'Production Access'],
       matchedRules: ['everyone', 'eng', 'sre'],
+      memberType: null,
     });
   });
 
@@ -74,6 +75,32 @@ describe('decide', () => {
 
   it('invites a future hire at once (pending workers get access)', () => {
     expect(decide(record({ status: 'pending', startDate: '2026-07-01' }), config.rules, config.policy, now).access).toBe('member');
+  });
+});
+
+describe('rules: custom attributes and member types', () => {
+  const typed = parseConfig(`
+policy:
+  allowedElevatedMemberTypes: [admin]
+rules:
+  - id: everyone
+    groups: [All Staff]
+  - id: it-admins
+    match: { department: IT, attributes: { costCenter: "CC-9*" } }
+    groups: [IT]
+    memberType: admin
+`);
+
+  it('match custom attributes a provider maps, and grant the most privileged member type of the matching rules', () => {
+    const admin = record({ department: 'IT', attributes: { costCenter: 'CC-901' } });
+    expect(groupsFor(admin, typed.rules)).toEqual({ groups: ['All Staff', 'IT'], matchedRules: ['everyone', 'it-admins'], memberType: 'admin' });
+    expect(decide(admin, typed.rules, typed.policy, now)).toMatchObject({ memberType: 1, enforceMemberType: true });
+    const other = record({ department: 'IT', attributes: { costCenter: 'CC-100' } });
+    expect(decide(other, typed.rules, typed.policy, now)).toMatchObject({ memberType: 2, enforceMemberType: false, groups: ['All Staff'] });
+  });
+
+  it('refuse a type above user that the policy does not allow', () => {
+    expect(() => parseConfig('rules:\n  - id: x\n    groups: [A]\n    memberType: owner\n')).toThrow(/line 4, rules\[0\]\.memberType: "owner" is above user: list it in policy\.allowedElevatedMemberTypes/);
   });
 });
 

@@ -10,7 +10,7 @@ const member = (status: Member['status']): Member => ({
   collections: [], resetPasswordEnrolled: false, ssoExternalId: null, type: 2, externalId: 'E-1', permissions: null,
 });
 const desired = (overrides: Partial<DesiredState> = {}): DesiredState => ({
-  access: 'member', email: 'a@example.com', memberType: 2, groups: ['All Staff', 'Engineering'], matchedRules: [], reason: 'active', reevaluateAt: null, ...overrides,
+  access: 'member', email: 'a@example.com', memberType: 2, enforceMemberType: false, groups: ['All Staff', 'Engineering'], matchedRules: [], reason: 'active', reevaluateAt: null, ...overrides,
 });
 
 describe('plan', () => {
@@ -53,6 +53,12 @@ describe('plan', () => {
     expect(plan('E-1', desired(), { member: unlinked, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([{ kind: 'link', memberId: 'm-1', externalId: 'E-1' }]);
     const foreign = { ...member(MemberStatus.Confirmed), externalId: 'dc-0042' };
     expect(plan('E-1', desired(), { member: foreign, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([]);
+  });
+
+  it('changes an existing member’s type only when a rule grants one', () => {
+    const admin = { ...member(MemberStatus.Confirmed), type: 1 };
+    expect(plan('E-1', desired(), { member: admin, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([]);
+    expect(plan('E-1', desired({ enforceMemberType: true, memberType: 2 }), { member: admin, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([{ kind: 'set-type', memberId: 'm-1', type: 2 }]);
   });
 
   it('reports instead of inviting a worker without a work e-mail', () => {

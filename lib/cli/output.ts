@@ -1,0 +1,17 @@
+/** Output for humans (aligned tables) or scripts (`--json`). */
+export interface Output {
+  json: boolean;
+  /** Prints `text` for humans, `data` as JSON for scripts. */
+  print(text: string, data: unknown): void;
+}
+
+export function output(json: boolean): Output {
+  return { json, print: (text, data) => process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`) };
+}
+
+/** Rows as an aligned text table under a header row. */
+export function table(header: string[], rows: Array<Array<string | number | null | undefined>>): string {
+  const cells = [header, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))))];
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  return cells.map((row) => row.map((cell, column) => (cell ?? '').padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,8 @@
+/** JSON with object keys sorted at every depth: equal values give equal text, however they were stored (DynamoDB keeps no key order). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).filter(([, entry]) => entry !== undefined).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
+}
