@@ -1,4 +1,4 @@
-import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -16,14 +16,15 @@ import { enabledProviders } from '../lib/hris/registry.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
 import { LifecycleFunction } from './lifecycle-function.js';
+import { Operations } from './operations.js';
 
 export interface LifecycleStackProps extends StackProps {
   /** The validated config (same schema as at run time). */
   config: LifecycleConfig;
   /** Its file, bundled into each handler. */
   configPath: string;
-  /** Audit retention in days (TTL). */
-  auditRetentionDays?: number;
+  /** dev, prod, …: names the stack's alarms and dashboard. */
+  stage?: string;
 }
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
@@ -35,12 +36,14 @@ const URGENT_MAX_CONCURRENCY = 2;
 export class LifecycleStack extends Stack {
   readonly tables: Record<keyof typeof Tables, TableV2>;
   readonly queues: Record<Lane, Queue>;
+  readonly deadLetterQueues: Partial<Record<Lane, Queue>> = {};
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: LifecycleStackProps) {
     super(scope, id, props);
 
     this.tables = Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [key, this.table(definition)])) as Record<keyof typeof Tables, TableV2>;
-    this.queues = { events: this.fifoQueue(Queues.events), urgent: this.fifoQueue(Queues.urgent) };
+    this.queues = { events: this.fifoQueue('events'), urgent: this.fifoQueue('urgent') };
     const queueUrls = Object.fromEntries(Object.values(Queues).map((definition, index) => [definition.envVar, Object.values(this.queues)[index]!.queueUrl]));
 
     const bitwardenCredentials = new Secret(this, 'BitwardenCredentials', {
@@ -138,6 +141,17 @@ export class LifecycleStack extends Stack {
     bitwardenCredentials.grantRead(rulesDeployer);
     configAsset.grantRead(rulesDeployer);
     const rulesProvider = new Provider(this, 'RulesProvider', { onEventHandler: rulesDeployer });
+    Validations.of(rulesProvider).acknowledge(
+      { id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'The CDK provider framework owns this function and its role.' },
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::<RulesDeployer81E7247B.Arn>:*]', reason: 'The provider framework invokes any version of the rules deployer function, and only it.' },
+      { id: 'AwsSolutions::AwsSolutions-L1', reason: 'The CDK provider framework chooses its own runtime.' },
+    );
+    Validations.of(rulesDeployer.role!).acknowledge(
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'Asset.grantRead: read-only access to the CDK asset that holds the config file.' },
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'Asset.grantRead: read-only access to the CDK asset that holds the config file.' },
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Action::s3:List*]', reason: 'Asset.grantRead: read-only access to the CDK asset that holds the config file.' },
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'Objects of the bootstrap asset bucket, read-only: the config file is one of them.' },
+    );
     new CustomResource(this, 'Rules', {
       serviceToken: rulesProvider.serviceToken,
       resourceType: 'Custom::LifecycleRules',
@@ -155,6 +169,28 @@ export class LifecycleStack extends Stack {
     });
     api.addRoutes({ path: '/webhooks/{provider}', methods: [HttpMethod.POST], integration: new HttpLambdaIntegration('IngestIntegration', ingest) });
 
+    Validations.of(api).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: 'HR systems cannot send IAM or JWT credentials: every webhook is authenticated by its provider HMAC signature in the ingest handler, before anything is enqueued.' });
+    for (const secret of [bitwardenCredentials, ...webhookSecrets.map((entry) => entry.secret), ...apiCredentials.map((entry) => entry.secret)]) {
+      Validations.of(secret).acknowledge({ id: 'AwsSolutions::AwsSolutions-SMG4', reason: 'Third-party keys (Bitwarden organization API key, HR webhook and API secrets) are issued by those systems; no Lambda can rotate them. The runbook describes rotating them by hand, with two webhook secrets accepted at once.' });
+    }
+    for (const fn of [worker, sweeper, rulesDeployer]) {
+      Validations.of(fn.role!).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::<WorkersTable340B1E00.Arn>/index/*]', reason: 'The workers table’s own indexes (the sparse due index), granted with the table.' });
+    }
+
+    this.operations = new Operations(this, 'Operations', {
+      stage: props.stage ?? 'dev',
+      serviceName: 'hr-bitwarden-lifecycle',
+      functions: { Ingest: ingest, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer },
+      lanes: [
+        { name: 'Urgent', queue: this.queues.urgent, deadLetterQueue: this.deadLetterQueues.urgent!, maxAge: Duration.minutes(5) },
+        { name: 'Events', queue: this.queues.events, deadLetterQueue: this.deadLetterQueues.events!, maxAge: Duration.minutes(30) },
+      ],
+    });
+
+    // What the admin CLI (npx lifecycle --aws) reads: export these as environment variables.
+    for (const [key, definition] of Object.entries(Tables)) new CfnOutput(this, definition.envVar, { value: this.tables[key as keyof typeof Tables].tableName });
+    for (const [lane, definition] of Object.entries(Queues)) new CfnOutput(this, definition.envVar, { value: this.queues[lane as Lane].queueUrl });
+    new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn, description: 'Subscribe the team (e-mail, chat, pager) to the alarms' });
     new CfnOutput(this, 'WebhookUrl', { value: `${api.apiEndpoint}/webhooks/{provider}`, description: 'Register this URL in the HR system (replace {provider}, e.g. generic)' });
     new CfnOutput(this, 'BitwardenCredentialsSecret', { value: bitwardenCredentials.secretName });
     for (const { provider, secret } of webhookSecrets) new CfnOutput(this, `${pascal(provider.name)}WebhookSecretName`, { value: secret.secretName });
@@ -181,9 +217,11 @@ export class LifecycleStack extends Stack {
   }
 
   /** FIFO with high throughput (per-group), encrypted, TLS only, with a FIFO dead-letter queue. */
-  private fifoQueue(definition: QueueDefinition): Queue {
+  private fifoQueue(lane: Lane): Queue {
+    const definition: QueueDefinition = Queues[lane];
     const common = { fifo: true, encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) } as const;
     const deadLetterQueue = new Queue(this, `${definition.id}Dlq`, common);
+    this.deadLetterQueues[lane] = deadLetterQueue;
     return new Queue(this, `${definition.id}Queue`, {
       ...common,
       deduplicationScope: DeduplicationScope.MESSAGE_GROUP,

@@ -1,9 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { receiveWebhook, type IngestDependencies } from '../lib/ingest/receive-webhook.js';
 import { ingestDependencies } from '../lib/runtime/dependencies.js';
-import { logger } from '../lib/runtime/observability.js';
+import { logger, Metric, metrics, MetricUnit, tracer } from '../lib/runtime/observability.js';
 
 /** `POST /webhooks/{provider}`: verify, normalize, enqueue; 202 once SQS holds the event. */
 export function createIngestHandler(dependencies: () => IngestDependencies) {
@@ -16,14 +18,22 @@ export function createIngestHandler(dependencies: () => IngestDependencies) {
       resolved ??= dependencies();
       resolved.enqueueOnce.registerLambdaContext(context);
       const { status, body: answer } = await receiveWebhook(provider, { headers: event.headers, body }, resolved);
-      if (status >= 400) logger.warn('webhook refused', { provider, status, reason: answer.error });
-      else logger.info('webhook accepted', { provider, ...answer });
+      if (status >= 400) {
+        logger.warn('webhook refused', { provider, status, reason: answer.error });
+        metrics.addMetric(Metric.WebhooksRefused, MetricUnit.Count, 1);
+      } else {
+        logger.info('webhook accepted', { provider, ...answer });
+        metrics.addMetric(answer.duplicate ? Metric.WebhooksDuplicate : Metric.WebhooksAccepted, MetricUnit.Count, 1);
+      }
       return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) };
     } catch (error) {
       logger.error('webhook could not be enqueued', { provider, error });
       return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'the event could not be accepted; retry later' }) };
     }
-  }).use(injectLambdaContext(logger));
+  })
+    .use(injectLambdaContext(logger))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
 export const handler = createIngestHandler(() => ingestDependencies());

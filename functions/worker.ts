@@ -1,5 +1,7 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { parse } from '@aws-lambda-powertools/parser';
 import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
@@ -7,7 +9,7 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { WorkerEventMessageSchema } from '../lib/queue/message.js';
 import { syncDependencies } from '../lib/runtime/dependencies.js';
-import { logger } from '../lib/runtime/observability.js';
+import { logger, Metric, metrics, MetricUnit, tracer } from '../lib/runtime/observability.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
 
 const RecordSchema = SqsRecordSchema.extend({ body: JSONStringified(WorkerEventMessageSchema) });
@@ -22,6 +24,12 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
     const { body: message } = parse(record, undefined, RecordSchema);
     resolved ??= dependencies();
     const result = await applyWorkerEvent(message, resolved);
+    metrics.addMetric(result.outcome === 'skipped' ? Metric.EventsSkipped : Metric.EventsApplied, MetricUnit.Count, 1);
+    if (result.outcome === 'held') metrics.addMetric(Metric.RevocationsHeld, MetricUnit.Count, 1);
+    for (const done of result.outcome === 'skipped' ? [] : result.executed) {
+      metrics.addMetric(Metric.action(done.action.kind), MetricUnit.Count, 1);
+      if (done.action.kind === 'revoke') metrics.addMetric(Metric.RevocationLatency, MetricUnit.Milliseconds, Date.now() - Date.parse(message.receivedAt));
+    }
     logger.info('worker event processed', {
       workerKey: message.workerKey,
       deliveryId: message.deliveryId,
@@ -30,7 +38,10 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
     });
   }
 
-  return middy((event: SQSEvent, context: Context) => processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true })).use(injectLambdaContext(logger));
+  return middy((event: SQSEvent, context: Context) => processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true }))
+    .use(injectLambdaContext(logger))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
 export const handler = createWorkerHandler(() => syncDependencies());

@@ -20,6 +20,8 @@ export interface BitwardenClientOptions {
   maxRetries?: number;
   /** The longest single wait the caller can afford; a longer Retry-After fails fast so the queue retries later. */
   maxWaitMs?: number;
+  /** Told of every answer (status 0: none came), for metrics. */
+  onResponse?: (operation: string, status: number) => void;
 }
 
 /** Refresh this long before `expires_in` says the token dies. */
@@ -214,8 +216,11 @@ export class BitwardenClient {
 
   private async fetch(operation: string, url: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      this.options.onResponse?.(operation, response.status);
+      return response;
     } catch (error) {
+      this.options.onResponse?.(operation, 0);
       const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : (error as Error).message;
       throw Object.assign(new BitwardenError(operation, 0, null, true), { cause: reason });
     }

@@ -1,4 +1,4 @@
-import '../local/quiet-warnings.js';
+import '../local/local-defaults.js';
 import { parseArgs } from 'node:util';
 import { guardApprove, guardStatus } from './guard.js';
 import { output } from './output.js';

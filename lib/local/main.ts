@@ -1,4 +1,4 @@
-import './quiet-warnings.js';
+import './local-defaults.js';
 import { rmSync, watch } from 'node:fs';
 import { LOCAL_RUNTIME_FILE, writeLocalRuntimeFile } from '../cli/target.js';
 import { startLocalRuntime } from './runtime.js';

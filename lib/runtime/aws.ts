@@ -2,18 +2,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tracer } from './observability.js';
 
 /**
  * AWS clients. Endpoints come from the standard AWS_ENDPOINT_URL_* variables, which is how the
  * local runtime points them at DynamoDB Local and the SQS emulator.
  */
 export function documentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
 }
 
 export function sqsClient(): SQSClient {
   // The emulator's queue URLs name a host (sqs.<region>.localhost) that does not resolve; always use the endpoint.
-  return new SQSClient({ useQueueUrlAsEndpoint: false });
+  return tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
 }
 
 export function s3Client(): S3Client {

@@ -17,6 +17,7 @@ import type { DeployDependencies } from '../rules/deploy-rules.js';
 import type { SyncDependencies } from '../sync/apply-worker-event.js';
 import { GroupDirectoryCache } from '../sync/group-directory.js';
 import { documentClient, sqsClient } from './aws.js';
+import { Metric, MetricUnit, metrics } from './observability.js';
 import { readSecret, splitSecrets } from './secrets.js';
 
 /** How long the organization's size (for the guard's share limit) is trusted. */
@@ -69,6 +70,10 @@ export function ingestDependencies(config: LifecycleConfig = loadConfig()): Inge
 
 export function bitwardenClient(config: LifecycleConfig): BitwardenClient {
   return new BitwardenClient({
+    onResponse: (_operation, status) => {
+      if (status === 429) metrics.addMetric(Metric.BitwardenThrottled, MetricUnit.Count, 1);
+      else if (status === 0 || status >= 500) metrics.addMetric(Metric.BitwardenErrors, MetricUnit.Count, 1);
+    },
     apiUrl: process.env.BITWARDEN_API_URL ?? config.bitwarden.apiUrl,
     identityUrl: process.env.BITWARDEN_IDENTITY_URL ?? process.env.BITWARDEN_API_URL ?? config.bitwarden.identityUrl,
     credentials: async () => {

@@ -1,4 +1,35 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 
-/** One logger for every handler; level and service name come from POWERTOOLS_* variables. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hr-bitwarden-lifecycle' });
+/**
+ * Powertools for every handler, configured by environment (POWERTOOLS_SERVICE_NAME,
+ * POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_METRICS_DISABLED). Tracing is
+ * active in Lambda and a no-op elsewhere.
+ */
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'hr-bitwarden-lifecycle';
+export const METRICS_NAMESPACE = 'HrBitwardenLifecycle';
+
+export const logger = new Logger({ serviceName });
+export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE });
+export const tracer = new Tracer({ serviceName });
+
+/** The product's metrics: the alarms and the dashboard read these names. */
+export const Metric = {
+  WebhooksAccepted: 'WebhooksAccepted',
+  WebhooksRefused: 'WebhooksRefused',
+  WebhooksDuplicate: 'WebhooksDuplicate',
+  EventsApplied: 'EventsApplied',
+  EventsSkipped: 'EventsSkipped',
+  /** Per action kind: ActionInvite, ActionSetGroups, ActionRevoke, … */
+  action: (kind: string) => `Action${kind.replace(/(^|-)(\w)/g, (_match, _dash, letter: string) => letter.toUpperCase())}`,
+  /** From webhook receipt (or the due instant, for a sweep) to the revoke applied, in milliseconds. */
+  RevocationLatency: 'RevocationLatency',
+  RevocationsHeld: 'RevocationsHeld',
+  BitwardenThrottled: 'BitwardenThrottled',
+  BitwardenErrors: 'BitwardenErrors',
+  SweepDue: 'SweepDue',
+  Drift: 'Drift',
+} as const;
+
+export { MetricUnit };

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -105,6 +105,77 @@ describe('the CDK stack', () => {
     expect(dynamoResources).toMatch(/DeliveriesTable/);
     expect(dynamoResources).not.toMatch(/WorkersTable|RulesTable|AuditTable/);
   });
+});
+
+describe('operations', () => {
+  it('sends alarms to an encrypted, TLS-only SNS topic: dead letters, oldest message, errors, throttles, 429s, revocation latency, held revocations, drift', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+    const names = alarms.map((alarm) => alarm.AlarmName.replace('hr-bitwarden-lifecycle-dev-', '')).sort();
+    expect(names).toEqual([
+      'BitwardenThrottling', 'Drift', 'EventsDeadLetters', 'EventsOldestMessage', 'IngestErrors', 'IngestThrottles', 'RevocationLatency', 'RevocationsHeld',
+      'RulesDeployerErrors', 'RulesDeployerThrottles', 'SweeperErrors', 'SweeperThrottles', 'UrgentDeadLetters', 'UrgentOldestMessage', 'WorkerErrors', 'WorkerThrottles',
+    ]);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
+    expect(alarms.find((alarm) => alarm.AlarmName.endsWith('RevocationLatency'))).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 120000, Namespace: 'HrBitwardenLifecycle' });
+  });
+
+  it('has a lifecycle dashboard', () => {
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    for (const title of ['Events in', 'Bitwarden actions by kind', 'Revocation latency (ms)', 'Drift (last reconciliation)']) expect(body).toContain(title);
+  });
+});
+
+describe('least privilege: what each function may do', () => {
+  const permissions = (description: RegExp) => {
+    const role = template.findResources('AWS::Lambda::Function')[functionLogicalId(description)]!.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => policy.Properties.Roles.some((entry: { Ref: string }) => entry.Ref === role))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const resources = (prefix: string) => JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith(prefix))).map((statement) => statement.Resource));
+    return { actions: new Set(statements.flatMap((statement) => [statement.Action].flat())), resources };
+  };
+
+  it('worker: its tables and the Bitwarden credentials; no queue sends', () => {
+    const worker = permissions(/Applies worker events/);
+    expect(worker.resources('dynamodb:')).toMatch(/WorkersTable/);
+    expect(worker.resources('dynamodb:')).toMatch(/GuardTable/);
+    expect(worker.resources('dynamodb:')).toMatch(/AuditTable/);
+    expect(worker.resources('dynamodb:')).not.toMatch(/DeliveriesTable/);
+    expect(worker.resources('secretsmanager:')).toMatch(/BitwardenCredentials/);
+    expect(worker.actions.has('sqs:SendMessage')).toBe(false);
+    expect(worker.actions.has('sqs:ReceiveMessage')).toBe(true);
+  });
+
+  it('ingest: the deliveries table, both lanes, the webhook secrets; never the Bitwarden credentials', () => {
+    const ingest = permissions(/Verifies HRIS webhooks/);
+    expect(ingest.resources('secretsmanager:')).toMatch(/WebhookSecret/);
+    expect(ingest.resources('secretsmanager:')).not.toMatch(/BitwardenCredentials/);
+    expect(ingest.resources('sqs:')).toMatch(/UrgentEventsQueue/);
+    expect(ingest.resources('sqs:')).toMatch(/WorkerEventsQueue/);
+  });
+
+  it('audit: only the worker writes it, and only by PutItem and BatchWriteItem', () => {
+    const worker = permissions(/Applies worker events/);
+    for (const description of [/Verifies HRIS webhooks/, /Enqueues workers whose decision is due/, /Writes the config file rules/]) expect(permissions(description).resources('dynamodb:')).not.toMatch(/AuditTable/);
+    expect(worker.actions.has('dynamodb:BatchWriteItem')).toBe(true);
+  });
+});
+
+describe('the app: stages and cdk-nag', () => {
+  it('synthesizes the prod stage from its own config with zero unsuppressed AWS Solutions findings', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'cdk/app.ts'], { encoding: 'utf8', env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'prod' }), CDK_OUTDIR: outdir } });
+    expect(result.status).toBe(0);
+    const prod = JSON.parse(readFileSync(path.join(outdir, 'HrBitwardenLifecycle-prod.template.json'), 'utf8'));
+    expect(prod.Description).toContain('cdk/config/lifecycle.prod.yaml');
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: unknown[]; suppressedViolations?: Array<{ reason?: string }> }> };
+    const nag = report.pluginReports.find((plugin) => /AwsSolutions/.test(plugin.pluginName))!;
+    expect(nag.violations).toEqual([]);
+    expect(nag.suppressedViolations?.length).toBeGreaterThan(0);
+    for (const suppressed of nag.suppressedViolations ?? []) expect(JSON.stringify(suppressed)).toMatch(/reason/i);
+  }, 60_000);
 });
 
 describe('per-provider secrets', () => {

@@ -1,0 +1,82 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, SingleValueWidget, TextWidget, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { Metric as ProductMetric, METRICS_NAMESPACE } from '../lib/runtime/observability.js';
+
+export interface OperationsProps {
+  stage: string;
+  serviceName: string;
+  functions: Record<string, IFunction>;
+  /** Each lane with its dead-letter queue, and how old its oldest message may get. */
+  lanes: Array<{ name: string; queue: Queue; deadLetterQueue: Queue; maxAge: Duration }>;
+}
+
+/**
+ * What an operator watches: alarms to one SNS topic (subscribe the team's address or pager to it)
+ * and a dashboard of the lifecycle: events in, actions by kind, latency percentiles, drift.
+ */
+export class Operations extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'Alarms', { displayName: `HR → Bitwarden lifecycle (${props.stage}) alarms`, enforceSSL: true, masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns') });
+    const product = (name: string, statistic = 'Sum', period = Duration.minutes(5)) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: props.serviceName }, statistic, period });
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
+      const created = new Alarm(this, name, {
+        alarmName: `hr-bitwarden-lifecycle-${props.stage}-${name}`,
+        alarmDescription: `${description} Runbook: docs/runbook.md`,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new SnsAction(this.topic));
+      this.alarms.push(created);
+    };
+
+    for (const lane of props.lanes) {
+      alarm(`${lane.name}DeadLetters`, lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `A ${lane.name} event failed ${5} times and sits in its dead-letter queue.`);
+      alarm(`${lane.name}OldestMessage`, lane.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), lane.maxAge.toSeconds(), `The ${lane.name} lane is falling behind.`);
+    }
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, `The ${name} function failed.`);
+      alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} function was throttled.`);
+    }
+    alarm('BitwardenThrottling', product(ProductMetric.BitwardenThrottled), 20, 'Bitwarden answered 429 (rate limited) 20 or more times in 5 minutes.');
+    alarm('RevocationLatency', product(ProductMetric.RevocationLatency, 'p99'), 120_000, 'The slowest revocations took 2 minutes or more from webhook to Bitwarden.');
+    alarm('RevocationsHeld', product(ProductMetric.RevocationsHeld), 1, 'The mass-revocation guard is holding revocations: an admin must approve them (npx lifecycle guard approve) or act.');
+    alarm('Drift', product(ProductMetric.Drift, 'Maximum', Duration.days(1)), 1, 'The daily reconciliation found Bitwarden out of step with HR.');
+
+    const actions = ['invite', 'set-groups', 'revoke', 'restore', 'link', 'set-type', 'remove'].map((kind) => product(ProductMetric.action(kind)));
+    new Dashboard(this, 'Dashboard', {
+      dashboardName: `hr-bitwarden-lifecycle-${props.stage}`,
+      widgets: [
+        [new TextWidget({ markdown: `# HR → Bitwarden lifecycle (${props.stage})\nAlarms go to the SNS topic; what to do: docs/runbook.md.`, width: 24, height: 2 })],
+        [
+          new GraphWidget({ title: 'Events in', left: [product(ProductMetric.WebhooksAccepted), product(ProductMetric.WebhooksDuplicate), product(ProductMetric.WebhooksRefused)], width: 8 }),
+          new GraphWidget({ title: 'Bitwarden actions by kind', left: actions, stacked: true, width: 8 }),
+          new GraphWidget({ title: 'Events applied / skipped', left: [product(ProductMetric.EventsApplied), product(ProductMetric.EventsSkipped)], width: 8 }),
+        ],
+        [
+          new GraphWidget({ title: 'Revocation latency (ms)', left: ['p50', 'p95', 'p99'].map((statistic) => product(ProductMetric.RevocationLatency, statistic)), width: 8 }),
+          new GraphWidget({ title: 'Lanes: oldest message (s)', left: props.lanes.map((lane) => lane.queue.metricApproximateAgeOfOldestMessage()), width: 8 }),
+          new GraphWidget({ title: 'Bitwarden 429 and errors', left: [product(ProductMetric.BitwardenThrottled), product(ProductMetric.BitwardenErrors)], width: 8 }),
+        ],
+        [
+          new SingleValueWidget({ title: 'Drift (last reconciliation)', metrics: [product(ProductMetric.Drift, 'Maximum', Duration.days(1))], width: 8 }),
+          new SingleValueWidget({ title: 'Revocations held by the guard', metrics: [product(ProductMetric.RevocationsHeld, 'Sum', Duration.hours(1))], width: 8 }),
+          new GraphWidget({ title: 'Dead letters', left: props.lanes.map((lane) => lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible()), width: 8 }),
+        ],
+      ],
+    });
+  }
+}
