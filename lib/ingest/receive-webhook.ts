@@ -10,8 +10,11 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export interface IngestDependencies {
   providers: ReadonlyMap<string, HrisProvider>;
   providerSettings: ProviderSettings;
-  /** The provider's current webhook secrets (two during a rotation). */
-  secretsFor(provider: HrisProvider): Promise<string[]>;
+  /**
+   * The provider's current webhook secrets (two during a rotation). `refresh` asks for a fresh
+   * read, past any cache; it may be refused (answered from the cache) to bound the reads.
+   */
+  secretsFor(provider: HrisProvider, options?: { refresh?: boolean }): Promise<string[]>;
   enqueueOnce: EnqueueOnce;
   now(): Date;
 }
@@ -27,6 +30,16 @@ export interface IngestResponse {
  * `duplicate` and enqueues nothing: a 4xx would make Standard Webhooks senders retry for days
  * and finally disable the endpoint, which would stop offboarding.
  */
+/** Verifies with the cached secrets; on a mismatch, once more with freshly read ones, so a rotated secret needs no redeploy. */
+async function verifyWithRotation(provider: HrisProvider, request: WebhookRequest, now: Date, deps: IngestDependencies): Promise<void> {
+  try {
+    provider.verify(request, await deps.secretsFor(provider), now, deps.providerSettings);
+  } catch (error) {
+    if (!(error instanceof WebhookRejection) || !/does not match/.test(error.message)) throw error;
+    provider.verify(request, await deps.secretsFor(provider, { refresh: true }), now, deps.providerSettings);
+  }
+}
+
 export async function receiveWebhook(providerName: string, request: WebhookRequest, deps: IngestDependencies): Promise<IngestResponse> {
   try {
     const provider = deps.providers.get(providerName);
@@ -36,9 +49,8 @@ export async function receiveWebhook(providerName: string, request: WebhookReque
     // A setup handshake (HiBob's ping) is answered without enqueuing anything.
     if (provider.isHandshake?.(request)) return { status: 200, body: { accepted: 0, handshake: true } };
 
-    const secrets = await deps.secretsFor(provider);
     const now = deps.now();
-    provider.verify(request, secrets, now, deps.providerSettings);
+    await verifyWithRotation(provider, request, now, deps);
     const events = provider.parse(request, deps.providerSettings);
     // A verified event about no worker (e.g. a payroll or account event) is acknowledged and dropped.
     if (events.length === 0) return { status: 200, body: { accepted: 0 } };

@@ -54,11 +54,23 @@ export function eventPublisher(): SqsEventPublisher {
   });
 }
 
+/** At most one forced re-read per provider a minute: a flood of forged signatures cannot become a flood of Secrets Manager calls. */
+const SECRET_REFRESH_INTERVAL_MS = 60_000;
+
+function refreshLimitedSecrets(): IngestDependencies['secretsFor'] {
+  const refreshedAt = new Map<string, number>();
+  return async (provider, options = {}) => {
+    const refresh = options.refresh === true && Date.now() - (refreshedAt.get(provider.name) ?? 0) > SECRET_REFRESH_INTERVAL_MS;
+    if (refresh) refreshedAt.set(provider.name, Date.now());
+    return splitSecrets(await readSecret(provider.secretEnvVar, { refresh }));
+  };
+}
+
 export function ingestDependencies(config: LifecycleConfig = loadConfig()): IngestDependencies {
   return {
     providers: enabledProviders(config),
     providerSettings: config.providers,
-    secretsFor: async (provider) => splitSecrets(await readSecret(provider.secretEnvVar)),
+    secretsFor: refreshLimitedSecrets(),
     enqueueOnce: enqueueOnce(
       eventPublisher(),
       new DynamoDBClient({}),
