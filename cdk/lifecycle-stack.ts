@@ -120,6 +120,24 @@ export class LifecycleStack extends Stack {
     this.queues.urgent.grantSendMessages(sweeper);
     new Rule(this, 'SweepEveryMinute', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })] });
 
+    const reconciler = new LifecycleFunction(this, 'Reconciler', {
+      entry: 'reconciler.ts',
+      description: 'Daily: compares Bitwarden with HR, publishes drift, corrects it when the policy says apply',
+      configPath: props.configPath,
+      timeout: Duration.minutes(10),
+      environment: {
+        ...queueUrls,
+        [Tables.workers.envVar]: this.tables.workers.tableName,
+        [Tables.rules.envVar]: this.tables.rules.tableName,
+        BITWARDEN_CREDENTIALS_ARN: bitwardenCredentials.secretArn,
+      },
+    });
+    this.tables.workers.grantReadData(reconciler);
+    this.tables.rules.grantReadData(reconciler);
+    bitwardenCredentials.grantRead(reconciler);
+    for (const queue of Object.values(this.queues)) queue.grantSendMessages(reconciler);
+    new Rule(this, 'ReconcileDaily', { schedule: Schedule.cron({ minute: '17', hour: '3' }), targets: [new LambdaFunction(reconciler, { retryAttempts: 2 })] });
+
     // The rules reach the table at deploy time, from the config file shipped as an S3 asset.
     const configAsset = new Asset(this, 'ConfigFile', { path: props.configPath });
     const rulesDeployer = new LifecycleFunction(this, 'RulesDeployer', {
@@ -173,14 +191,14 @@ export class LifecycleStack extends Stack {
     for (const secret of [bitwardenCredentials, ...webhookSecrets.map((entry) => entry.secret), ...apiCredentials.map((entry) => entry.secret)]) {
       Validations.of(secret).acknowledge({ id: 'AwsSolutions::AwsSolutions-SMG4', reason: 'Third-party keys (Bitwarden organization API key, HR webhook and API secrets) are issued by those systems; no Lambda can rotate them. The runbook describes rotating them by hand, with two webhook secrets accepted at once.' });
     }
-    for (const fn of [worker, sweeper, rulesDeployer]) {
+    for (const fn of [worker, sweeper, rulesDeployer, reconciler]) {
       Validations.of(fn.role!).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::<WorkersTable340B1E00.Arn>/index/*]', reason: 'The workers table’s own indexes (the sparse due index), granted with the table.' });
     }
 
     this.operations = new Operations(this, 'Operations', {
       stage: props.stage ?? 'dev',
       serviceName: 'hr-bitwarden-lifecycle',
-      functions: { Ingest: ingest, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer },
+      functions: { Ingest: ingest, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer, Reconciler: reconciler },
       lanes: [
         { name: 'Urgent', queue: this.queues.urgent, deadLetterQueue: this.deadLetterQueues.urgent!, maxAge: Duration.minutes(5) },
         { name: 'Events', queue: this.queues.events, deadLetterQueue: this.deadLetterQueues.events!, maxAge: Duration.minutes(30) },
@@ -189,7 +207,10 @@ export class LifecycleStack extends Stack {
 
     // What the admin CLI (npx lifecycle --aws) reads: export these as environment variables.
     for (const [key, definition] of Object.entries(Tables)) new CfnOutput(this, definition.envVar, { value: this.tables[key as keyof typeof Tables].tableName });
-    for (const [lane, definition] of Object.entries(Queues)) new CfnOutput(this, definition.envVar, { value: this.queues[lane as Lane].queueUrl });
+    for (const [lane, definition] of Object.entries(Queues)) {
+      new CfnOutput(this, definition.envVar, { value: this.queues[lane as Lane].queueUrl });
+      new CfnOutput(this, definition.deadLetterEnvVar, { value: this.deadLetterQueues[lane as Lane]!.queueUrl });
+    }
     new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn, description: 'Subscribe the team (e-mail, chat, pager) to the alarms' });
     new CfnOutput(this, 'WebhookUrl', { value: `${api.apiEndpoint}/webhooks/{provider}`, description: 'Register this URL in the HR system (replace {provider}, e.g. generic)' });
     new CfnOutput(this, 'BitwardenCredentialsSecret', { value: bitwardenCredentials.secretName });

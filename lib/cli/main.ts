@@ -1,6 +1,8 @@
 import '../local/local-defaults.js';
 import { parseArgs } from 'node:util';
 import { guardApprove, guardStatus } from './guard.js';
+import { dlqList, dlqRedrive, evidenceExport, reconcileCommand } from './operations.js';
+import { planEvent, workerAudit, workerStatus } from './workers.js';
 import { output } from './output.js';
 import { rulesDiff, rulesExplain, rulesValidate } from './rules.js';
 import { selectTarget } from './target.js';
@@ -8,6 +10,12 @@ import { selectTarget } from './target.js';
 const HELP = `Usage: npx lifecycle <command> [options]
 
 Commands:
+  status WORKER                    The worker's HR record, desired and actual Bitwarden state, next re-evaluation
+  audit WORKER                     The worker's action history
+  plan --event FILE [--provider P] What a delivery (a webhook body) would do right now, without doing it
+  reconcile [--apply]              Drift between Bitwarden and HR, by kind; --apply corrects it through the worker
+  evidence export --out DIR        Snapshot for auditors: JSON, CSV, SHA-256 manifest, HTML summary
+  dlq list | dlq redrive           What waits in the dead-letter queues; move it back to its lane
   rules validate [--config FILE]   Check the config file with the schema cdk synth uses
   rules diff [--config FILE]       The file against the deployed rules, and the workers a deploy would re-evaluate
   rules explain WORKER             Which rules match a worker, its groups, and what would change now
@@ -26,7 +34,10 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { aws: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' }, by: { type: 'string' }, config: { type: 'string' } },
+    options: {
+      aws: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' }, by: { type: 'string' }, config: { type: 'string' },
+      event: { type: 'string' }, provider: { type: 'string' }, apply: { type: 'boolean' }, out: { type: 'string' },
+    },
   });
   const [command, sub, argument] = positionals;
   if (values.help || !command) {
@@ -37,12 +48,31 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'rules' && sub === 'validate') return rulesValidate(out, values.config);
 
   selectTarget(values.aws ?? false);
+  const need = (value: string | undefined, what: string) => {
+    if (!value) throw new UsageError(what);
+    return value;
+  };
+  switch (command) {
+    case 'status':
+      return workerStatus(out, need(sub, 'status needs a worker key: npx lifecycle status E-1234'));
+    case 'audit':
+      return workerAudit(out, need(sub, 'audit needs a worker key: npx lifecycle audit E-1234'));
+    case 'plan':
+      return planEvent(out, need(values.event, 'plan needs --event FILE (a webhook body)'), values.provider ?? 'generic');
+    case 'reconcile':
+      return reconcileCommand(out, values.apply ?? false);
+  }
   switch (`${command} ${sub}`) {
+    case 'evidence export':
+      return evidenceExport(out, need(values.out, 'evidence export needs --out DIR'));
+    case 'dlq list':
+      return dlqList(out);
+    case 'dlq redrive':
+      return dlqRedrive(out);
     case 'rules diff':
       return rulesDiff(out, values.config);
     case 'rules explain':
-      if (!argument) throw new Error('rules explain needs a worker key: npx lifecycle rules explain E-1234');
-      return rulesExplain(out, argument);
+      return rulesExplain(out, need(argument, 'rules explain needs a worker key: npx lifecycle rules explain E-1234'));
     case 'guard status':
       return guardStatus(out);
     case 'guard approve':
@@ -53,9 +83,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A command line that cannot work; answered with what to type instead. */
+class UsageError extends Error {}
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`lifecycle: ${error.message}\n`);
+    process.exit(2);
+  }
   const message = (error as Error).message;
   process.stderr.write(`lifecycle: ${message}\n`);
   if (/is not set/.test(message)) process.stderr.write('Start the local runtime (npm start), or set the deployed stack\'s table names and queue URLs (see the README, "Admin CLI").\n');

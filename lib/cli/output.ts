@@ -15,3 +15,12 @@ export function table(header: string[], rows: Array<Array<string | number | null
   const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
   return cells.map((row) => row.map((cell, column) => (cell ?? '').padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
 }
+
+/** Progress of a long operation, on the terminal only (stderr stays clean for scripts). */
+export function progress(message: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K… ${message}`);
+}
+
+export function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+}

@@ -53,6 +53,10 @@ const PolicySchema = z.strictObject({
   memberType: z.enum(['user', 'admin', 'owner', 'custom']).default('user'),
   /** Member types above `user` that rules may grant: each must be listed here, or synth fails. */
   allowedElevatedMemberTypes: z.array(z.enum(['admin', 'owner', 'custom'])).default([]),
+  /** The daily reconciliation reports drift (`report`) or also corrects it through the worker (`apply`). */
+  reconcile: z.enum(['report', 'apply']).default('report'),
+  /** An invitation not accepted after this many days is reported as drift. */
+  inviteAcceptanceDays: z.number().int().min(1).default(14),
   /** Audit records are kept this long (DynamoDB TTL). */
   auditRetentionDays: z.number().int().min(30).default(400),
   /** The HR system deleted the worker's record (or its API answers 404): `revoke` (default) or `keep` the member as it is. */

@@ -60,6 +60,7 @@ export async function createQueues(sqs: SQSClient, prefix: string, visibilityTim
     );
     queues[key] = { url: main.QueueUrl!, deadLetterUrl: dlq.QueueUrl!, definition };
     env[definition.envVar] = main.QueueUrl!;
+    env[definition.deadLetterEnvVar] = dlq.QueueUrl!;
   }
   return { env, queues };
 }

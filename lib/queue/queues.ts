@@ -2,6 +2,8 @@
 export interface QueueDefinition {
   id: string;
   envVar: string;
+  /** The dead-letter queue's URL, for the admin CLI. */
+  deadLetterEnvVar: string;
   /** FIFO: one writer per worker (MessageGroupId = worker key). */
   fifo: true;
   /** After this many failed receives a message moves to the dead-letter queue. */
@@ -12,9 +14,9 @@ export interface QueueDefinition {
 
 export const Queues = {
   /** Hires, role changes: everything that cannot take access away. */
-  events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
+  events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', deadLetterEnvVar: 'EVENTS_DLQ_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
   /** Terminations, end dates, removals, sweeps (design decision 7): its own workers, so a backlog of hires cannot delay a revocation. */
-  urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
+  urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', deadLetterEnvVar: 'URGENT_DLQ_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type Lane = keyof typeof Queues;

@@ -13,6 +13,7 @@ import { RuleStore } from '../store/rule-store.js';
 import { tableName, Tables } from '../store/tables.js';
 import { WorkerStateStore } from '../store/worker-state.js';
 import type { SweepDependencies } from '../lifecycle/sweep.js';
+import type { ReconcileDependencies } from '../reconcile/reconcile.js';
 import type { DeployDependencies } from '../rules/deploy-rules.js';
 import type { SyncDependencies } from '../sync/apply-worker-event.js';
 import { GroupDirectoryCache } from '../sync/group-directory.js';
@@ -152,4 +153,9 @@ export function deployDependencies(config: LifecycleConfig = loadConfig()): Depl
     bitwarden: bitwardenClient(config),
     now: () => new Date(),
   };
+}
+
+export function reconcileDependencies(config: LifecycleConfig = loadConfig()): ReconcileDependencies {
+  const sync = syncDependencies(config);
+  return { workers: sync.workers, rules: sync.rules, bitwarden: sync.bitwarden, publisher: eventPublisher(), policy: config.policy, now: () => new Date() };
 }

@@ -24,6 +24,8 @@ export interface WorkerState {
   groups: string[];
   /** When the member was revoked (kept while it stays revoked). */
   revokedAt: string | null;
+  /** When the product invited the member (to find invitations never accepted). */
+  invitedAt: string | null;
   /** A revocation the mass-revocation guard holds for approval. */
   heldByGuard: boolean;
   reevaluateAt: string | null;

@@ -34,10 +34,10 @@ export type ApplyOutcome =
 /** Longer than a worker invocation can run, so an abandoned lease frees itself. */
 const LEASE_MS = 60_000;
 
-const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
+export const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
 
 /** An event older than the applied one is stale; the same delivery, or the same record at the same instant, is a duplicate. */
-function skipReason(state: WorkerState | null, message: WorkerEventMessage, recordHash: string | null): string | null {
+export function skipReason(state: WorkerState | null, message: WorkerEventMessage, recordHash: string | null): string | null {
   if (!state) return null;
   const incoming = Date.parse(message.occurredAt);
   const applied = Date.parse(state.lastEventAt);
@@ -47,13 +47,13 @@ function skipReason(state: WorkerState | null, message: WorkerEventMessage, reco
 }
 
 /** The newest record: carried by the event, read from the provider, or null when the HR system no longer has the worker. */
-async function resolveRecord(message: WorkerEventMessage, deps: SyncDependencies): Promise<WorkerRecord | null> {
+export async function resolveRecord(message: WorkerEventMessage, deps: SyncDependencies): Promise<WorkerRecord | null> {
   if (message.subject.kind === 'record') return message.subject.worker;
   if (message.subject.kind === 'fetch') return deps.fetchWorker(message.provider, message.workerKey);
   return null;
 }
 
-function removedWorker(state: WorkerState | null, message: WorkerEventMessage, policy: Policy): DesiredState | null {
+export function removedWorker(state: WorkerState | null, message: WorkerEventMessage, policy: Policy): DesiredState | null {
   if (policy.onWorkerRemoved === 'keep') return null;
   const email = state?.record.workEmail ?? (message.subject.kind === 'removed' ? message.subject.workEmail?.toLowerCase() ?? null : null);
   return { access: 'revoked', email, memberType: 2, enforceMemberType: false, groups: [], matchedRules: [], reason: 'the HR system no longer has this worker', reevaluateAt: null };
@@ -169,6 +169,7 @@ async function applyLeased(message: WorkerEventMessage, deps: SyncDependencies):
       access: desired.access,
       groups: desired.groups,
       revokedAt: revoked && !held ? (state?.revokedAt ?? now.toISOString()) : null,
+      invitedAt: executed.some((done) => done.action.kind === 'invite') ? now.toISOString() : (state?.invitedAt ?? null),
       heldByGuard: held,
       reevaluateAt: desired.reevaluateAt,
       updatedAt: now.toISOString(),

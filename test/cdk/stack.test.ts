@@ -55,11 +55,15 @@ describe('the CDK stack', () => {
   });
 
   it('runs every handler on Node 22, arm64, with the worker fed by each lane with partial batch failures and its own bounded concurrency', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 4);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 5);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((mapping) => mapping.Properties);
     expect(mappings).toHaveLength(2);
     for (const mapping of mappings) expect(mapping).toMatchObject({ FunctionName: { Ref: functionLogicalId(/Applies worker events/) }, FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
     expect(mappings.map((mapping) => mapping.ScalingConfig.MaximumConcurrency).sort()).toEqual([2, 4]);
+  });
+
+  it('runs the reconciliation daily', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(17 3 * * ? *)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/compares Bitwarden with HR/), 'Arn'] } })] });
   });
 
   it('runs the sweeper every minute, able only to read workers and guard holds and to send to the urgent lane', () => {
@@ -115,8 +119,8 @@ describe('operations', () => {
     const names = alarms.map((alarm) => alarm.AlarmName.replace('hr-bitwarden-lifecycle-dev-', '')).sort();
     expect(names).toEqual([
       'BitwardenThrottling', 'Drift', 'EventsDeadLetters', 'EventsOldestMessage', 'IngestErrors', 'IngestThrottles', 'RevocationLatency', 'RevocationsHeld',
-      'RulesDeployerErrors', 'RulesDeployerThrottles', 'SweeperErrors', 'SweeperThrottles', 'UrgentDeadLetters', 'UrgentOldestMessage', 'WorkerErrors', 'WorkerThrottles',
-    ]);
+      'ReconcilerErrors', 'ReconcilerThrottles', 'RulesDeployerErrors', 'RulesDeployerThrottles', 'SweeperErrors', 'SweeperThrottles', 'UrgentDeadLetters', 'UrgentOldestMessage', 'WorkerErrors', 'WorkerThrottles',
+    ].sort());
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     expect(alarms.find((alarm) => alarm.AlarmName.endsWith('RevocationLatency'))).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 120000, Namespace: 'HrBitwardenLifecycle' });
   });

@@ -1,0 +1,57 @@
+import { exportEvidence } from '../evidence/export.js';
+import { listDeadLetters, redriveDeadLetters } from '../queue/dead-letters.js';
+import { Queues, type Lane } from '../queue/queues.js';
+import { reconcile } from '../reconcile/reconcile.js';
+import { sqsClient } from '../runtime/aws.js';
+import { loadConfig, reconcileDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { progress, progressDone, table, type Output } from './output.js';
+
+/** `reconcile [--apply]`: drift between Bitwarden and HR, by kind; `--apply` corrects it through the worker. */
+export async function reconcileCommand(out: Output, apply: boolean): Promise<number> {
+  const result = await reconcile(reconcileDependencies(loadConfig()), { apply, progress });
+  progressDone();
+  const counts = table(['drift', 'count'], Object.entries(result.counts).map(([kind, count]) => [kind, count]));
+  const details = result.drift.length ? `\n\n${table(['kind', 'worker', 'e-mail', 'detail'], result.drift.map((item) => [item.kind, item.workerKey, item.email, item.detail]))}` : '';
+  const corrected = apply ? `\n\nSent ${result.corrected.length} worker(s) to be corrected; members no worker explains are left alone.` : result.drift.length ? '\n\nRun with --apply to correct what the policy allows.' : '';
+  out.print(`Compared ${result.workers} workers with ${result.members} Bitwarden members at ${result.at}.\n\n${counts}${details}${corrected}`, result);
+  return 0;
+}
+
+/** `evidence export --out DIR`. */
+export async function evidenceExport(out: Output, outDir: string): Promise<number> {
+  const config = loadConfig();
+  const sync = syncDependencies(config);
+  const manifest = await exportEvidence(outDir, { bitwarden: sync.bitwarden, workers: sync.workers, audit: sync.audit, reconcile: () => reconcile(reconcileDependencies(config), { apply: false }), now: () => new Date() }, progress);
+  progressDone();
+  out.print(`Wrote ${manifest.files.length} files and manifest.json (SHA-256 of each) to ${outDir}; open summary.html.\n\n${table(['file', 'bytes', 'sha256'], manifest.files.map((file) => [file.name, file.bytes, file.sha256]))}`, manifest);
+  return 0;
+}
+
+function laneUrls(lane: Lane): { queue: string; deadLetters: string } {
+  const definition = Queues[lane];
+  const queue = process.env[definition.envVar];
+  const deadLetters = process.env[definition.deadLetterEnvVar];
+  if (!queue || !deadLetters) throw new Error(`${definition.envVar} and ${definition.deadLetterEnvVar} are not set`);
+  return { queue, deadLetters };
+}
+
+/** `dlq list`: what waits in each lane's dead-letter queue. */
+export async function dlqList(out: Output): Promise<number> {
+  const sqs = sqsClient();
+  const lanes = await Promise.all((Object.keys(Queues) as Lane[]).map(async (lane) => ({ lane, messages: await listDeadLetters(sqs, laneUrls(lane).deadLetters) })));
+  const rows = lanes.flatMap(({ lane, messages }) => messages.map((message) => [lane, message.workerKey, message.eventType, message.provider, message.deliveryId, message.receiveCount, message.unreadable]));
+  out.print(rows.length ? `${table(['lane', 'worker', 'event', 'provider', 'delivery', 'receives', 'problem'], rows)}\n\nFix the cause (see the worker's logs for the delivery), then: npx lifecycle dlq redrive` : 'The dead-letter queues are empty.', lanes);
+  return 0;
+}
+
+/** `dlq redrive`: back to their lanes; each event is re-decided from the newest record, so this is safe. */
+export async function dlqRedrive(out: Output): Promise<number> {
+  const sqs = sqsClient();
+  const moved = [];
+  for (const lane of Object.keys(Queues) as Lane[]) {
+    const urls = laneUrls(lane);
+    moved.push(...(await redriveDeadLetters(sqs, urls.deadLetters, urls.queue, new Date())).map((message) => ({ lane, ...message })));
+  }
+  out.print(moved.length ? `Moved ${moved.length} message(s) back to their lanes.` : 'The dead-letter queues are empty.', moved);
+  return 0;
+}
