@@ -31,7 +31,7 @@ describe('the lifecycle config file', () => {
     expect(config.bitwarden.apiUrl).toBe('https://api.bitwarden.eu');
     expect(config.bitwarden.identityUrl).toBe('https://identity.bitwarden.eu');
     expect(config.policy).toEqual({
-      dryRun: false, memberType: 'user', allowedElevatedMemberTypes: [], auditRetentionDays: 400, onWorkerRemoved: 'revoke', timeZone: 'UTC', inviteDaysBeforeStart: null, terminationTakesEffect: 'end-of-day', onLeave: 'keep', removeRevokedAfterDays: null,
+      dryRun: false, memberType: 'user', allowedElevatedMemberTypes: [], reconcile: 'report', inviteAcceptanceDays: 14, auditRetentionDays: 400, onWorkerRemoved: 'revoke', timeZone: 'UTC', inviteDaysBeforeStart: null, terminationTakesEffect: 'end-of-day', onLeave: 'keep', removeRevokedAfterDays: null,
       massRevocationGuard: { windowMinutes: 60, maxRevocations: 25, maxShareOfOrganization: 0.1 },
     });
     expect(config.providers.generic?.enabled).toBe(true);
