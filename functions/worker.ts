@@ -23,7 +23,14 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
   async function processRecord(record: SQSRecord): Promise<void> {
     const { body: message } = parse(record, undefined, RecordSchema);
     resolved ??= dependencies();
-    const result = await applyWorkerEvent(message, resolved);
+    let result: Awaited<ReturnType<typeof applyWorkerEvent>>;
+    try {
+      result = await applyWorkerEvent(message, resolved);
+    } catch (error) {
+      // The reason a message is retried, and after 5 receives dead-lettered: the runbook starts here.
+      logger.error('worker event failed; SQS will retry it', { workerKey: message.workerKey, deliveryId: message.deliveryId, receiveCount: record.attributes.ApproximateReceiveCount, error });
+      throw error;
+    }
     metrics.addMetric(result.outcome === 'skipped' ? Metric.EventsSkipped : Metric.EventsApplied, MetricUnit.Count, 1);
     if (result.outcome === 'held') metrics.addMetric(Metric.RevocationsHeld, MetricUnit.Count, 1);
     for (const done of result.outcome === 'skipped' ? [] : result.executed) {

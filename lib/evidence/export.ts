@@ -61,7 +61,7 @@ export async function exportEvidence(outDir: string, deps: EvidenceDependencies,
   for (const state of states) {
     const trail = await deps.audit.forWorker(state.workerKey);
     if (trail[0] && (!earliest || trail[0].at < earliest)) earliest = trail[0].at;
-    const last = trail.filter((entry) => entry.outcome === 'applied').at(-1);
+    const last = trail.filter((entry) => entry.outcome === 'applied' && entry.action !== 'none').at(-1);
     if (last) lastActions.push(last);
   }
   progress('computing drift');

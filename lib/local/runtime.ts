@@ -87,6 +87,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stops.push(async () => void (await Promise.all(services.map((service) => service.stop()))));
       endpoints = { dynamodb: services[0]!.endpoint, sqs: services[1]!.endpoint };
     }
+    // A crashed worker's lease must expire no later than its message becomes visible again.
+    if (options.visibilityTimeoutSeconds) process.env.WORKER_LEASE_SECONDS = String(options.visibilityTimeoutSeconds);
     process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
     process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
 
@@ -133,7 +135,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const clock = options.clock;
     const withClock = <T extends { now(): Date }>(dependencies: T): T => (clock ? { ...dependencies, now: clock } : dependencies);
     const ingest = createIngestHandler(() => withClock(ingestDependencies()));
-    const work = createWorkerHandler(() => withClock(syncDependencies()));
+    const work = () => createWorkerHandler(() => withClock(syncDependencies()));
     const sweeper = createSweeperHandler(() => withClock(sweepDependencies()));
 
     const workers = {} as Record<Lane, SqsEventSource>;

@@ -10,6 +10,8 @@ export interface BatchResult {
   failed: SQSRecord[];
   /** Set when the handler threw (as Powertools does when every record failed): the whole batch is retried. */
   error?: Error;
+  /** How long the handler ran: what Lambda would bill. */
+  durationMs: number;
 }
 
 export interface SqsEventSourceOptions {
@@ -34,7 +36,12 @@ export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; pollErr
 
   constructor(
     private readonly sqs: SQSClient,
-    private readonly handler: SqsHandler,
+    /**
+     * Makes one handler per concurrent poller, as Lambda gives each concurrent invocation its own
+     * execution environment: handlers keep per-invocation state (Powertools' batch processor does),
+     * so two batches must never run through one handler at once.
+     */
+    private readonly createHandler: () => SqsHandler,
     private readonly options: SqsEventSourceOptions,
   ) {
     super();
@@ -43,7 +50,7 @@ export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; pollErr
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loops = Array.from({ length: this.options.concurrency ?? 2 }, () => this.poll());
+    this.loops = Array.from({ length: this.options.concurrency ?? 2 }, () => this.poll(this.createHandler()));
   }
 
   async stop(): Promise<void> {
@@ -51,13 +58,13 @@ export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; pollErr
     await Promise.all(this.loops);
   }
 
-  private async poll(): Promise<void> {
+  private async poll(handler: SqsHandler): Promise<void> {
     while (this.running) {
       try {
         const { Messages } = await this.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: this.options.queueUrl, MaxNumberOfMessages: this.options.batchSize ?? 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
         );
-        if (Messages && Messages.length > 0) await this.invoke(Messages);
+        if (Messages && Messages.length > 0) await this.invoke(handler, Messages);
       } catch (error) {
         if (!this.running) return;
         this.emit('pollError', error as Error);
@@ -65,25 +72,27 @@ export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; pollErr
     }
   }
 
-  private async invoke(messages: Message[]): Promise<void> {
+  private async invoke(handler: SqsHandler, messages: Message[]): Promise<void> {
     const records = messages.map((message) => this.toRecord(message));
     let failedIds: Set<string>;
     let handlerError: Error | undefined;
+    const started = performance.now();
     try {
-      const response = await this.handler({ Records: records }, localContext(this.options.functionName, this.options.timeoutSeconds));
+      const response = await handler({ Records: records }, localContext(this.options.functionName, this.options.timeoutSeconds));
       failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
       // A handler that throws fails the whole batch, as in Lambda.
       handlerError = error as Error;
       failedIds = new Set(records.map((record) => record.messageId));
     }
+    const durationMs = performance.now() - started;
     const succeeded = records.filter((record) => !failedIds.has(record.messageId));
     if (succeeded.length > 0) {
       await this.sqs.send(
         new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: succeeded.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })) }),
       );
     }
-    this.emit('batch', { succeeded, failed: records.filter((record) => failedIds.has(record.messageId)), ...(handlerError ? { error: handlerError } : {}) });
+    this.emit('batch', { succeeded, failed: records.filter((record) => failedIds.has(record.messageId)), durationMs, ...(handlerError ? { error: handlerError } : {}) });
   }
 
   private toRecord(message: Message): SQSRecord {

@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAll } from './dynamo.js';
 
-export type AuditOutcome = 'applied' | 'planned' | 'skipped' | 'blocked' | 'held';
+/** `attempted` is written before each Bitwarden write and `applied` after it, so a crash in between still leaves a trail. */
+export type AuditOutcome = 'attempted' | 'applied' | 'planned' | 'skipped' | 'blocked' | 'held';
 
 /** One line of the audit trail: what was done (or deliberately not done) for a worker, and why. */
 export interface AuditEntry {

@@ -31,8 +31,8 @@ export type ApplyOutcome =
   | { outcome: 'skipped'; reason: string }
   | { outcome: 'applied' | 'planned' | 'blocked' | 'held'; plan: Plan; executed: ExecutedAction[] };
 
-/** Longer than a worker invocation can run, so an abandoned lease frees itself. */
-const LEASE_MS = 60_000;
+/** Longer than a worker invocation can run (30 s) and shorter than the visibility timeout, so a crashed worker's lease frees itself before its message returns. */
+const leaseMs = () => Number(process.env.WORKER_LEASE_SECONDS ?? 60) * 1000;
 
 export const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
 
@@ -66,7 +66,7 @@ export function removedWorker(state: WorkerState | null, message: WorkerEventMes
  * the duration, so the normal and urgent lanes never act on one worker at once.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
-  const release = await deps.workers.lease(message.workerKey, deps.now(), LEASE_MS);
+  const release = await deps.workers.lease(message.workerKey, deps.now(), leaseMs());
   try {
     return await applyLeased(message, deps);
   } finally {
@@ -137,6 +137,8 @@ async function applyLeased(message: WorkerEventMessage, deps: SyncDependencies):
       }
     }
     let done: ExecutedAction;
+    // Write-ahead: the intent is on record before Bitwarden is called.
+    await deps.audit.record([audit('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`)]);
     try {
       done = await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
     } catch (error) {
@@ -154,6 +156,8 @@ async function applyLeased(message: WorkerEventMessage, deps: SyncDependencies):
     await deps.audit.record([audit('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`)]);
   }
   if (!held && state?.heldByGuard) await deps.guard.drop(workerKey);
+  // Every delivery leaves a trace, including one that found Bitwarden already in step.
+  if (planned.actions.length === 0 && !planned.blocked) await deps.audit.record([audit('applied', 'none', found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`)]);
 
   const revoked = desired.access === 'revoked' || desired.access === 'removed';
   await deps.workers.save(
