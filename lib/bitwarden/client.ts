@@ -55,13 +55,8 @@ export class BitwardenClient {
   }
 
   /** `null` when the member does not exist (or belongs to another organization). */
-  async getMember(id: string): Promise<Member | null> {
-    try {
-      return await this.call<Member>('GET', `/public/members/${id}`);
-    } catch (error) {
-      if (error instanceof BitwardenError && error.status === 404) return null;
-      throw error;
-    }
+  getMember(id: string): Promise<Member | null> {
+    return this.getOrNull<Member>(`/public/members/${id}`);
   }
 
   /** Invites by e-mail. Throws a BitwardenError that `.is(alreadyInvited)` when the e-mail is already in the organization. */
@@ -117,13 +112,8 @@ export class BitwardenClient {
     return this.call<{ data: Group[] }>('GET', '/public/groups').then((list) => list.data);
   }
 
-  async getGroup(id: string): Promise<Group | null> {
-    try {
-      return await this.call<Group>('GET', `/public/groups/${id}`);
-    } catch (error) {
-      if (error instanceof BitwardenError && error.status === 404) return null;
-      throw error;
-    }
+  getGroup(id: string): Promise<Group | null> {
+    return this.getOrNull<Group>(`/public/groups/${id}`);
   }
 
   /** Bitwarden does not keep group names unique: a repeated create makes a second group. */
@@ -138,6 +128,16 @@ export class BitwardenClient {
   /** Replaces the group's whole membership (an empty list empties the group). */
   async setGroupMemberIds(id: string, memberIds: string[]): Promise<void> {
     await this.call('PUT', `/public/groups/${id}/member-ids`, { memberIds });
+  }
+
+  /** A GET whose 404 (unknown id, or another organization's) means "no such thing". */
+  private async getOrNull<T>(path: string): Promise<T | null> {
+    try {
+      return await this.call<T>('GET', path);
+    } catch (error) {
+      if (error instanceof BitwardenError && error.status === 404) return null;
+      throw error;
+    }
   }
 
   /**

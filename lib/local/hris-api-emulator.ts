@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server.js';
 
 /**
  * Small emulators of the HR systems' read APIs that thin webhooks send the worker to
@@ -43,7 +43,7 @@ export class HrisApiEmulator {
   };
   readonly requests: HrisApiRequest[] = [];
   private readonly failures: number[] = [];
-  private server: Server | null = null;
+  private server: LoopbackServer | null = null;
   private baseUrl = '';
 
   /** The API base the product is configured with (`<PROVIDER>_API_URL`). */
@@ -57,16 +57,14 @@ export class HrisApiEmulator {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await listenOnLoopback((request, response) => this.handle(request, response));
+    this.baseUrl = this.server.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await this.server?.close();
+    this.server = null;
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

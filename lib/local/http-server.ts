@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { localContext } from './lambda-context.js';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server.js';
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -11,8 +11,8 @@ export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) =
  * payload-v2 event Lambda receives (raw body, base64, lower-cased headers). `views` are read-only
  * GET routes of the local runtime itself (e.g. `/healthz`).
  */
-export async function startHttpServer(port: number, ingest: HttpApiHandler, views: Record<string, () => unknown>): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer(async (request, response) => {
+export function startHttpServer(port: number, ingest: HttpApiHandler, views: Record<string, () => unknown>): Promise<LoopbackServer> {
+  return listenOnLoopback(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const webhook = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
     let result: APIGatewayProxyStructuredResultV2;
@@ -26,19 +26,7 @@ export async function startHttpServer(port: number, ingest: HttpApiHandler, view
       result = { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `no route for ${request.method} ${url.pathname}; webhooks go to POST /webhooks/{provider}` }) };
     }
     response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? '');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  }, port);
 }
 
 function toEvent(request: IncomingMessage, url: URL, provider: string, body: Buffer): APIGatewayProxyEventV2 {

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CollectionAccess, Group, Member, MemberStatusCode } from '../../bitwarden/types.js';
 import { errorBody, HttpError, modelStateError, notFound } from './http-error.js';
+import { listenOnLoopback, type LoopbackServer } from '../loopback-server.js';
 import { EmulatedOrganization } from './organization.js';
 import { RateLimiter, rateLimited } from './rate-limiter.js';
 
@@ -78,7 +78,7 @@ export class BitwardenEmulator {
   private readonly tokens = new Map<string, { scope: string; expiresAt: number }>();
   private readonly limiter: RateLimiter | null;
   private readonly supportsRevoke: boolean;
-  private server: Server | null = null;
+  private server: LoopbackServer | null = null;
   private baseUrl = '';
 
   constructor(private readonly options: BitwardenEmulatorOptions = {}) {
@@ -99,16 +99,13 @@ export class BitwardenEmulator {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await listenOnLoopback((request, response) => this.handle(request, response), this.options.port);
+    this.baseUrl = this.server.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await this.server?.close();
     this.server = null;
   }
 

@@ -116,12 +116,7 @@ export class EmulatedOrganization {
     if (typeof email !== 'string' || email.length === 0) errors.Email = ['The Email field is required.'];
     else if (email.length > 256) errors.Email = ['The field Email must be a string with a maximum length of 256.'];
     else if (!STRICT_EMAIL.test(email)) errors.Email = ['The Email field is not a supported e-mail address format.'];
-    const type = this.validateType(body, errors);
-    validateExternalId(body, errors);
-    const collections = this.validateCollections(body.collections, errors);
-    const permissions = validatePermissions(body, type, errors);
-    if (Object.keys(errors).length > 0) throw modelStateError(errors);
-    if (collections?.some((access) => access.manage && (access.readOnly || access.hidePasswords))) throw badRequest(MANAGE_EXCLUSIVE);
+    const { type, collections, permissions } = this.validateMemberModel(body, errors);
 
     const lowered = (email as string).toLowerCase();
     if ([...this.members.values()].some(({ member }) => member.email.toLowerCase() === lowered)) throw badRequest(BitwardenMessages.alreadyInvited);
@@ -140,13 +135,7 @@ export class EmulatedOrganization {
   updateMember(id: string, raw: Body): Member {
     const stored = this.member(id);
     const body = camelKeys(raw);
-    const errors: Record<string, string[]> = {};
-    const type = this.validateType(body, errors);
-    validateExternalId(body, errors);
-    const collections = this.validateCollections(body.collections, errors);
-    const permissions = validatePermissions(body, type, errors);
-    if (Object.keys(errors).length > 0) throw modelStateError(errors);
-    if (collections?.some((access) => access.manage && (access.readOnly || access.hidePasswords))) throw badRequest(MANAGE_EXCLUSIVE);
+    const { type, collections, permissions } = this.validateMemberModel(body, {});
     if (collections?.some((access) => !this.collections.has(access.id))) throw resourceNotFound();
     const groupIds = Array.isArray(body.groups) ? (body.groups as unknown[]).map((value) => String(value).toLowerCase()) : null;
     if (groupIds?.some((groupId) => !this.groups.has(groupId))) throw resourceNotFound();
@@ -280,6 +269,17 @@ export class EmulatedOrganization {
   private isLastConfirmedOwner(stored: StoredMember): boolean {
     if (stored.member.type !== OWNER || stored.member.status !== MemberStatus.Confirmed) return false;
     return ![...this.members.values()].some((other) => other !== stored && other.member.type === OWNER && other.member.status === MemberStatus.Confirmed);
+  }
+
+  /** The model validation POST and PUT member share (type, externalId, collections, permissions), after `errors` already found. */
+  private validateMemberModel(body: Body, errors: Record<string, string[]>) {
+    const type = this.validateType(body, errors);
+    validateExternalId(body, errors);
+    const collections = this.validateCollections(body.collections, errors);
+    const permissions = validatePermissions(body, type, errors);
+    if (Object.keys(errors).length > 0) throw modelStateError(errors);
+    if (collections?.some((access) => access.manage && (access.readOnly || access.hidePasswords))) throw badRequest(MANAGE_EXCLUSIVE);
+    return { type, collections, permissions };
   }
 
   private validateType(body: Body, errors: Record<string, string[]>): number | undefined {
