@@ -1,7 +1,7 @@
 import type { Policy, Rule } from '../config/schema.js';
 import { memberTypeCode } from '../config/schema.js';
 import type { WorkerRecord } from '../hris/worker-record.js';
-import { instantOf, startOfDay, today } from './instants.js';
+import { instantOf, startOfDay } from './instants.js';
 import { groupsFor } from './rules.js';
 
 /** What Bitwarden should hold for one worker at one instant. Pure data; `plan` turns it into calls. */
@@ -51,9 +51,10 @@ export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Pol
 
   const deadlines: Array<{ at: number; reason: string }> = [];
   if (worker.terminationDate) {
-    const recordedAsTerminated = worker.status === 'terminated' && worker.terminationDate.slice(0, 10) <= today(now, zone);
-    const at = recordedAsTerminated ? Math.min(nowMs, instantOf(worker.terminationDate, zone, 'start')) : instantOf(worker.terminationDate, zone, policy.terminationTakesEffect === 'end-of-day' ? 'end' : 'start');
-    deadlines.push({ at, reason: `terminated as of ${worker.terminationDate}` });
+    // HR already marks the worker terminated: access ends as the date begins (at once if it has). Recorded ahead of
+    // time, the termination takes effect at the end of its date unless the policy says its start.
+    const startOfDate = worker.status === 'terminated' || policy.terminationTakesEffect === 'start-of-day';
+    deadlines.push({ at: instantOf(worker.terminationDate, zone, startOfDate ? 'start' : 'end'), reason: `terminated as of ${worker.terminationDate}` });
   } else if (worker.status === 'terminated') {
     deadlines.push({ at: nowMs, reason: 'terminated (no termination date given)' });
   }

@@ -36,11 +36,6 @@ export function instantOf(value: string, timeZone: string, forDate: 'start' | 'e
   return forDate === 'start' ? startOfDay(value, timeZone) : endOfDay(value, timeZone);
 }
 
-/** Today's calendar date in `timeZone`. */
-export function today(now: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
-
 export const isValidTimeZone = (timeZone: string) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });

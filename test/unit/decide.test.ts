@@ -123,6 +123,13 @@ describe('decide over time', () => {
     expect(decide(record({ status: 'terminated', terminationDate: '2026-06-15' }), config.rules, config.policy, new Date('2026-06-14T20:00:00Z')).access).toBe('member');
   });
 
+  it('re-evaluates a worker HR already marks terminated, with a future date, as that date begins', () => {
+    // Found by the convergence property: a sweep at 00:00 of the date must find it due.
+    const desired = decide(record({ status: 'terminated', terminationDate: '2026-06-20' }), config.rules, config.policy, now);
+    expect(desired).toMatchObject({ access: 'member', reevaluateAt: '2026-06-20T00:00:00.000Z' });
+    expect(decide(record({ status: 'terminated', terminationDate: '2026-06-20' }), config.rules, config.policy, new Date('2026-06-20T00:00:00.001Z')).access).toBe('revoked');
+  });
+
   it('can make a termination recorded ahead of time take effect at the start of its day', () => {
     const early = policy({ terminationTakesEffect: 'start-of-day' });
     expect(decide(record({ terminationDate: '2026-06-20' }), config.rules, early, now).reevaluateAt).toBe('2026-06-20T00:00:00.000Z');
