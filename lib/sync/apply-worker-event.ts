@@ -97,14 +97,17 @@ async function applyLeased(message: WorkerEventMessage, deps: SyncDependencies):
   // A re-evaluation applies the newest known record at a new instant; any other event must be newer than what was applied.
   const reevaluation = message.subject.kind === 'reevaluate';
   let record: WorkerRecord | null;
+  let recordHash: string;
   if (reevaluation) {
     if (!state) return skip('nothing is known about this worker to re-evaluate');
     record = state.record;
+    recordHash = state.recordHash;
   } else {
     const stale = skipReason(state, message, null);
     if (stale) return skip(stale);
     record = await resolveRecord(message, deps);
-    const duplicate = skipReason(state, message, hashRecord(record));
+    recordHash = hashRecord(record);
+    const duplicate = skipReason(state, message, recordHash);
     if (duplicate) return skip(duplicate);
   }
 
@@ -166,7 +169,7 @@ async function applyLeased(message: WorkerEventMessage, deps: SyncDependencies):
       provider: message.provider === 'lifecycle' ? (state?.provider ?? message.provider) : message.provider,
       lastEventAt: reevaluation ? state!.lastEventAt : message.occurredAt,
       lastDeliveryId: reevaluation ? state!.lastDeliveryId : message.deliveryId,
-      recordHash: reevaluation ? state!.recordHash : hashRecord(record),
+      recordHash,
       // A removed worker keeps its last known record, marked terminated.
       record: record ?? { ...(state?.record ?? emptyRecord(workerKey, desired.email)), status: 'terminated' },
       memberId: desired.access === 'removed' ? null : (executed.find((done) => done.action.kind === 'invite')?.memberId ?? found.member?.id ?? null),
