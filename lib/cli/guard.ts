@@ -1,15 +1,11 @@
 import { approveHeldRevocations } from '../lifecycle/approve.js';
-import { RevocationGuard } from '../lifecycle/guard.js';
-import { documentClient } from '../runtime/aws.js';
-import { bitwardenClient, eventPublisher, loadConfig } from '../runtime/dependencies.js';
-import { tableName, Tables } from '../store/tables.js';
+import type { RevocationGuard } from '../lifecycle/guard.js';
+import { bitwardenClient, eventPublisher, loadConfig, revocationGuard } from '../runtime/dependencies.js';
 import { table, type Output } from './output.js';
 
 function guard(): RevocationGuard {
   const config = loadConfig();
-  const bitwarden = bitwardenClient(config);
-  const size = async () => (await bitwarden.listMembers()).filter((member) => member.status !== -1).length;
-  return new RevocationGuard(documentClient(), tableName(Tables.guard), config.policy.massRevocationGuard, size);
+  return revocationGuard(config, bitwardenClient(config));
 }
 
 export async function guardStatus(out: Output): Promise<number> {

@@ -24,6 +24,11 @@ import { readSecret, splitSecrets } from './secrets.js';
 /** How long the organization's size (for the guard's share limit) is trusted. */
 const ORGANIZATION_SIZE_MAX_AGE_MS = 10 * 60_000;
 
+/** The mass-revocation guard of the config, sizing the organization through `bitwarden` (for its share limit). */
+export function revocationGuard(config: LifecycleConfig, bitwarden: BitwardenClient): RevocationGuard {
+  return new RevocationGuard(documentClient(), tableName(Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwarden));
+}
+
 /** Active members (not revoked), counted at most every ten minutes. */
 function cachedOrganizationSize(bitwarden: BitwardenClient): () => Promise<number> {
   let cached: { at: number; size: number } | null = null;
@@ -117,7 +122,7 @@ export function syncDependencies(config: LifecycleConfig = loadConfig()): SyncDe
     },
     groups: new GroupDirectoryCache(bitwarden),
     bitwarden,
-    guard: new RevocationGuard(db, tableName(Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwarden)),
+    guard: revocationGuard(config, bitwarden),
     policy: config.policy,
     onRevokeUnsupported: config.bitwarden.onRevokeUnsupported,
     fetchWorker: async (providerName, workerKey) => {
@@ -138,7 +143,7 @@ export function sweepDependencies(config: LifecycleConfig = loadConfig()): Sweep
   const db = documentClient();
   return {
     workers: new WorkerStateStore(db, tableName(Tables.workers)),
-    guard: new RevocationGuard(db, tableName(Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwardenClient(config))),
+    guard: revocationGuard(config, bitwardenClient(config)),
     publisher: eventPublisher(),
     now: () => new Date(),
   };
