@@ -1,16 +1,13 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { receiveWebhook, type IngestDependencies } from '../lib/ingest/receive-webhook.js';
 import { ingestDependencies } from '../lib/runtime/dependencies.js';
-import { logger, Metric, metrics, MetricUnit, tracer } from '../lib/runtime/observability.js';
+import { withPowertools } from '../lib/runtime/handler.js';
+import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 
 /** `POST /webhooks/{provider}`: verify, normalize, enqueue; 202 once SQS holds the event. */
 export function createIngestHandler(dependencies: () => IngestDependencies) {
   let resolved: IngestDependencies | undefined;
-  return middy(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  return withPowertools(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const provider = event.pathParameters?.provider ?? '';
     // Signatures cover the exact bytes, so the body is used as it came, never re-serialized.
     const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
@@ -30,10 +27,7 @@ export function createIngestHandler(dependencies: () => IngestDependencies) {
       logger.error('webhook could not be enqueued', { provider, error });
       return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'the event could not be accepted; retry later' }) };
     }
-  })
-    .use(injectLambdaContext(logger))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  }, { coldStartMetric: true });
 }
 
 export const handler = createIngestHandler(() => ingestDependencies());

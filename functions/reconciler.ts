@@ -1,25 +1,19 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { reconcile, type ReconcileDependencies } from '../lib/reconcile/reconcile.js';
 import { reconcileDependencies } from '../lib/runtime/dependencies.js';
-import { logger, Metric, metrics, MetricUnit, tracer } from '../lib/runtime/observability.js';
+import { withPowertools } from '../lib/runtime/handler.js';
+import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 
 /** Daily: compares Bitwarden with HR, publishes drift counts, and corrects drift when policy.reconcile is `apply`. */
 export function createReconcilerHandler(dependencies: () => ReconcileDependencies) {
   let resolved: ReconcileDependencies | undefined;
-  return middy(async () => {
+  return withPowertools(async () => {
     resolved ??= dependencies();
     const result = await reconcile(resolved, { apply: resolved.policy.reconcile === 'apply' });
     metrics.addMetric(Metric.Drift, MetricUnit.Count, result.drift.length);
     for (const [kind, count] of Object.entries(result.counts)) metrics.addMetric(`Drift_${kind}`, MetricUnit.Count, count);
     logger.info('reconciliation', { workers: result.workers, members: result.members, counts: result.counts, corrected: result.corrected.length });
     return { counts: result.counts, corrected: result.corrected.length };
-  })
-    .use(injectLambdaContext(logger))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics));
+  }, { coldStartMetric: false });
 }
 
 export const handler = createReconcilerHandler(() => reconcileDependencies());

@@ -1,15 +1,12 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { parse } from '@aws-lambda-powertools/parser';
 import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
-import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { WorkerEventMessageSchema } from '../lib/queue/message.js';
 import { syncDependencies } from '../lib/runtime/dependencies.js';
-import { logger, Metric, metrics, MetricUnit, tracer } from '../lib/runtime/observability.js';
+import { withPowertools } from '../lib/runtime/handler.js';
+import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
 
 const RecordSchema = SqsRecordSchema.extend({ body: JSONStringified(WorkerEventMessageSchema) });
@@ -45,10 +42,7 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
     });
   }
 
-  return middy((event: SQSEvent, context: Context) => processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true }))
-    .use(injectLambdaContext(logger))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return withPowertools((event: SQSEvent, context: Context) => processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true }), { coldStartMetric: true });
 }
 
 export const handler = createWorkerHandler(() => syncDependencies());
