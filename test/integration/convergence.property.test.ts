@@ -19,6 +19,7 @@ import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { applyWorkerEvent, type SyncDependencies } from '../../lib/sync/apply-worker-event.js';
 import { GroupDirectoryCache } from '../../lib/sync/group-directory.js';
 import { bitwardenPair } from '../support/bitwarden.js';
+import { allProvidersConfig } from '../support/fixtures.js';
 
 /**
  * Design decisions 1, 2 and 6 as properties: for any sequence of one worker's records, delivered
@@ -26,17 +27,8 @@ import { bitwardenPair } from '../support/bitwarden.js';
  * Bitwarden ends as `decide` says for the newest record at that instant; there is never more
  * than one member for the worker; and a revocation that is due is never lost.
  */
-const config = parseConfig(`
-rules:
-  - id: everyone
-    groups: [All Staff]
-  - id: engineering
-    match: { department: Engineering }
-    groups: [Engineering]
-  - id: contractors
-    match: { employmentType: contractor }
-    groups: [Contractors]
-`);
+// The shared test rules (everyone, engineering, contractors); the provider settings in that file play no part here.
+const config = parseConfig(allProvidersConfig);
 const policy = { ...config.policy, massRevocationGuard: null };
 const BASE = Date.parse('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
