@@ -4,14 +4,14 @@
  * Not part of `npm test`: the machine is shared and timings are noisy, so this reports
  * percentiles and ratios rather than asserting them.
  */
-import '../lib/local/local-defaults.js';
+import '../lib/runtime/machine-defaults.js';
 import './quiet.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { MemberStatus } from '../lib/bitwarden/types.js';
+import { MemberStatus } from '../lib/vocabulary/bitwarden.js';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
 import type { BatchResult } from '../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../lib/queue/message.js';

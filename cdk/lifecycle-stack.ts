@@ -12,7 +12,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LifecycleConfig } from '../lib/config/schema.js';
-import { enabledProviders } from '../lib/hris/registry.js';
+import { enabledSources } from '../lib/sources/registry.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
 import { LifecycleFunction } from './lifecycle-function.js';
@@ -51,15 +51,15 @@ export class LifecycleStack extends Stack {
       generateSecretString: { secretStringTemplate: JSON.stringify({ clientId: 'organization.SET-ME' }), generateStringKey: 'clientSecret', excludePunctuation: true },
     });
     // One webhook secret per enabled provider; API credentials for those whose events must be fetched.
-    const providers = enabledProviders(props.config);
-    const webhookSecrets = [...providers.values()].map((provider) => ({
+    const providers = [...enabledSources(props.config.providers).values()].map(({ source }) => source);
+    const webhookSecrets = providers.map((provider) => ({
       provider,
       secret: new Secret(this, `${pascal(provider.name)}WebhookSecret`, {
         description: `Webhook signing secret(s) of ${provider.name}; two, space-separated, during a rotation. Set it to the value ${provider.name} shows.`,
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
       }),
     }));
-    const apiCredentials = [...providers.values()]
+    const apiCredentials = providers
       .filter((provider) => provider.fetchWorker)
       .map((provider) => ({
         provider,

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { receiveWebhook, type IngestDependencies } from '../lib/ingest/receive-webhook.js';
 import { ingestDependencies } from '../lib/runtime/dependencies.js';
+import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 
@@ -30,4 +31,4 @@ export function createIngestHandler(dependencies: () => IngestDependencies) {
   }, { coldStartMetric: true });
 }
 
-export const handler = createIngestHandler(() => ingestDependencies());
+export const handler = createIngestHandler(() => ingestDependencies(readEnvironment()));

@@ -1,5 +1,6 @@
 import { reconcile, type ReconcileDependencies } from '../lib/reconcile/reconcile.js';
 import { reconcileDependencies } from '../lib/runtime/dependencies.js';
+import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 
@@ -16,4 +17,4 @@ export function createReconcilerHandler(dependencies: () => ReconcileDependencie
   }, { coldStartMetric: false });
 }
 
-export const handler = createReconcilerHandler(() => reconcileDependencies());
+export const handler = createReconcilerHandler(() => reconcileDependencies(readEnvironment()));

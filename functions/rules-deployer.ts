@@ -1,14 +1,13 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { deployRules, type DeployDependencies } from '../lib/rules/deploy-rules.js';
 import { s3Client } from '../lib/runtime/aws.js';
 import { deployDependencies } from '../lib/runtime/dependencies.js';
+import { readEnvironment } from '../lib/runtime/env.js';
+import { withPowertools } from '../lib/runtime/handler.js';
 import { logger } from '../lib/runtime/observability.js';
-import { deployRules } from '../lib/rules/deploy-rules.js';
 
 const PHYSICAL_ID = 'lifecycle-rules';
-const s3 = s3Client();
 
 /**
  * Custom resource (CDK provider framework): on create and update, writes the rules of the config
@@ -16,22 +15,34 @@ const s3 = s3Client();
  * re-evaluates the workers whose groups may change. On delete it does nothing: the rules stay
  * with the retained table.
  */
-export const handler = middy(async (event: CloudFormationCustomResourceEvent) => {
-  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-  const { ConfigBucket: bucket, ConfigKey: key } = event.ResourceProperties as unknown as { ConfigBucket: string; ConfigKey: string };
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const deployment = await deployRules(await object.Body!.transformToString('utf8'), `s3://${bucket}/${key}`, deployDependencies());
-  logger.info('rules deployed', { ...deployment, reevaluated: deployment.reevaluated.length });
+export function createRulesDeployerHandler(dependencies: () => { deploy: DeployDependencies; readConfig(bucket: string, key: string): Promise<string> }) {
+  let resolved: ReturnType<typeof dependencies> | undefined;
+  return withPowertools(async (event: CloudFormationCustomResourceEvent) => {
+    if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+    resolved ??= dependencies();
+    const { ConfigBucket: bucket, ConfigKey: key } = event.ResourceProperties as unknown as { ConfigBucket: string; ConfigKey: string };
+    const deployment = await deployRules(await resolved.readConfig(bucket, key), `s3://${bucket}/${key}`, resolved.deploy);
+    logger.info('rules deployed', { ...deployment, reevaluated: deployment.reevaluated.length });
+    return {
+      PhysicalResourceId: PHYSICAL_ID,
+      Data: {
+        Version: deployment.version,
+        RuleCount: deployment.ruleCount,
+        Checksum: deployment.checksum,
+        Written: deployment.written.length,
+        Deleted: deployment.deleted.length,
+        Reevaluated: deployment.reevaluated.length,
+        CreatedGroups: deployment.createdGroups.join(', '),
+      },
+    };
+  }, { coldStartMetric: false });
+}
+
+export const handler = createRulesDeployerHandler(() => {
+  const env = readEnvironment();
+  const s3 = s3Client(env);
   return {
-    PhysicalResourceId: PHYSICAL_ID,
-    Data: {
-      Version: deployment.version,
-      RuleCount: deployment.ruleCount,
-      Checksum: deployment.checksum,
-      Written: deployment.written.length,
-      Deleted: deployment.deleted.length,
-      Reevaluated: deployment.reevaluated.length,
-      CreatedGroups: deployment.createdGroups.join(', '),
-    },
+    deploy: deployDependencies(env),
+    readConfig: async (bucket, key) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8'),
   };
-}).use(injectLambdaContext(logger));
+});

@@ -1,5 +1,6 @@
 import { sweep, type SweepDependencies } from '../lib/lifecycle/sweep.js';
 import { sweepDependencies } from '../lib/runtime/dependencies.js';
+import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 
@@ -15,4 +16,4 @@ export function createSweeperHandler(dependencies: () => SweepDependencies) {
   }, { coldStartMetric: false });
 }
 
-export const handler = createSweeperHandler(() => sweepDependencies());
+export const handler = createSweeperHandler(() => sweepDependencies(readEnvironment()));

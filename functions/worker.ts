@@ -5,6 +5,7 @@ import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { WorkerEventMessageSchema } from '../lib/queue/message.js';
 import { syncDependencies } from '../lib/runtime/dependencies.js';
+import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
@@ -45,4 +46,4 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
   return withPowertools((event: SQSEvent, context: Context) => processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true }), { coldStartMetric: true });
 }
 
-export const handler = createWorkerHandler(() => syncDependencies());
+export const handler = createWorkerHandler(() => syncDependencies(readEnvironment()));

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
-import { LOCAL_GENERIC_WEBHOOK_SECRET } from '../lib/local/runtime.js';
+import { genericSource } from '../lib/sources/generic/generic.js';
 
 const baseUrl = process.env.DEMO_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-const signer = new Webhook(process.env.GENERIC_WEBHOOK_SECRET ?? LOCAL_GENERIC_WEBHOOK_SECRET);
+const signer = new Webhook(process.env.GENERIC_WEBHOOK_SECRET ?? genericSource.localSecret);
 // The reference fixture's person, given a fresh id so the demo can run again against the same runtime.
 const hired = JSON.parse(readFileSync('test/fixtures/hris/generic/worker.hired.json', 'utf8'));
 const person = { ...hired.data.worker, externalId: `DEMO-${randomUUID().slice(0, 6)}`, workEmail: `priya.${randomUUID().slice(0, 6)}@example.com`, status: 'active' };

@@ -1,7 +1,6 @@
-/** Bitwarden Public API shapes (bitwarden/public-api.md §5, §7). Enums are integers on the wire. */
+import type { MemberStatusCode } from '../vocabulary/bitwarden.js';
 
-export const MemberStatus = { Revoked: -1, Invited: 0, Accepted: 1, Confirmed: 2, Staged: 3 } as const;
-export type MemberStatusCode = (typeof MemberStatus)[keyof typeof MemberStatus];
+/** Bitwarden Public API shapes (docs/reference/bitwarden-public-api.md §5, §7). Enums are integers on the wire: their names are in lib/vocabulary/bitwarden.ts. */
 
 export interface CollectionAccess {
   id: string;

@@ -1,11 +1,13 @@
-import '../local/local-defaults.js';
+import '../runtime/machine-defaults.js';
 import { parseArgs } from 'node:util';
 import { guardApprove, guardStatus } from './guard.js';
 import { dlqList, dlqRedrive, evidenceExport, reconcileCommand } from './operations.js';
 import { planEvent, workerAudit, workerStatus } from './workers.js';
 import { output } from './output.js';
 import { rulesDiff, rulesExplain, rulesValidate } from './rules.js';
-import { selectTarget } from './target.js';
+import { MissingSettingError } from '../runtime/env.js';
+import { selectTarget } from '../runtime/local-target.js';
+import { cliContext } from './context.js';
 
 const HELP = `Usage: npx lifecycle <command> [options]
 
@@ -45,38 +47,39 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const out = output(values.json ?? false);
-  if (command === 'rules' && sub === 'validate') return rulesValidate(out, values.config);
+  const { env } = selectTarget(values.aws ?? false);
+  const context = cliContext(out, env, values.config);
+  if (command === 'rules' && sub === 'validate') return rulesValidate(out, context.configPath);
 
-  selectTarget(values.aws ?? false);
   const need = (value: string | undefined, what: string) => {
     if (!value) throw new UsageError(what);
     return value;
   };
   switch (command) {
     case 'status':
-      return workerStatus(out, need(sub, 'status needs a worker key: npx lifecycle status E-1234'));
+      return workerStatus(context, need(sub, 'status needs a worker key: npx lifecycle status E-1234'));
     case 'audit':
-      return workerAudit(out, need(sub, 'audit needs a worker key: npx lifecycle audit E-1234'));
+      return workerAudit(context, need(sub, 'audit needs a worker key: npx lifecycle audit E-1234'));
     case 'plan':
-      return planEvent(out, need(values.event, 'plan needs --event FILE (a webhook body)'), values.provider ?? 'generic');
+      return planEvent(context, need(values.event, 'plan needs --event FILE (a webhook body)'), values.provider ?? 'generic');
     case 'reconcile':
-      return reconcileCommand(out, values.apply ?? false);
+      return reconcileCommand(context, values.apply ?? false);
   }
   switch (`${command} ${sub}`) {
     case 'evidence export':
-      return evidenceExport(out, need(values.out, 'evidence export needs --out DIR'));
+      return evidenceExport(context, need(values.out, 'evidence export needs --out DIR'));
     case 'dlq list':
-      return dlqList(out);
+      return dlqList(context);
     case 'dlq redrive':
-      return dlqRedrive(out);
+      return dlqRedrive(context);
     case 'rules diff':
-      return rulesDiff(out, values.config);
+      return rulesDiff(context);
     case 'rules explain':
-      return rulesExplain(out, need(argument, 'rules explain needs a worker key: npx lifecycle rules explain E-1234'));
+      return rulesExplain(context, need(argument, 'rules explain needs a worker key: npx lifecycle rules explain E-1234'));
     case 'guard status':
-      return guardStatus(out);
+      return guardStatus(context);
     case 'guard approve':
-      return guardApprove(out, values.by ?? process.env.USER ?? 'unknown');
+      return guardApprove(context, values.by ?? process.env.USER ?? 'unknown');
     default:
       process.stderr.write(`Unknown command "${positionals.join(' ')}".\n\n${HELP}`);
       return 2;
@@ -93,8 +96,7 @@ try {
     process.stderr.write(`lifecycle: ${error.message}\n`);
     process.exit(2);
   }
-  const message = (error as Error).message;
-  process.stderr.write(`lifecycle: ${message}\n`);
-  if (/is not set/.test(message)) process.stderr.write('Start the local runtime (npm start), or set the deployed stack\'s table names and queue URLs (see the README, "Admin CLI").\n');
+  process.stderr.write(`lifecycle: ${(error as Error).message}\n`);
+  if (error instanceof MissingSettingError) process.stderr.write('Start the local runtime (npm start), or set the deployed stack\'s table names and queue URLs (see the README, "Admin CLI").\n');
   process.exitCode = 1;
 }

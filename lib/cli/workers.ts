@@ -1,47 +1,47 @@
 import { readFileSync } from 'node:fs';
-import { allProviders } from '../hris/registry.js';
-import { decide } from '../policy/decide.js';
-import { documentClient } from '../runtime/aws.js';
-import { loadConfig, syncDependencies } from '../runtime/dependencies.js';
+import { reevaluation } from '../queue/message.js';
+import { syncDependencies } from '../runtime/dependencies.js';
 import { AuditLog } from '../store/audit-log.js';
-import { tableName, Tables } from '../store/tables.js';
-import { findMember } from '../sync/find-member.js';
-import { previewWorkerEvent } from '../sync/preview.js';
-import { table, type Output } from './output.js';
-
-const statusNames: Record<number, string> = { [-1]: 'revoked', 0: 'invited', 1: 'accepted', 2: 'confirmed', 3: 'staged' };
+import { findSource, registeredSources } from '../sources/registry.js';
+import { documentClient } from '../runtime/aws.js';
+import { tableName } from '../runtime/env.js';
+import { Tables } from '../store/tables.js';
+import { evaluate } from '../sync/evaluate.js';
+import { memberStatusName } from '../vocabulary/bitwarden.js';
+import type { CliContext } from './context.js';
+import { table } from './output.js';
 
 /** `status WORKER`: the HR record, desired and actual Bitwarden state, and the pending re-evaluation. */
-export async function workerStatus(out: Output, workerKey: string): Promise<number> {
-  const deps = syncDependencies(loadConfig());
+export async function workerStatus({ out, env, config }: CliContext, workerKey: string): Promise<number> {
+  const deps = syncDependencies(env, config());
   const state = await deps.workers.get(workerKey);
   if (!state) {
     out.print(`No worker "${workerKey}" is known. Worker keys are HR ids (a member's externalId).`, { error: 'unknown worker', workerKey });
     return 1;
   }
-  const rules = await deps.rules();
-  const desired = decide(state.record, rules, deps.policy, deps.now(), { revokedAt: state.revokedAt });
-  const found = await findMember(deps.bitwarden, workerKey, state.memberId, desired.email);
+  const evaluation = await evaluate(reevaluation(workerKey, 'status', deps.now()), deps, { state });
+  const desired = evaluation.outcome === 'plan' ? evaluation.desired : null;
+  const member = evaluation.outcome === 'plan' ? evaluation.found.member : null;
   const groups = await deps.bitwarden.listGroups();
-  const actualGroups = found.groupIds.map((id) => groups.find((group) => group.id === id)?.name ?? id).sort();
+  const actualGroups = (evaluation.outcome === 'plan' ? evaluation.found.groupIds : []).map((id) => groups.find((group) => group.id === id)?.name ?? id).sort();
   const record = state.record;
   out.print(
     [
       `Worker ${workerKey} (${state.provider})`,
       `  HR:        ${record.firstName ?? ''} ${record.lastName ?? ''} <${record.workEmail ?? '-'}>, ${record.jobTitle ?? '-'}, ${record.department ?? '-'}, ${record.employmentType}, ${record.status}`,
       `             start ${record.startDate ?? '-'}, end ${record.endDate ?? '-'}, termination ${record.terminationDate ?? '-'}; last event ${state.lastEventAt}`,
-      `  Desired:   ${desired.access}${desired.groups.length ? ` in ${desired.groups.join(', ')}` : ''} (${desired.reason})`,
-      `  Bitwarden: ${found.member ? `${statusNames[found.member.status]} member ${found.member.id} in ${actualGroups.join(', ') || 'no groups'}` : 'no member'}`,
+      `  Desired:   ${desired ? `${desired.access}${desired.groups.length ? ` in ${desired.groups.join(', ')}` : ''} (${desired.reason})` : '-'}`,
+      `  Bitwarden: ${member ? `${memberStatusName(member.status)} member ${member.id} in ${actualGroups.join(', ') || 'no groups'}` : 'no member'}`,
       `  Next:      ${state.reevaluateAt ? `re-evaluated at ${state.reevaluateAt}` : 'nothing scheduled'}${state.heldByGuard ? '; revocation held by the guard' : ''}`,
     ].join('\n'),
-    { workerKey, state, desired, member: found.member, memberGroups: actualGroups },
+    { workerKey, state, desired, member, memberGroups: actualGroups },
   );
   return 0;
 }
 
 /** `audit WORKER`: every action applied, planned, held or skipped for the worker, oldest first. */
-export async function workerAudit(out: Output, workerKey: string): Promise<number> {
-  const entries = await new AuditLog(documentClient(), tableName(Tables.audit)).forWorker(workerKey);
+export async function workerAudit({ out, env }: CliContext, workerKey: string): Promise<number> {
+  const entries = await new AuditLog(documentClient(), tableName(env, Tables.audit)).forWorker(workerKey);
   out.print(
     entries.length ? table(['at', 'outcome', 'action', 'provider', 'delivery', 'detail'], entries.map((entry) => [entry.at, entry.outcome, entry.action, entry.provider, entry.deliveryId, entry.detail])) : `No audit records for "${workerKey}".`,
     entries,
@@ -50,22 +50,26 @@ export async function workerAudit(out: Output, workerKey: string): Promise<numbe
 }
 
 /** `plan --event FILE [--provider P]`: what a delivery would do right now, without doing it (the signature is not checked). */
-export async function planEvent(out: Output, file: string, providerName: string): Promise<number> {
-  const config = loadConfig();
-  const provider = allProviders.find((candidate) => candidate.name === providerName);
-  if (!provider) {
-    out.print(`No provider "${providerName}"; choose one of ${allProviders.map((candidate) => candidate.name).join(', ')}.`, { error: 'unknown provider' });
+export async function planEvent({ out, env, config }: CliContext, file: string, sourceName: string): Promise<number> {
+  const source = findSource(sourceName);
+  if (!source) {
+    out.print(`No provider "${sourceName}"; choose one of ${registeredSources().map((candidate) => candidate.name).join(', ')}.`, { error: 'unknown provider' });
     return 2;
   }
+  const settings = config().providers[source.name] ?? source.settings.parse({});
   const now = new Date();
-  const id = `plan-${now.getTime()}`;
-  const headers = { 'webhook-id': id, 'finch-event-id': id, 'finch-timestamp': String(Math.floor(now.getTime() / 1000)), 'x-bamboohr-signature': id, 'bob-signature': id, 'x-merge-webhook-signature': id };
-  const events = provider.parse({ headers, body: readFileSync(file) }, config.providers);
-  const deps = syncDependencies(config);
+  const body = readFileSync(file);
+  // Parsed as the ingest would parse it, with the headers the source would send (signed with its local secret: the signature is not the point here).
+  const changes = source.parse({ headers: source.sign(body, source.localSecret, now, `plan-${now.getTime()}`), body }, settings);
+  const deps = syncDependencies(env, config());
   const previews = [];
-  for (const event of events) {
-    const preview = await previewWorkerEvent({ version: 1, provider: provider.name, receivedAt: now.toISOString(), ...event }, deps);
-    previews.push({ workerKey: event.workerKey, eventType: event.eventType, ...preview });
+  for (const change of changes) {
+    const evaluation = await evaluate({ version: 1, provider: source.name, receivedAt: now.toISOString(), ...change }, deps);
+    previews.push(
+      evaluation.outcome === 'skip'
+        ? { workerKey: change.workerKey, eventType: change.eventType, outcome: 'skip' as const, reason: evaluation.reason }
+        : { workerKey: change.workerKey, eventType: change.eventType, outcome: 'plan' as const, desired: evaluation.desired, plan: evaluation.plan, member: evaluation.found.member ? { id: evaluation.found.member.id, status: evaluation.found.member.status } : null },
+    );
   }
   const lines = previews.map((preview) =>
     preview.outcome === 'skip'

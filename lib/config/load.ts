@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { LifecycleConfigSchema, type LifecycleConfig } from './schema.js';
+import { formatPath } from '../vocabulary/field-path.js';
+import { lifecycleConfigSchema, type LifecycleConfig } from './schema.js';
 
 /** A config file that cannot be used. The message names the file, the line and the field. */
 export class ConfigError extends Error {
@@ -14,11 +15,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** `rules[2].groups[0]` from zod's `['rules', 2, 'groups', 0]`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
-}
-
 /** Parses and validates YAML text; `source` names it in errors (a path, or "<inline>"). */
 export function parseConfig(text: string, source = '<inline>'): LifecycleConfig {
   const lineCounter = new LineCounter();
@@ -26,7 +22,7 @@ export function parseConfig(text: string, source = '<inline>'): LifecycleConfig 
   if (document.errors.length > 0) {
     throw new ConfigError(source, document.errors.map((error) => error.message.split('\n')[0] ?? error.message));
   }
-  const result = LifecycleConfigSchema.safeParse(document.toJS() ?? {});
+  const result = lifecycleConfigSchema().safeParse(document.toJS() ?? {});
   if (result.success) return result.data;
   throw new ConfigError(source, result.error.issues.map((issue) => describeIssue(issue, document, lineCounter)));
 }

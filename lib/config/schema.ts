@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { employmentTypes, matchableAttributes } from '../hris/worker-record.js';
-import { isValidTimeZone } from '../policy/instants.js';
+import { registeredSources, registryRevision } from '../sources/registry.js';
+import type { SourceSettings } from '../sources/source.js';
+import { memberTypeNames, type MemberTypeName } from '../vocabulary/bitwarden.js';
+import { isValidTimeZone } from '../vocabulary/time-zones.js';
+import { matchableAttributes } from '../vocabulary/worker-record.js';
 
 /**
  * The schema of `cdk/config/lifecycle.yaml`. The same schema runs at `cdk synth`, in the local
@@ -40,17 +43,13 @@ const BitwardenSchema = z
     };
   });
 
-const memberTypes = { owner: 0, admin: 1, user: 2, custom: 4 } as const;
-export type MemberTypeName = keyof typeof memberTypes;
-export const memberTypeCode = (name: MemberTypeName): number => memberTypes[name];
-/** Most privileged first: a worker matching several rules gets the most privileged type they grant. */
-export const memberTypePrecedence: MemberTypeName[] = ['owner', 'admin', 'custom', 'user'];
+const memberTypeName = z.enum(memberTypeNames as [MemberTypeName, ...MemberTypeName[]]);
 
 const PolicySchema = z.strictObject({
   /** Compute, log and audit plans without calling Bitwarden. */
   dryRun: z.boolean().default(false),
   /** The member type of workers no rule gives one. */
-  memberType: z.enum(['user', 'admin', 'owner', 'custom']).default('user'),
+  memberType: memberTypeName.default('user'),
   /** Member types above `user` that rules may grant: each must be listed here, or synth fails. */
   allowedElevatedMemberTypes: z.array(z.enum(['admin', 'owner', 'custom'])).default([]),
   /** The daily reconciliation reports drift (`report`) or also corrects it through the worker (`apply`). */
@@ -83,51 +82,11 @@ const PolicySchema = z.strictObject({
     .prefault({}),
 });
 
-const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
-/** Each attribute: the BambooHR field names that carry it, API aliases (fetch) and English names (field-based webhooks) alike. */
-const bambooFieldDefaults = {
-  workEmail: ['workEmail', 'Work Email'],
-  firstName: ['firstName', 'First Name'],
-  lastName: ['lastName', 'Last Name'],
-  jobTitle: ['jobTitle', 'Job Title'],
-  department: ['department', 'Department'],
-  team: ['division', 'Division'],
-  location: ['location', 'Location'],
-  employmentStatus: ['employmentHistoryStatus', 'Employment Status'],
-  status: ['status', 'Status'],
-  startDate: ['hireDate', 'Hire Date'],
-  endDate: ['customContractEndDate', 'Contract End Date'],
-  terminationDate: ['terminationDate', 'Termination Date'],
-};
-export type BambooField = keyof typeof bambooFieldDefaults;
-
-const BambooHrSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** https://api.bamboohr.com/api/gateway.php/<company subdomain> */
-  apiUrl: z.url().optional(),
-  /** BambooHR documents no window and retries for up to 155 minutes; deliveries older than this are refused. */
-  timestampToleranceSeconds: z.number().int().positive().default(3 * 3600),
-  fields: z
-    .strictObject(Object.fromEntries(Object.keys(bambooFieldDefaults).map((key) => [key, names.optional()])) as Record<BambooField, z.ZodOptional<typeof names>>)
-    .default({})
-    .transform((fields) => ({ ...bambooFieldDefaults, ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) }) as Record<BambooField, string[]>),
-  /** "Employment Status" values (tenant-defined in BambooHR) → employment type; matched ignoring case. */
-  employmentTypes: z
-    .record(z.string(), z.enum(employmentTypes))
-    .default({ contractor: 'contractor', 'full-time': 'employee', 'part-time': 'employee', intern: 'intern', temporary: 'temporary' }),
-});
-
-const apiProvider = (defaultUrl: string) => z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default(defaultUrl) });
-
-const ProvidersSchema = z
-  .strictObject({
-    generic: z.strictObject({ enabled: z.boolean().default(true) }).optional(),
-    bamboohr: BambooHrSchema.optional(),
-    hibob: apiProvider('https://api.hibob.com').optional(),
-    merge: apiProvider('https://api.merge.dev').optional(),
-    finch: apiProvider('https://api.tryfinch.com').optional(),
-  })
-  .default({ generic: { enabled: true } });
+/** `providers`: one entry per registered source, each validated by the source's own settings schema. */
+function providersSchema() {
+  const entries = Object.fromEntries(registeredSources().map((source) => [source.name, source.settings.optional()]));
+  return z.strictObject(entries).default({ generic: { enabled: true } }) as unknown as z.ZodType<Record<string, SourceSettings | undefined>>;
+}
 
 const nonEmptyName = z.string().trim().min(1, 'must not be empty');
 const matchValue = z.union([nonEmptyName, z.array(nonEmptyName).min(1, 'must list at least one value')]);
@@ -145,14 +104,14 @@ const RuleSchema = z.strictObject({
     .default({}),
   groups: z.array(nonEmptyName.max(100, 'must be at most 100 characters (Bitwarden group name limit)')).min(1, 'must name at least one Bitwarden group'),
   /** The member type this rule grants; above `user` only if policy.allowedElevatedMemberTypes lists it. */
-  memberType: z.enum(['user', 'admin', 'owner', 'custom']).optional(),
+  memberType: memberTypeName.optional(),
 });
 
-export const LifecycleConfigSchema = z
+const configSchema = () => z
   .strictObject({
     bitwarden: BitwardenSchema.prefault({}),
     policy: PolicySchema.prefault({}),
-    providers: ProvidersSchema,
+    providers: providersSchema(),
     rules: z.array(RuleSchema).min(1, 'must contain at least one rule'),
   })
   .superRefine((config, ctx) => {
@@ -167,6 +126,13 @@ export const LifecycleConfigSchema = z
     });
   });
 
-export type LifecycleConfig = z.output<typeof LifecycleConfigSchema>;
+export type LifecycleConfig = z.output<ReturnType<typeof configSchema>>;
+
+let built: { revision: number; schema: ReturnType<typeof configSchema> } | null = null;
+/** The schema of the config file, for the sources registered now (a source registered later is picked up). */
+export function lifecycleConfigSchema(): ReturnType<typeof configSchema> {
+  if (!built || built.revision !== registryRevision()) built = { revision: registryRevision(), schema: configSchema() };
+  return built.schema;
+}
 export type Rule = LifecycleConfig['rules'][number];
 export type Policy = LifecycleConfig['policy'];

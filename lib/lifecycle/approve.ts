@@ -1,6 +1,6 @@
 import type { RevocationGuard } from './guard.js';
 import type { EventPublisher } from '../queue/publisher.js';
-import { reevaluation } from './sweep.js';
+import { reevaluation } from '../queue/message.js';
 
 /** `lifecycle guard approve`: approves every held revocation and sends those workers to be re-evaluated now. */
 export async function approveHeldRevocations(guard: RevocationGuard, publisher: EventPublisher, by: string, now: Date): Promise<string[]> {

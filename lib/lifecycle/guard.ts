@@ -1,5 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BitwardenClient } from '../bitwarden/client.js';
 import type { Policy } from '../config/schema.js';
+import { MemberStatus } from '../vocabulary/bitwarden.js';
 import { queryAll } from '../store/dynamo.js';
 
 export type GuardSettings = NonNullable<Policy['massRevocationGuard']>;
@@ -24,7 +26,7 @@ export interface GuardStatus {
 }
 
 /**
- * Design decision 8: when more revocations would happen in a sliding window than the config
+ * Safety before speed on mass change (docs/design.md, decision 8): when more revocations would happen in a sliding window than the config
  * allows (a number, or a share of the organization), further ones are held, not dropped and not
  * retried into the DLQ, until an admin approves them (`npx lifecycle guard approve`) or the limit
  * is raised. Counting and recording are two steps, so concurrent workers can overshoot the limit
@@ -132,4 +134,19 @@ export class RevocationGuard {
     const share = Math.max(MINIMUM_SHARE_LIMIT, Math.floor((await this.organizationSize()) * this.settings.maxShareOfOrganization));
     return Math.min(this.settings.maxRevocations, share);
   }
+}
+
+/** How long the organization's size (for the share limit) is trusted: it changes slowly, and counting it lists every member. */
+const ORGANIZATION_SIZE_MAX_AGE_MS = 10 * 60_000;
+
+/** Active (not revoked) members, counted at most every ten minutes: the guard's `organizationSize`. */
+export function cachedOrganizationSize(bitwarden: Pick<BitwardenClient, 'listMembers'>, clock: () => number = Date.now): () => Promise<number> {
+  let cached: { at: number; size: number } | null = null;
+  return async () => {
+    if (!cached || clock() - cached.at > ORGANIZATION_SIZE_MAX_AGE_MS) {
+      const members = await bitwarden.listMembers();
+      cached = { at: clock(), size: members.filter((member) => member.status !== MemberStatus.Revoked).length };
+    }
+    return cached.size;
+  };
 }

@@ -1,5 +1,5 @@
 import type { RevocationGuard } from './guard.js';
-import type { WorkerEventMessage } from '../queue/message.js';
+import { reevaluation } from '../queue/message.js';
 import type { EventPublisher } from '../queue/publisher.js';
 import type { WorkerStateStore } from '../store/worker-state.js';
 
@@ -10,22 +10,8 @@ export interface SweepDependencies {
   now(): Date;
 }
 
-/** A re-evaluation of `workerKey` (on the urgent lane unless `urgent` is false). Same key, same instant: SQS keeps one. */
-export function reevaluation(workerKey: string, reason: string, now: Date, urgent = true): WorkerEventMessage {
-  return {
-    version: 1,
-    provider: 'lifecycle',
-    workerKey,
-    deliveryId: `${reason}:${workerKey}:${now.toISOString()}`,
-    eventType: `lifecycle.${reason}`,
-    occurredAt: now.toISOString(),
-    receivedAt: now.toISOString(),
-    subject: { kind: 'reevaluate', urgent },
-  };
-}
-
 /**
- * Design decision 6: time is part of the desired state. Every worker whose decision changes by
+ * Time is part of the desired state (docs/design.md, decision 6). Every worker whose decision changes by
  * now (an end date passed, a termination took effect, an invitation is due) is found through the
  * sparse `due` index and re-evaluated through the same worker path as any event; so are held
  * revocations the guard now lets through (approved, or the limit raised).

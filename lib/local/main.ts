@@ -1,6 +1,6 @@
-import './local-defaults.js';
+import '../runtime/machine-defaults.js';
 import { rmSync, watch } from 'node:fs';
-import { LOCAL_RUNTIME_FILE, writeLocalRuntimeFile } from '../cli/target.js';
+import { LOCAL_RUNTIME_FILE, writeLocalRuntimeFile } from '../runtime/local-target.js';
 import { startLocalRuntime } from './runtime.js';
 
 /** `npm start`. Environment: PORT, LIFECYCLE_CONFIG, BITWARDEN_* and <PROVIDER>_WEBHOOK_SECRET (see README). */

@@ -1,32 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { loadConfigFile } from '../config/load.js';
 import { managedGroupNames } from '../policy/rules.js';
 import { WORKER_TIMEOUT_SECONDS, type Lane } from '../queue/queues.js';
-import { sqsClient } from '../runtime/aws.js';
+import { dynamoClient, sqsClient } from '../runtime/aws.js';
 import { deployDependencies, ingestDependencies, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { readEnvironment } from '../runtime/env.js';
+import { findSource, registeredSources } from '../sources/registry.js';
+import { sourceVariable } from '../sources/source.js';
 import { deployRules, type RulesDeployment } from '../rules/deploy-rules.js';
 import { BitwardenEmulator, type BitwardenEmulatorOptions } from './bitwarden/emulator.js';
 import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
-import { HrisApiEmulator } from './hris-api-emulator.js';
+import { SourceApis } from './source-apis.js';
 import { localContext } from './lambda-context.js';
 import { startHttpServer } from './http-server.js';
 import { startDynamoDbLocal, startSqsEmulator, type LocalService } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
-
-/** The generic provider's secret when GENERIC_WEBHOOK_SECRET is not set: for local use only. */
-export const LOCAL_GENERIC_WEBHOOK_SECRET = `whsec_${Buffer.from('local-development-only-generic-secret').toString('base64')}`;
-
-/** Webhook secrets for `npm start` when none are set: local use only, never in AWS. */
-const localWebhookSecrets: Record<string, string> = {
-  GENERIC_WEBHOOK_SECRET: LOCAL_GENERIC_WEBHOOK_SECRET,
-  BAMBOOHR_WEBHOOK_SECRET: 'local-development-only-bamboohr-key',
-  HIBOB_WEBHOOK_SECRET: 'local-development-only-hibob-secret',
-  MERGE_WEBHOOK_SECRET: 'local-development-only-merge-key',
-  FINCH_WEBHOOK_SECRET: Buffer.from('local-development-only-finch-secret').toString('base64'),
-};
 
 export interface LocalRuntimeOptions {
   /** HTTP port for webhooks; 0 picks a free one. */
@@ -51,8 +41,8 @@ export interface LocalRuntime {
   url: string;
   /** Present unless BITWARDEN_API_URL pointed the runtime at a real server. */
   bitwarden: BitwardenEmulator | null;
-  /** The HR systems' read APIs, for providers whose <PROVIDER>_API_URL is not set. */
-  hrisApis: HrisApiEmulator;
+  /** The sources' read APIs (their emulators), for sources whose <NAME>_API_URL is not set. */
+  sourceApis: SourceApis;
   /** One worker per lane, as one Lambda event source mapping per queue. */
   workers: Record<Lane, SqsEventSource>;
   queues: Record<Lane, LocalQueue>;
@@ -93,7 +83,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
 
     const prefix = options.prefix ?? 'lifecycle';
-    const dynamo = new DynamoDBClient({});
+    const dynamo = dynamoClient();
     Object.assign(process.env, await createTables(dynamo, prefix));
     const sqs = sqsClient();
     const { env: queueEnv, queues } = await createQueues(sqs, prefix, options.visibilityTimeoutSeconds);
@@ -111,20 +101,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       process.env.BITWARDEN_CLIENT_ID = bitwarden.clientId;
       process.env.BITWARDEN_CLIENT_SECRET = bitwarden.clientSecret;
     }
-    for (const [name, value] of Object.entries(localWebhookSecrets)) process.env[name] ??= value;
+    // Each source's local secret when none is set: local use only, never in AWS.
+    for (const source of registeredSources()) process.env[source.secretEnvVar] ??= source.localSecret;
 
-    // The same step `cdk deploy` runs: the rules table follows the file.
-    const reloadRules = () => deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, deployDependencies());
-    await reloadRules();
-
-    const hrisApis = await new HrisApiEmulator().start();
-    stops.push(() => hrisApis.stop());
-    for (const provider of ['bamboohr', 'hibob', 'merge', 'finch'] as const) {
-      const prefix = provider.toUpperCase();
-      if (process.env[`${prefix}_API_URL`]) continue;
-      process.env[`${prefix}_API_URL`] = hrisApis.url(provider);
-      process.env[`${prefix}_API_CREDENTIALS`] = hrisApis.credentials[provider];
+    const sourceApis = await SourceApis.start(registeredSources());
+    stops.push(() => sourceApis.stop());
+    for (const name of sourceApis.names()) {
+      const source = findSource(name)!;
+      if (process.env[sourceVariable(source, 'API_URL')]) continue;
+      process.env[sourceVariable(source, 'API_URL')] = sourceApis.url(name);
+      process.env[sourceVariable(source, 'API_CREDENTIALS')] = sourceApis.credentials(name);
     }
+
+    // Read once, as a Lambda cold start reads its environment: everything above is set by now.
+    const env = readEnvironment();
+    // The same step `cdk deploy` runs: the rules table follows the file.
+    const reloadRules = () => deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, deployDependencies(env));
+    await reloadRules();
 
     // Imported only now: the handlers read their configuration from the environment set above.
     const [{ createIngestHandler }, { createWorkerHandler }, { createSweeperHandler }] = await Promise.all([
@@ -134,9 +127,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ]);
     const clock = options.clock;
     const withClock = <T extends { now(): Date }>(dependencies: T): T => (clock ? { ...dependencies, now: clock } : dependencies);
-    const ingest = createIngestHandler(() => withClock(ingestDependencies()));
-    const work = () => createWorkerHandler(() => withClock(syncDependencies()));
-    const sweeper = createSweeperHandler(() => withClock(sweepDependencies()));
+    const ingest = createIngestHandler(() => withClock(ingestDependencies(env)));
+    const work = () => createWorkerHandler(() => withClock(syncDependencies(env)));
+    const sweeper = createSweeperHandler(() => withClock(sweepDependencies(env)));
 
     const workers = {} as Record<Lane, SqsEventSource>;
     for (const lane of Object.keys(queues) as Lane[]) {
@@ -164,7 +157,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     stops.push(() => http.close());
 
-    return { url: http.url, bitwarden, hrisApis, workers, queues, sweep, reloadRules, stop };
+    return { url: http.url, bitwarden, sourceApis, workers, queues, sweep, reloadRules, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,9 +1,10 @@
-import './local-defaults.js';
+import '../runtime/machine-defaults.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createWorkerHandler } from '../../functions/worker.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane } from '../queue/queues.js';
 import { sqsClient } from '../runtime/aws.js';
 import { syncDependencies } from '../runtime/dependencies.js';
+import { readEnvironment } from '../runtime/env.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
 /**
@@ -12,7 +13,7 @@ import { SqsEventSource } from './sqs-event-source.js';
  * mid-batch and starts it again, as Lambda may lose an invocation.
  */
 const sqs = sqsClient();
-const handler = () => createWorkerHandler(() => syncDependencies());
+const handler = () => createWorkerHandler(() => syncDependencies(readEnvironment()));
 const sources: SqsEventSource[] = [];
 for (const [lane, definition] of Object.entries(Queues) as Array<[Lane, (typeof Queues)[Lane]]>) {
   const queueUrl = process.env[definition.envVar]!;

@@ -1,6 +1,6 @@
 import type { Policy, Rule } from '../config/schema.js';
-import { memberTypeCode } from '../config/schema.js';
-import type { WorkerRecord } from '../hris/worker-record.js';
+import type { MemberTypeName } from '../vocabulary/bitwarden.js';
+import type { WorkerRecord } from '../vocabulary/worker-record.js';
 import { instantOf, startOfDay } from './instants.js';
 import { groupsFor } from './rules.js';
 
@@ -14,7 +14,7 @@ export interface DesiredState {
   access: 'member' | 'revoked' | 'not-yet' | 'removed';
   email: string | null;
   /** The type for an invite; also enforced on an existing member when `enforceMemberType`. */
-  memberType: number;
+  memberType: MemberTypeName;
   /** A matching rule grants the type: an existing member of another type is changed to it. */
   enforceMemberType: boolean;
   groups: string[];
@@ -47,7 +47,7 @@ const iso = (instant: number) => new Date(instant).toISOString();
 export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Policy, now: Date, history: WorkerHistory = { revokedAt: null }): DesiredState {
   const nowMs = now.getTime();
   const zone = policy.timeZone;
-  const base = { email: worker.workEmail, memberType: memberTypeCode(policy.memberType), enforceMemberType: false, groups: [] as string[], matchedRules: [] as string[] };
+  const base = { email: worker.workEmail, memberType: policy.memberType, enforceMemberType: false, groups: [] as string[], matchedRules: [] as string[] };
 
   const deadlines: Array<{ at: number; reason: string }> = [];
   if (worker.terminationDate) {
@@ -84,7 +84,7 @@ export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Pol
   return {
     ...base,
     access: 'member',
-    memberType: memberTypeCode(grant.memberType ?? policy.memberType),
+    memberType: grant.memberType ?? policy.memberType,
     enforceMemberType: grant.memberType !== null,
     groups: grant.groups,
     matchedRules: grant.matchedRules,

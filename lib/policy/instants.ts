@@ -35,12 +35,3 @@ export function instantOf(value: string, timeZone: string, forDate: 'start' | 'e
   if (!isCalendarDate(value)) return Date.parse(value);
   return forDate === 'start' ? startOfDay(value, timeZone) : endOfDay(value, timeZone);
 }
-
-export const isValidTimeZone = (timeZone: string) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-};

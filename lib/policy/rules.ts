@@ -1,5 +1,6 @@
-import { memberTypePrecedence, type MemberTypeName, type Rule } from '../config/schema.js';
-import { matchableAttributes, type WorkerRecord } from '../hris/worker-record.js';
+import type { Rule } from '../config/schema.js';
+import { memberTypePrecedence, type MemberTypeName } from '../vocabulary/bitwarden.js';
+import { matchableAttributes, type WorkerRecord } from '../vocabulary/worker-record.js';
 
 const globCache = new Map<string, RegExp>();
 

@@ -1,11 +1,13 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
-import { MemberStatus, type Member } from '../bitwarden/types.js';
 import type { Policy, Rule } from '../config/schema.js';
-import { reevaluation } from '../lifecycle/sweep.js';
-import { decide } from '../policy/decide.js';
-import { managedGroupNames } from '../policy/rules.js';
+import { reevaluation } from '../queue/message.js';
 import type { EventPublisher } from '../queue/publisher.js';
-import type { WorkerState, WorkerStateStore } from '../store/worker-state.js';
+import type { WorkerStateStore } from '../store/worker-state.js';
+import { evaluate, type EvaluateDependencies } from '../sync/evaluate.js';
+import { snapshotMemberLookup } from '../sync/find-member.js';
+import { groupDirectory } from '../sync/group-directory.js';
+import type { Action } from '../sync/plan.js';
+import { MemberStatus, memberTypeName } from '../vocabulary/bitwarden.js';
 
 export const driftKinds = ['active-but-terminated', 'missing-invite', 'extra-membership', 'missing-membership', 'member-without-worker', 'invite-not-accepted'] as const;
 export type DriftKind = (typeof driftKinds)[number];
@@ -39,11 +41,15 @@ export interface Reconciliation {
 
 const DAY_MS = 86_400_000;
 
+/** Which drift a planned action reveals; actions not listed (linking, a type, a due removal) are the worker's business, not drift. */
+const driftOf: Partial<Record<Action['kind'], DriftKind>> = { revoke: 'active-but-terminated', remove: 'active-but-terminated', invite: 'missing-invite', restore: 'missing-invite' };
+
 /**
  * Compares what Bitwarden holds (members, and memberships of managed groups) with what every known
- * worker should have now, and reports the difference by kind. With `apply`, the drifted workers are
- * re-evaluated through the same worker path as any event, so corrections are planned, guarded and
- * audited like everything else. Members no worker explains are only reported, never touched.
+ * worker should have now, and reports the difference by kind. Each worker goes through the same
+ * `evaluate` as the worker's own events, answered from one listing of the organization. With
+ * `apply`, the drifted workers are re-evaluated through the worker, so corrections are planned,
+ * guarded and audited like everything else. Members no worker explains are only reported, never touched.
  */
 export async function reconcile(deps: ReconcileDependencies, options: { apply: boolean; progress?: (message: string) => void }): Promise<Reconciliation> {
   const now = deps.now();
@@ -52,57 +58,59 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
   const [states, rules] = await Promise.all([deps.workers.all(), deps.rules()]);
   progress(`reading Bitwarden members and groups (${states.length} workers known)`);
   const [members, groups] = await Promise.all([deps.bitwarden.listMembers(), deps.bitwarden.listGroups()]);
-  const managed = new Set(managedGroupNames(rules).map((name) => name.toLowerCase()));
-  const managedGroups = groups.filter((group) => managed.has(group.name.toLowerCase()));
-  const idOf = new Map(managedGroups.map((group) => [group.name.toLowerCase(), group.id]));
+  const directory = groupDirectory(groups, rules);
+  const managedGroups = groups.filter((group) => directory.managedIds.has(group.id));
 
-  const memberships = new Map<string, Set<string>>();
+  const memberships = new Map<string, string[]>();
   for (const [index, group] of managedGroups.entries()) {
     progress(`reading memberships of managed groups (${index + 1}/${managedGroups.length})`);
-    for (const memberId of await deps.bitwarden.getGroupMemberIds(group.id)) {
-      if (!memberships.has(memberId)) memberships.set(memberId, new Set());
-      memberships.get(memberId)!.add(group.id);
-    }
+    for (const memberId of await deps.bitwarden.getGroupMemberIds(group.id)) memberships.set(memberId, [...(memberships.get(memberId) ?? []), group.id]);
   }
+  const evaluation: EvaluateDependencies = {
+    workers: deps.workers,
+    rules: async () => rules,
+    groups: { resolve: async () => directory },
+    members: snapshotMemberLookup(members, (memberId) => memberships.get(memberId) ?? []),
+    policy: deps.policy,
+    fetchWorker: async () => {
+      throw new Error('a re-evaluation never fetches');
+    },
+    now: () => now,
+  };
 
-  const byId = new Map(members.map((member) => [member.id, member]));
-  const byExternalId = new Map(members.filter((member) => member.externalId).map((member) => [member.externalId!, member]));
+  const name = (id: string) => groups.find((group) => group.id === id)?.name ?? id;
   const explained = new Set<string>();
   const drift: Drift[] = [];
   const drifted = new Map<string, boolean>();
-  const report = (state: WorkerState, member: Member | null, kind: DriftKind, detail: string, urgent = false) => {
-    drift.push({ kind, workerKey: state.workerKey, memberId: member?.id ?? null, email: member?.email ?? state.record.workEmail, detail });
-    drifted.set(state.workerKey, (drifted.get(state.workerKey) ?? false) || urgent);
-  };
-
   for (const state of states) {
-    const member = (state.memberId ? byId.get(state.memberId) : undefined) ?? byExternalId.get(state.workerKey) ?? null;
+    const evaluated = await evaluate(reevaluation(state.workerKey, 'reconcile', now), evaluation, { state });
+    if (evaluated.outcome === 'skip') continue;
+    const { found, desired } = evaluated;
+    const member = found.member;
     if (member) explained.add(member.id);
-    const desired = decide(state.record, rules, deps.policy, now, { revokedAt: state.revokedAt });
-    const active = member !== null && member.status !== MemberStatus.Revoked;
-    if ((desired.access === 'revoked' || desired.access === 'removed') && active) {
-      report(state, member, 'active-but-terminated', `${desired.reason}, but the member is active${state.heldByGuard ? ' (held by the mass-revocation guard)' : ''}`, true);
-      continue;
+    const report = (kind: DriftKind, detail: string) => {
+      drift.push({ kind, workerKey: state.workerKey, memberId: member?.id ?? null, email: member?.email ?? state.record.workEmail, detail });
+      if (kind !== 'invite-not-accepted') drifted.set(state.workerKey, (drifted.get(state.workerKey) ?? false) || kind === 'active-but-terminated');
+    };
+    for (const action of evaluated.plan.actions) {
+      if (action.kind === 'set-groups') {
+        if (action.removed.length > 0) report('extra-membership', `in ${action.removed.map(name).join(', ')}, which no rule gives`);
+        if (action.added.length > 0) report('missing-membership', `not in ${action.added.map(name).join(', ')}`);
+        continue;
+      }
+      const kind = driftOf[action.kind];
+      // A due removal of a revoked member is the sweeper's work, not drift.
+      if (!kind || (action.kind === 'remove' && member?.status === MemberStatus.Revoked)) continue;
+      if (kind === 'active-but-terminated') report(kind, `${desired.reason}, but the member is active${state.heldByGuard ? ' (held by the mass-revocation guard)' : ''}`);
+      else report(kind, member ? 'should have access, but the member is revoked' : 'should have access, but has no member');
     }
-    if (desired.access !== 'member') continue;
-    if (!member || member.status === MemberStatus.Revoked) {
-      if (desired.email) report(state, member, 'missing-invite', member ? 'should have access, but the member is revoked' : 'should have access, but has no member');
-      continue;
-    }
-    const held = memberships.get(member.id) ?? new Set<string>();
-    const wanted = new Set(desired.groups.map((name) => idOf.get(name.toLowerCase())).filter((id): id is string => id !== undefined));
-    const extra = [...held].filter((id) => !wanted.has(id));
-    const missing = [...wanted].filter((id) => !held.has(id));
-    const name = (id: string) => groups.find((group) => group.id === id)?.name ?? id;
-    if (extra.length > 0) report(state, member, 'extra-membership', `in ${extra.map(name).join(', ')}, which no rule gives`);
-    if (missing.length > 0) report(state, member, 'missing-membership', `not in ${missing.map(name).join(', ')}`);
-    if (member.status === MemberStatus.Invited && state.invitedAt && now.getTime() - Date.parse(state.invitedAt) > deps.policy.inviteAcceptanceDays * DAY_MS) {
-      drift.push({ kind: 'invite-not-accepted', workerKey: state.workerKey, memberId: member.id, email: member.email, detail: `invited ${state.invitedAt}, not accepted after ${deps.policy.inviteAcceptanceDays} days` });
+    if (member?.status === MemberStatus.Invited && state.invitedAt && now.getTime() - Date.parse(state.invitedAt) > deps.policy.inviteAcceptanceDays * DAY_MS) {
+      report('invite-not-accepted', `invited ${state.invitedAt}, not accepted after ${deps.policy.inviteAcceptanceDays} days`);
     }
   }
   for (const member of members) {
     if (explained.has(member.id) || member.status === MemberStatus.Revoked) continue;
-    drift.push({ kind: 'member-without-worker', workerKey: null, memberId: member.id, email: member.email, detail: `no HR worker explains this member (externalId ${member.externalId ?? 'none'}, type ${member.type})` });
+    drift.push({ kind: 'member-without-worker', workerKey: null, memberId: member.id, email: member.email, detail: `no HR worker explains this member (externalId ${member.externalId ?? 'none'}, type ${memberTypeName(member.type)})` });
   }
 
   const corrected = options.apply ? [...drifted.keys()] : [];

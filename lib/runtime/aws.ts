@@ -2,14 +2,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Environment } from './env.js';
 import { tracer } from './observability.js';
 
 /**
- * AWS clients. Endpoints come from the standard AWS_ENDPOINT_URL_* variables, which is how the
- * local runtime points them at DynamoDB Local and the SQS emulator.
+ * Every AWS client, built here and traced. Endpoints come from the standard AWS_ENDPOINT_URL_*
+ * variables, which is how the local runtime points them at DynamoDB Local and the SQS emulator.
  */
-export function documentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+export function dynamoClient(): DynamoDBClient {
+  return tracer.captureAWSv3Client(new DynamoDBClient({}));
+}
+
+export function documentClient(client: DynamoDBClient = dynamoClient()): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 export function sqsClient(): SQSClient {
@@ -17,7 +22,7 @@ export function sqsClient(): SQSClient {
   return tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
 }
 
-export function s3Client(): S3Client {
+export function s3Client(env: Environment): S3Client {
   // A local S3 endpoint has no per-bucket host names; address buckets by path there.
-  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  return tracer.captureAWSv3Client(new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }));
 }

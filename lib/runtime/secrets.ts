@@ -1,21 +1,36 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { Source } from '../sources/source.js';
+import type { Environment } from './env.js';
 
 /** Secrets are re-read at most this often, so a rotation reaches warm Lambdas without a redeploy. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
+/** At most one forced re-read per source a minute: a flood of forged signatures cannot become a flood of Secrets Manager calls. */
+const SECRET_REFRESH_INTERVAL_MS = 60_000;
+
 /**
- * A secret from `NAME` (local runs) or from the Secrets Manager secret whose ARN is in `NAME_ARN`
- * (AWS). `refresh` bypasses the cache, e.g. after the secret was refused.
+ * A secret from the variable `name` (local runs) or from the Secrets Manager secret whose ARN is in
+ * `name_ARN` (AWS). `refresh` bypasses the cache, e.g. after the secret was refused.
  */
-export async function readSecret(envVar: string, options: { refresh?: boolean } = {}): Promise<string> {
-  const direct = process.env[envVar];
+export async function readSecret(env: Environment, name: string, options: { refresh?: boolean } = {}): Promise<string> {
+  const direct = env.variables[name];
   if (direct) return direct;
-  const arn = process.env[`${envVar}_ARN`];
-  if (!arn) throw new Error(`neither ${envVar} nor ${envVar}_ARN is set`);
+  const arn = env.variables[`${name}_ARN`];
+  if (!arn) throw new Error(`neither ${name} nor ${name}_ARN is set`);
   const value = await getSecret<string>(arn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: options.refresh ?? false });
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`the secret in ${envVar}_ARN is empty`);
+  if (typeof value !== 'string' || value.length === 0) throw new Error(`the secret in ${name}_ARN is empty`);
   return value;
 }
 
 /** Space- or comma-separated secrets: during a rotation the old and the new one are both accepted. */
 export const splitSecrets = (value: string) => value.split(/[\s,]+/).filter(Boolean);
+
+/** Each source's webhook secrets; a forced re-read (after a mismatch) at most once a minute per source. */
+export function webhookSecrets(env: Environment, clock: () => number = Date.now) {
+  const refreshedAt = new Map<string, number>();
+  return async (source: Source, options: { refresh?: boolean } = {}): Promise<string[]> => {
+    const refresh = options.refresh === true && clock() - (refreshedAt.get(source.name) ?? 0) > SECRET_REFRESH_INTERVAL_MS;
+    if (refresh) refreshedAt.set(source.name, clock());
+    return splitSecrets(await readSecret(env, source.secretEnvVar, { refresh }));
+  };
+}

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, scanAll } from './dynamo.js';
-import { canonicalJson } from '../config/canonical-json.js';
+import { checksumOf } from '../vocabulary/canonical-json.js';
 import type { Rule } from '../config/schema.js';
 
 interface RuleItem {
@@ -10,8 +9,6 @@ interface RuleItem {
   rule: Rule;
   checksum: string;
 }
-
-const checksumOf = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex');
 
 /** The item that records what was deployed last (not a rule: ids starting with `#` are not rules). */
 const DEPLOYMENT_ID = '#deployment';
@@ -65,4 +62,17 @@ export class RuleStore {
     ]);
     return { written: writes.map((item) => item.ruleId), deleted: deletes };
   }
+}
+
+/**
+ * The deployed rules, re-read only when a deployment changed them: one item read per call tells
+ * (the worker asks once per message).
+ */
+export function currentRules(store: RuleStore): () => Promise<Rule[]> {
+  let cached: { checksum: string | null; rules: Rule[] } | null = null;
+  return async () => {
+    const checksum = (await store.version())?.checksum ?? null;
+    if (!cached || cached.checksum !== checksum) cached = { checksum, rules: await store.list() };
+    return cached.rules;
+  };
 }

@@ -30,9 +30,3 @@ export const Tables = {
   /** Deliveries already accepted (Powertools idempotency records), so a replay enqueues nothing. */
   deliveries: { id: 'Deliveries', envVar: 'DELIVERIES_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiration' },
 } as const satisfies Record<string, TableDefinition>;
-
-export function tableName(definition: TableDefinition): string {
-  const name = process.env[definition.envVar];
-  if (!name) throw new Error(`${definition.envVar} is not set: the handler does not know which DynamoDB table holds ${definition.id.toLowerCase()}`);
-  return name;
-}

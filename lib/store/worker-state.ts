@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { WorkerRecord } from '../hris/worker-record.js';
+import type { WorkerRecord } from '../vocabulary/worker-record.js';
 import type { DesiredState } from '../policy/decide.js';
 import { queryAll, scanAll } from './dynamo.js';
 import { DUE_INDEX } from './tables.js';

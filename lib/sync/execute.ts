@@ -1,6 +1,7 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
 import { RevokeUnsupportedError } from '../bitwarden/errors.js';
 import type { LifecycleConfig } from '../config/schema.js';
+import { memberTypeCode } from '../vocabulary/bitwarden.js';
 import type { Action } from './plan.js';
 
 export interface ExecutedAction {
@@ -15,7 +16,7 @@ export type RevokeFallback = LifecycleConfig['bitwarden']['onRevokeUnsupported']
 export async function execute(action: Action, bitwarden: BitwardenClient, onRevokeUnsupported: RevokeFallback): Promise<ExecutedAction> {
   switch (action.kind) {
     case 'invite': {
-      const member = await bitwarden.inviteMember({ email: action.email, type: action.type, externalId: action.externalId, groups: action.groupIds });
+      const member = await bitwarden.inviteMember({ email: action.email, type: memberTypeCode(action.type), externalId: action.externalId, groups: action.groupIds });
       return { action, memberId: member.id, detail: `invited ${action.email} with ${action.groupIds.length} group(s)` };
     }
     case 'set-groups':
@@ -35,7 +36,7 @@ export async function execute(action: Action, bitwarden: BitwardenClient, onRevo
       }
     }
     case 'set-type':
-      await bitwarden.updateMember(action.memberId, { type: action.type });
+      await bitwarden.updateMember(action.memberId, { type: memberTypeCode(action.type) });
       return { action, memberId: action.memberId, detail: `member type set to ${action.type} by the rules` };
     case 'remove':
       await bitwarden.deleteMember(action.memberId);

@@ -7,22 +7,41 @@ export interface FoundMember extends ActualState {
   linkedBy: 'member-id' | 'external-id' | 'email' | null;
 }
 
+/** Finds a worker's member: live from Bitwarden for the worker, or from one listing for a whole-organization pass. */
+export interface MemberLookup {
+  find(workerKey: string, linkedMemberId: string | null, email: string | null): Promise<FoundMember>;
+}
+
 /**
- * The worker's member, by the id we linked it to; else by `externalId` = worker key; else, once,
- * by lower-cased e-mail (design decision 3). E-mail is never used again once linked.
+ * The worker's member among `members`: by the id we linked it to; else by `externalId` = worker
+ * key; else, once, by lower-cased e-mail (docs/design.md, decision 3). E-mail is never used again once linked.
  */
-export async function findMember(bitwarden: BitwardenClient, workerKey: string, linkedMemberId: string | null, email: string | null): Promise<FoundMember> {
-  let member: Member | null = linkedMemberId ? await bitwarden.getMember(linkedMemberId) : null;
-  let linkedBy: FoundMember['linkedBy'] = member ? 'member-id' : null;
-  if (!member) {
-    const members = await bitwarden.listMembers();
-    member = members.find((candidate) => candidate.externalId === workerKey) ?? null;
-    linkedBy = member ? 'external-id' : null;
-    if (!member && email) {
-      member = members.find((candidate) => candidate.email.toLowerCase() === email) ?? null;
-      linkedBy = member ? 'email' : null;
-    }
-  }
-  const groupIds = member ? await bitwarden.getMemberGroupIds(member.id) : [];
-  return { member, groupIds, linkedBy };
+function pick(members: readonly Member[], workerKey: string, email: string | null): Pick<FoundMember, 'member' | 'linkedBy'> {
+  const byExternalId = members.find((candidate) => candidate.externalId === workerKey);
+  if (byExternalId) return { member: byExternalId, linkedBy: 'external-id' };
+  const byEmail = email ? members.find((candidate) => candidate.email.toLowerCase() === email) : undefined;
+  return byEmail ? { member: byEmail, linkedBy: 'email' } : { member: null, linkedBy: null };
+}
+
+/** Reads Bitwarden for each worker: the linked member by id, else one listing. */
+export function liveMemberLookup(bitwarden: Pick<BitwardenClient, 'getMember' | 'listMembers' | 'getMemberGroupIds'>): MemberLookup {
+  return {
+    async find(workerKey, linkedMemberId, email) {
+      const linked = linkedMemberId ? await bitwarden.getMember(linkedMemberId) : null;
+      const found = linked ? { member: linked, linkedBy: 'member-id' as const } : pick(await bitwarden.listMembers(), workerKey, email);
+      return { ...found, groupIds: found.member ? await bitwarden.getMemberGroupIds(found.member.id) : [] };
+    },
+  };
+}
+
+/** Answers from one listing of the organization and its managed groups' memberships: no call per worker. */
+export function snapshotMemberLookup(members: readonly Member[], groupIdsOf: (memberId: string) => string[]): MemberLookup {
+  const byId = new Map(members.map((member) => [member.id, member]));
+  return {
+    async find(workerKey, linkedMemberId, email) {
+      const linked = linkedMemberId ? byId.get(linkedMemberId) : undefined;
+      const found = linked ? { member: linked, linkedBy: 'member-id' as const } : pick(members, workerKey, email);
+      return { ...found, groupIds: found.member ? groupIdsOf(found.member.id) : [] };
+    },
+  };
 }

@@ -24,29 +24,38 @@ export class GroupDirectoryCache {
 
   async resolve(rules: readonly Rule[]): Promise<GroupDirectory> {
     const names = managedGroupNames(rules);
-    let byName = await this.byName(false);
-    if (names.some((name) => !byName.has(name.toLowerCase()))) byName = await this.byName(true);
-    const missing = names.filter((name) => !byName.has(name.toLowerCase()));
-    if (missing.length > 0) throw new MissingGroupsError(missing);
-
-    const managedIds = new Set(names.map((name) => byName.get(name.toLowerCase())!));
-    return {
-      managedIds,
-      idOf(name) {
-        const id = byName.get(name.toLowerCase());
-        if (!id) throw new MissingGroupsError([name]);
-        return id;
-      },
-    };
+    let groups = await this.groups(false);
+    if (names.some((name) => !byName(groups).has(name.toLowerCase()))) groups = await this.groups(true);
+    return groupDirectory(groups, rules);
   }
 
-  private async byName(refresh: boolean): Promise<Map<string, string>> {
+  private async groups(refresh: boolean): Promise<Group[]> {
     if (refresh || !this.cached || this.clock() - this.cached.at > this.maxAgeMs) {
       this.cached = { at: this.clock(), groups: await this.bitwarden.listGroups() };
     }
-    // Bitwarden does not keep names unique; the first group listed under a name wins.
-    const byName = new Map<string, string>();
-    for (const group of this.cached.groups) if (!byName.has(group.name.toLowerCase())) byName.set(group.name.toLowerCase(), group.id);
-    return byName;
+    return this.cached.groups;
   }
+}
+
+/** Bitwarden does not keep names unique; the first group listed under a name wins. */
+function byName(groups: readonly Group[]): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const group of groups) if (!ids.has(group.name.toLowerCase())) ids.set(group.name.toLowerCase(), group.id);
+  return ids;
+}
+
+/** The rules' group names resolved against a group listing; every name must exist. */
+export function groupDirectory(groups: readonly Group[], rules: readonly Rule[]): GroupDirectory {
+  const names = managedGroupNames(rules);
+  const ids = byName(groups);
+  const missing = names.filter((name) => !ids.has(name.toLowerCase()));
+  if (missing.length > 0) throw new MissingGroupsError(missing);
+  return {
+    managedIds: new Set(names.map((name) => ids.get(name.toLowerCase())!)),
+    idOf(name) {
+      const id = ids.get(name.toLowerCase());
+      if (!id) throw new MissingGroupsError([name]);
+      return id;
+    },
+  };
 }

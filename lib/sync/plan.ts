@@ -1,5 +1,6 @@
 import type { DesiredState } from '../policy/decide.js';
-import { MemberStatus, type Member } from '../bitwarden/types.js';
+import { type Member } from '../bitwarden/types.js';
+import { memberTypeCode, MemberStatus, type MemberTypeName } from '../vocabulary/bitwarden.js';
 
 /** The member's current state in Bitwarden, as read just before planning. */
 export interface ActualState {
@@ -15,9 +16,9 @@ export interface GroupDirectory {
 }
 
 export type Action =
-  | { kind: 'invite'; email: string; externalId: string; type: number; groupIds: string[] }
+  | { kind: 'invite'; email: string; externalId: string; type: MemberTypeName; groupIds: string[] }
   | { kind: 'link'; memberId: string; externalId: string }
-  | { kind: 'set-type'; memberId: string; type: number }
+  | { kind: 'set-type'; memberId: string; type: MemberTypeName }
   | { kind: 'restore'; memberId: string }
   | { kind: 'set-groups'; memberId: string; groupIds: string[]; added: string[]; removed: string[] }
   | { kind: 'revoke'; memberId: string }
@@ -59,7 +60,7 @@ export function plan(workerKey: string, desired: DesiredState, actual: ActualSta
   // An externalId another tool set (Directory Connector, SCIM) is never overwritten.
   if (member.externalId === null) actions.push({ kind: 'link', memberId: member.id, externalId: workerKey });
   if (member.status === MemberStatus.Revoked) actions.push({ kind: 'restore', memberId: member.id });
-  if (desired.enforceMemberType && member.type !== desired.memberType) actions.push({ kind: 'set-type', memberId: member.id, type: desired.memberType });
+  if (desired.enforceMemberType && member.type !== memberTypeCode(desired.memberType)) actions.push({ kind: 'set-type', memberId: member.id, type: desired.memberType });
 
   const current = new Set(actual.groupIds);
   const target = new Set([...actual.groupIds.filter((id) => !directory.managedIds.has(id)), ...desiredIds]);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BitwardenError, BitwardenMessages, RevokeUnsupportedError } from '../../lib/bitwarden/errors.js';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
 import { execute } from '../../lib/sync/execute.js';
 import { bitwardenPair } from '../support/bitwarden.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { BitwardenEmulator, type BitwardenEmulatorOptions } from '../../lib/local/bitwarden/emulator.js';
 import { contractViolations } from '../support/openapi-contract.js';
 

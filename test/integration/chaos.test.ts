@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { parseConfig } from '../../lib/config/load.js';
-import { WorkerRecordSchema } from '../../lib/hris/worker-record.js';
+import { WorkerRecordSchema } from '../../lib/vocabulary/worker-record.js';
 import { decide } from '../../lib/policy/decide.js';
 import { documentClient, sqsClient } from '../../lib/runtime/aws.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
-import { tableName, Tables } from '../../lib/store/tables.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { genericDelivery, worker, type SignedDelivery, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
@@ -139,7 +140,7 @@ describe('chaos', () => {
     expect(await runtime.queueDepth()).toBe(0);
 
     // Every accepted delivery was applied (it is on the audit trail) or sits in a dead-letter queue.
-    const audit = new AuditLog(documentClient(), tableName(Tables.audit));
+    const audit = new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit));
     const trails = new Map<string, Awaited<ReturnType<AuditLog['forWorker']>>>();
     for (const key of versions.keys()) trails.set(key, await audit.forWorker(key));
     const audited = new Set([...trails.values()].flat().map((entry) => entry.deliveryId));
@@ -151,7 +152,7 @@ describe('chaos', () => {
       const body = JSON.parse(delivery.body) as { type: string; timestamp: string; data: { worker: { externalId: string } } };
       const key = body.data.worker.externalId;
       // Enough to diagnose a failure: the delivery, the worker's saved state, and its audit trail.
-      const state = await new WorkerStateStore(documentClient(), tableName(Tables.workers)).get(key);
+      const state = await new WorkerStateStore(documentClient(), tableName(readEnvironment(), Tables.workers)).get(key);
       console.log('UNACCOUNTED', id, body.type, body.timestamp, key, JSON.stringify({ lastDeliveryId: state?.lastDeliveryId, lastEventAt: state?.lastEventAt, version: state?.version }), JSON.stringify(trails.get(key)?.map((entry) => [entry.deliveryId, entry.outcome, entry.action, entry.at])));
     }
     expect(unaccounted).toEqual([]);

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
-import { reevaluation } from '../../lib/lifecycle/sweep.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
+import { reevaluation } from '../../lib/queue/message.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
 import { bitwardenClient, loadConfig } from '../../lib/runtime/dependencies.js';
+import { readEnvironment } from '../../lib/runtime/env.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
@@ -35,7 +36,7 @@ describe('npx lifecycle', () => {
     for (const person of [a, b, c, e]) await deliver('worker.hired', person);
     await deliver('worker.terminated', { ...c, status: 'terminated', terminationDate: '2026-01-01' });
     // Admins act in Bitwarden by hand, through its API:
-    const admin = bitwardenClient(loadConfig());
+    const admin = bitwardenClient(readEnvironment(), loadConfig(readEnvironment()));
     const groups = await admin.listGroups();
     const id = (name: string) => groups.find((group) => group.name === name)!.id;
     await admin.setMemberGroupIds(member(a.externalId).id, [id('All Staff'), id('Engineering'), id('Finance')]); // extra-membership

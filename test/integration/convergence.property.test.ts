@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { parseConfig } from '../../lib/config/load.js';
-import { WorkerRecordSchema, type WorkerRecord } from '../../lib/hris/worker-record.js';
+import { WorkerRecordSchema, type WorkerRecord } from '../../lib/vocabulary/worker-record.js';
 import { RevocationGuard } from '../../lib/lifecycle/guard.js';
-import { reevaluation } from '../../lib/lifecycle/sweep.js';
+import { reevaluation } from '../../lib/queue/message.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
 import { createTables } from '../../lib/local/bootstrap.js';
 import { randomPrefix } from '../../lib/local/runtime.js';
@@ -14,9 +14,11 @@ import { decide } from '../../lib/policy/decide.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { documentClient } from '../../lib/runtime/aws.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
-import { tableName, Tables } from '../../lib/store/tables.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { applyWorkerEvent, type SyncDependencies } from '../../lib/sync/apply-worker-event.js';
+import { liveMemberLookup } from '../../lib/sync/find-member.js';
 import { GroupDirectoryCache } from '../../lib/sync/group-directory.js';
 import { bitwardenPair } from '../support/bitwarden.js';
 import { allProvidersConfig } from '../support/fixtures.js';
@@ -45,12 +47,14 @@ beforeAll(async () => {
   emulator = pair.emulator;
   const db = documentClient();
   deps = {
-    workers: new WorkerStateStore(db, tableName(Tables.workers)),
-    audit: new AuditLog(db, tableName(Tables.audit)),
+    workers: new WorkerStateStore(db, tableName(readEnvironment(), Tables.workers)),
+    audit: new AuditLog(db, tableName(readEnvironment(), Tables.audit)),
     rules: async () => config.rules,
     groups: new GroupDirectoryCache(pair.client),
+    members: liveMemberLookup(pair.client),
+    leaseMs: 60_000,
     bitwarden: pair.client,
-    guard: new RevocationGuard(db, tableName(Tables.guard), null, async () => 1),
+    guard: new RevocationGuard(db, tableName(readEnvironment(), Tables.guard), null, async () => 1),
     policy,
     onRevokeUnsupported: 'fail',
     fetchWorker: async () => {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lib/runtime/aws.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
-import { tableName, Tables } from '../../lib/store/tables.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { genericDelivery, worker } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 
@@ -21,7 +22,7 @@ describe('dry-run mode', () => {
     await processed;
 
     expect(runtime.bitwarden!.writes()).toEqual([]);
-    const audit = await new AuditLog(documentClient(), tableName(Tables.audit)).forWorker(person.externalId);
+    const audit = await new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit)).forWorker(person.externalId);
     expect(audit).toEqual([expect.objectContaining({ outcome: 'planned', action: 'invite', detail: expect.stringContaining('would invite') })]);
   });
 });

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { approveHeldRevocations } from '../../lib/lifecycle/approve.js';
 import { RevocationGuard } from '../../lib/lifecycle/guard.js';
 import { documentClient } from '../../lib/runtime/aws.js';
 import { eventPublisher } from '../../lib/runtime/dependencies.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
-import { tableName, Tables } from '../../lib/store/tables.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
@@ -27,7 +28,7 @@ async function deliver(type: Parameters<typeof genericDelivery>[0], record: Work
   expect((await runtime.post('generic', delivery)).status).toBe(202);
   await processed;
 }
-const guard = () => new RevocationGuard(documentClient(), tableName(Tables.guard), { windowMinutes: 60, maxRevocations: 2, maxShareOfOrganization: null }, async () => 100);
+const guard = () => new RevocationGuard(documentClient(), tableName(readEnvironment(), Tables.guard), { windowMinutes: 60, maxRevocations: 2, maxShareOfOrganization: null }, async () => 100);
 const statusOf = (workerKey: string) => runtime.bitwarden!.memberByExternalId(workerKey)?.status;
 
 describe('the mass-revocation guard', () => {
@@ -42,7 +43,7 @@ describe('the mass-revocation guard', () => {
     const status = await guard().status(now);
     expect(status).toMatchObject({ revocationsInWindow: 2, limit: 2, held: [expect.objectContaining({ workerKey: people[2]!.externalId, approved: false })] });
     expect(await runtime.queueDepth()).toBe(0);
-    const audit = await new AuditLog(documentClient(), tableName(Tables.audit)).forWorker(people[2]!.externalId);
+    const audit = await new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit)).forWorker(people[2]!.externalId);
     expect(audit.at(-1)).toMatchObject({ outcome: 'held', action: 'revoke', detail: expect.stringContaining('2 revocations in the last 60 min reach the limit of 2') });
   });
 
@@ -57,7 +58,7 @@ describe('the mass-revocation guard', () => {
 
   it('goes ahead once an admin approves', async () => {
     const processed = runtime.processed((message) => message.workerKey === people[2]!.externalId && message.subject.kind === 'reevaluate');
-    expect(await approveHeldRevocations(guard(), eventPublisher(), 'it-admin@example.com', now)).toEqual([people[2]!.externalId]);
+    expect(await approveHeldRevocations(guard(), eventPublisher(readEnvironment()), 'it-admin@example.com', now)).toEqual([people[2]!.externalId]);
     await processed;
     expect(statusOf(people[2]!.externalId)).toBe(MemberStatus.Revoked);
     expect(await guard().status(now)).toMatchObject({ held: [], lastApproval: { by: 'it-admin@example.com', released: 1 } });

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { documentClient } from '../../lib/runtime/aws.js';
-import { tableName, Tables } from '../../lib/store/tables.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
@@ -33,7 +34,7 @@ async function sweepFor(workerKey: string): Promise<void> {
 }
 
 const member = (workerKey: string) => runtime.bitwarden!.memberByExternalId(workerKey);
-const stateOf = (workerKey: string) => new WorkerStateStore(documentClient(), tableName(Tables.workers)).get(workerKey);
+const stateOf = (workerKey: string) => new WorkerStateStore(documentClient(), tableName(readEnvironment(), Tables.workers)).get(workerKey);
 
 describe('time makes decisions change without any event', () => {
   it('revokes a contractor when its end date passes, through the sweeper', async () => {

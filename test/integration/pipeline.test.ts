@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemberStatus } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { documentClient } from '../../lib/runtime/aws.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
-import { tableName, Tables } from '../../lib/store/tables.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { genericDelivery, worker, type SignedDelivery, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 import { contractViolations } from '../support/openapi-contract.js';
@@ -36,7 +37,7 @@ async function deliver(type: EventType, record: WorkerInput, occurredAt: string)
 
 const bitwarden = () => runtime.bitwarden!;
 const writes = () => bitwarden().writes().map((request) => `${request.method} ${request.route}`);
-const auditOf = (workerKey: string) => new AuditLog(documentClient(), tableName(Tables.audit)).forWorker(workerKey);
+const auditOf = (workerKey: string) => new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit)).forWorker(workerKey);
 
 describe('the pipeline, through the real handlers on the real local services', () => {
   it('invites a hire once, carrying the mapped groups and externalId = worker key', async () => {

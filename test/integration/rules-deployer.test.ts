@@ -9,7 +9,8 @@ import { localContext } from '../../lib/local/lambda-context.js';
 import { randomPrefix } from '../../lib/local/runtime.js';
 import { documentClient, s3Client } from '../../lib/runtime/aws.js';
 import { RuleStore } from '../../lib/store/rule-store.js';
-import { tableName, Tables } from '../../lib/store/tables.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
@@ -20,19 +21,19 @@ const shipped = readFileSync('cdk/config/lifecycle.yaml', 'utf8');
 const bucket = `config-${randomPrefix()}`;
 let runtime: TestRuntime;
 let handler: (event: CloudFormationCustomResourceEvent, context: Context) => Promise<{ PhysicalResourceId: string; Data?: Record<string, unknown> }>;
-const store = () => new RuleStore(documentClient(), tableName(Tables.rules));
+const store = () => new RuleStore(documentClient(), tableName(readEnvironment(), Tables.rules));
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
   process.env.AWS_ENDPOINT_URL_S3 = inject('endpoints').sqs; // fauxqs serves S3 on the same port
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3Client(readEnvironment()).send(new CreateBucketCommand({ Bucket: bucket }));
   ({ handler } = await import('../../functions/rules-deployer.js'));
 });
 afterAll(() => runtime?.stop());
 
 async function deploy(requestType: 'Create' | 'Update' | 'Delete', yaml: string) {
   const key = `lifecycle-${randomPrefix()}.yaml`;
-  await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: yaml }));
+  await s3Client(readEnvironment()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: yaml }));
   const event = {
     RequestType: requestType, ServiceToken: 'arn', ResponseURL: 'https://example.invalid', StackId: 'stack', RequestId: 'request', LogicalResourceId: 'Rules',
     ResourceType: 'Custom::LifecycleRules', ResourceProperties: { ServiceToken: 'arn', ConfigBucket: bucket, ConfigKey: key },

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { WebhookRequest } from '../../lib/hris/provider.js';
+import type { WebhookRequest } from '../../lib/sources/source.js';
 import type { Scheme } from './sign.js';
 
 /** The signed reference deliveries (copied byte for byte from the shared reference; see .gitattributes). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { z } from 'zod';
-import type { WorkerRecordSchema } from '../../lib/hris/worker-record.js';
+import type { WorkerRecordSchema } from '../../lib/vocabulary/worker-record.js';
 
 export type WorkerInput = z.input<typeof WorkerRecordSchema>;
 

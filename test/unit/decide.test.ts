@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
-import { WorkerRecordSchema } from '../../lib/hris/worker-record.js';
+import { WorkerRecordSchema } from '../../lib/vocabulary/worker-record.js';
 import { decide } from '../../lib/policy/decide.js';
 import { groupsFor } from '../../lib/policy/rules.js';
 import { worker } from '../support/generic-events.js';
@@ -48,7 +48,7 @@ describe('decide', () => {
   it('gives an active worker membership with the rules’ groups', () => {
     expect(decide(record({ department: 'Engineering' }), config.rules, config.policy, now)).toMatchObject({
       access: 'member',
-      memberType: 2,
+      memberType: 'user',
       groups: ['All Staff', 'Engineering'],
       reevaluateAt: null,
     });
@@ -94,9 +94,9 @@ rules:
   it('match custom attributes a provider maps, and grant the most privileged member type of the matching rules', () => {
     const admin = record({ department: 'IT', attributes: { costCenter: 'CC-901' } });
     expect(groupsFor(admin, typed.rules)).toEqual({ groups: ['All Staff', 'IT'], matchedRules: ['everyone', 'it-admins'], memberType: 'admin' });
-    expect(decide(admin, typed.rules, typed.policy, now)).toMatchObject({ memberType: 1, enforceMemberType: true });
+    expect(decide(admin, typed.rules, typed.policy, now)).toMatchObject({ memberType: 'admin', enforceMemberType: true });
     const other = record({ department: 'IT', attributes: { costCenter: 'CC-100' } });
-    expect(decide(other, typed.rules, typed.policy, now)).toMatchObject({ memberType: 2, enforceMemberType: false, groups: ['All Staff'] });
+    expect(decide(other, typed.rules, typed.policy, now)).toMatchObject({ memberType: 'user', enforceMemberType: false, groups: ['All Staff'] });
   });
 
   it('refuse a type above user that the policy does not allow', () => {

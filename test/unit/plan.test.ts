@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemberStatus, type Member } from '../../lib/bitwarden/types.js';
+import { type Member } from '../../lib/bitwarden/types.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import type { DesiredState } from '../../lib/policy/decide.js';
 import { plan, type GroupDirectory } from '../../lib/sync/plan.js';
 
@@ -10,13 +11,13 @@ const member = (status: Member['status']): Member => ({
   collections: [], resetPasswordEnrolled: false, ssoExternalId: null, type: 2, externalId: 'E-1', permissions: null,
 });
 const desired = (overrides: Partial<DesiredState> = {}): DesiredState => ({
-  access: 'member', email: 'a@example.com', memberType: 2, enforceMemberType: false, groups: ['All Staff', 'Engineering'], matchedRules: [], reason: 'active', reevaluateAt: null, ...overrides,
+  access: 'member', email: 'a@example.com', memberType: 'user', enforceMemberType: false, groups: ['All Staff', 'Engineering'], matchedRules: [], reason: 'active', reevaluateAt: null, ...overrides,
 });
 
 describe('plan', () => {
   it('invites a missing member with its groups in the same call', () => {
     expect(plan('E-1', desired(), { member: null, groupIds: [] }, directory)).toEqual({
-      actions: [{ kind: 'invite', email: 'a@example.com', externalId: 'E-1', type: 2, groupIds: ['g-all', 'g-eng'] }],
+      actions: [{ kind: 'invite', email: 'a@example.com', externalId: 'E-1', type: 'user', groupIds: ['g-all', 'g-eng'] }],
       blocked: null,
     });
   });
@@ -58,7 +59,7 @@ describe('plan', () => {
   it('changes an existing member’s type only when a rule grants one', () => {
     const admin = { ...member(MemberStatus.Confirmed), type: 1 };
     expect(plan('E-1', desired(), { member: admin, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([]);
-    expect(plan('E-1', desired({ enforceMemberType: true, memberType: 2 }), { member: admin, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([{ kind: 'set-type', memberId: 'm-1', type: 2 }]);
+    expect(plan('E-1', desired({ enforceMemberType: true, memberType: 'user' }), { member: admin, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([{ kind: 'set-type', memberId: 'm-1', type: 'user' }]);
   });
 
   it('reports instead of inviting a worker without a work e-mail', () => {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
-import { WebhookRejection, type HrisProvider, type WebhookRequest } from '../../lib/hris/provider.js';
-import { allProviders } from '../../lib/hris/registry.js';
+import { findSource } from '../../lib/sources/registry.js';
+import { WebhookRejection, type Source, type SourceSettings, type WebhookRequest } from '../../lib/sources/source.js';
 import { allProvidersConfig, loadFixture, manifest, type Fixture } from '../support/fixtures.js';
 import { sign, type Scheme } from '../support/sign.js';
 
 const settings = parseConfig(allProvidersConfig).providers;
-const providerOf = (name: string) => allProviders.find((provider) => provider.name === name)!;
+const providerOf = (name: string) => findSource(name)!;
+/** Each source gets only its own settings, as the ingest hands them over. */
+const own = (provider: Source, all: Record<string, SourceSettings | undefined> = settings) => all[provider.name]!;
 const at = (unix: number) => new Date(unix * 1000);
 
 function rejection(run: () => unknown): WebhookRejection {
@@ -35,9 +37,9 @@ describe('every signed reference fixture', () => {
   it.each(manifest.fixtures.map((fixture) => [fixture.file, fixture] as const))('%s: verifies and normalizes as the manifest expects', (_file, fixture) => {
     const provider = providerOf(fixture.provider);
     const request = loadFixture(fixture);
-    expect(() => provider.verify(request, [manifest.secrets[fixture.secretRef]], at(fixture.verifyAtUnix), settings)).not.toThrow();
+    expect(() => provider.verify(request, [manifest.secrets[fixture.secretRef]], at(fixture.verifyAtUnix), own(provider))).not.toThrow();
 
-    const events = provider.parse(request, settings);
+    const events = provider.parse(request, own(provider));
     expect(events).toHaveLength(1);
     const [event] = events;
     expect(event!.workerKey).toBe(expectedKey(fixture, request));
@@ -69,7 +71,7 @@ const signatureHeader: Record<string, string> = { generic: 'webhook-signature', 
 const otherSecret = (scheme: Scheme) => (scheme === 'hibob' ? manifest.secrets.merge : manifest.secrets.hibob);
 
 describe.each(perProvider)('%s refuses tampered deliveries', (name, fixture) => {
-  const provider: HrisProvider = providerOf(name);
+  const provider: Source = providerOf(name);
   const secret = manifest.secrets[fixture.secretRef];
   const when = at(fixture.verifyAtUnix);
   const request = loadFixture(fixture);
@@ -77,39 +79,39 @@ describe.each(perProvider)('%s refuses tampered deliveries', (name, fixture) => 
   it('a flipped body byte', () => {
     const body = Buffer.from(request.body);
     body[20] = body[20]! ^ 1;
-    expect(rejection(() => provider.verify({ ...request, body }, [secret], when, settings)).status).toBe(401);
+    expect(rejection(() => provider.verify({ ...request, body }, [secret], when, own(provider))).status).toBe(401);
   });
 
   it('the wrong secret, but either of two secrets during a rotation', () => {
-    expect(rejection(() => provider.verify(request, [otherSecret(fixture.secretRef)], when, settings)).message).toMatch(/does not match the body/);
-    expect(() => provider.verify(request, [otherSecret(fixture.secretRef), secret], when, settings)).not.toThrow();
+    expect(rejection(() => provider.verify(request, [otherSecret(fixture.secretRef)], when, own(provider))).message).toMatch(/does not match the body/);
+    expect(() => provider.verify(request, [otherSecret(fixture.secretRef), secret], when, own(provider))).not.toThrow();
   });
 
   it('a missing signature header', () => {
     const headers = { ...request.headers, [signatureHeader[name]!]: undefined };
-    expect(rejection(() => provider.verify({ ...request, headers }, [secret], when, settings)).message).toBe(`missing ${signatureHeader[name]} header`);
+    expect(rejection(() => provider.verify({ ...request, headers }, [secret], when, own(provider))).message).toBe(`missing ${signatureHeader[name]} header`);
   });
 
   it('a stale timestamp, where the scheme carries one', () => {
     if (name === 'hibob' || name === 'merge') {
       // No timestamp in these schemes: replays are caught by the delivery id (signature hash) instead.
-      expect(provider.parse(request, settings)[0]!.deliveryId).toBe(provider.parse(loadFixture(fixture), settings)[0]!.deliveryId);
+      expect(provider.parse(request, own(provider))[0]!.deliveryId).toBe(provider.parse(loadFixture(fixture), own(provider))[0]!.deliveryId);
       return;
     }
-    const window = name === 'bamboohr' ? settings.bamboohr!.timestampToleranceSeconds : 300;
-    expect(rejection(() => provider.verify(request, [secret], at(fixture.verifyAtUnix + window + 1), settings)).message).toMatch(/from now; deliveries older or newer/);
-    expect(() => provider.verify(request, [secret], at(fixture.verifyAtUnix + window - 1), settings)).not.toThrow();
+    const window = name === 'bamboohr' ? (settings.bamboohr as unknown as { timestampToleranceSeconds: number }).timestampToleranceSeconds : 300;
+    expect(rejection(() => provider.verify(request, [secret], at(fixture.verifyAtUnix + window + 1), own(provider))).message).toMatch(/from now; deliveries older or newer/);
+    expect(() => provider.verify(request, [secret], at(fixture.verifyAtUnix + window - 1), own(provider))).not.toThrow();
   });
 
   it('a malformed body, signed correctly, with a 400 naming the field', () => {
     const body = name === 'bamboohr' ? '{"type":"employee.updated","timestamp":"2026-01-01T00:00:00+0000","data":{}}' : name === 'finch' ? '{"event_type":"employment.updated","data":{"individual_id":""}}' : name === 'hibob' ? '{"type":"employee.updated","data":{}}' : name === 'merge' ? '{"hook":{},"data":{}}' : '{"type":"worker.hired","timestamp":"2026-01-01T00:00:00Z","data":{"worker":{"externalId":"E-1"}}}';
     const headers = sign(fixture.scheme, body, secret, fixture.verifyAtUnix);
     const signed = { headers, body: Buffer.from(body) };
-    expect(() => provider.verify(signed, [secret], when, settings)).not.toThrow();
-    const refused = rejection(() => provider.parse(signed, settings));
+    expect(() => provider.verify(signed, [secret], when, own(provider))).not.toThrow();
+    const refused = rejection(() => provider.parse(signed, own(provider)));
     expect(refused.status).toBe(400);
     expect(refused.message).toMatch(/^(data\.employeeId|data\.individual_id|triggeredAt|hook\.event|data\.worker\.status|body|timestamp): /);
-    expect(rejection(() => provider.parse({ headers, body: Buffer.from('{"truncated": ') }, settings)).message).toBe('body is not valid JSON');
+    expect(rejection(() => provider.parse({ headers, body: Buffer.from('{"truncated": ') }, own(provider))).message).toBe('body is not valid JSON');
   });
 });
 
@@ -122,7 +124,7 @@ describe('provider specifics', () => {
         { action: 'Deleted', id: '79', timestamp: '2026-03-01T10:00:02+0000', fields: {} },
       ],
     });
-    const events = providerOf('bamboohr').parse({ headers: sign('bamboohr', body, 'k', 1), body: Buffer.from(body) }, settings);
+    const events = providerOf('bamboohr').parse({ headers: sign('bamboohr', body, 'k', 1), body: Buffer.from(body) }, settings.bamboohr!);
     expect(events.map((event) => [event.workerKey, event.subject.kind, event.occurredAt])).toEqual([
       ['77', 'record', '2026-03-01T10:00:00.000Z'],
       ['78', 'record', '2026-03-01T10:00:01.000Z'],
@@ -136,7 +138,7 @@ describe('provider specifics', () => {
   it('BambooHR field names are set per deployment', () => {
     const custom = parseConfig(`providers:\n  bamboohr:\n    fields:\n      endDate: [customEndDate, Last Day]\n      department: Team Name\nrules:\n  - id: a\n    groups: [A]\n`).providers;
     const body = JSON.stringify({ employees: [{ action: 'Updated', id: '5', timestamp: '2026-03-01T10:00:00+0000', fields: { 'Work Email': 'c@example.com', 'Team Name': 'Platform', 'Last Day': '2026-12-31', Department: 'ignored' } }] });
-    const [event] = providerOf('bamboohr').parse({ headers: {}, body: Buffer.from(body) }, custom);
+    const [event] = providerOf('bamboohr').parse({ headers: {}, body: Buffer.from(body) }, custom.bamboohr!);
     expect((event!.subject as { worker: unknown }).worker).toMatchObject({ department: 'Platform', endDate: '2026-12-31' });
   });
 
@@ -147,7 +149,7 @@ describe('provider specifics', () => {
   });
 
   it('ignores verified events that concern no worker', () => {
-    const none = (name: string, body: unknown) => providerOf(name).parse({ headers: { 'finch-timestamp': '1', 'finch-event-id': 'x' }, body: Buffer.from(JSON.stringify(body)) }, settings);
+    const none = (name: string, body: unknown) => providerOf(name).parse({ headers: { 'finch-timestamp': '1', 'finch-event-id': 'x' }, body: Buffer.from(JSON.stringify(body)) }, own(providerOf(name)));
     expect(none('finch', { event_type: 'pay_statement.created', data: { individual_id: 'i', payment_id: 'p' } })).toEqual([]);
     expect(none('merge', { hook: { event: 'LinkedAccount.synced' }, data: {} })).toEqual([]);
     expect(none('hibob', { type: 'timeoff.request.created', triggeredAt: '2026-01-01T00:00:00', data: { employeeId: '1' } })).toEqual([]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
-import { genericProvider } from '../../lib/hris/providers/generic.js';
+import { genericSource } from '../../lib/sources/generic/generic.js';
+import type { Source } from '../../lib/sources/source.js';
 import { receiveWebhook, type IngestDependencies } from '../../lib/ingest/receive-webhook.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { genericDelivery, worker } from '../support/generic-events.js';
@@ -13,8 +14,7 @@ function ingest(secrets: { cached: string; fresh: string }) {
   const enqueued: WorkerEventMessage[] = [];
   const reads: string[] = [];
   const deps: IngestDependencies = {
-    providers: new Map([['generic', genericProvider]]),
-    providerSettings: parseConfig('rules:\n  - id: a\n    groups: [A]\n').providers,
+    sources: new Map([['generic', { source: genericSource as unknown as Source, settings: parseConfig('rules:\n  - id: a\n    groups: [A]\n').providers.generic! }]]),
     secretsFor: async (_provider, options) => {
       reads.push(options?.refresh ? 'refresh' : 'cached');
       return [options?.refresh ? secrets.fresh : secrets.cached];

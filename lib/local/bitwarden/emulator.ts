@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CollectionAccess, Group, Member, MemberStatusCode } from '../../bitwarden/types.js';
+import type { CollectionAccess, Group, Member } from '../../bitwarden/types.js';
+import type { MemberStatusCode } from '../../vocabulary/bitwarden.js';
 import { errorBody, HttpError, modelStateError, notFound } from './http-error.js';
 import { listenOnLoopback, type LoopbackServer } from '../loopback-server.js';
 import { EmulatedOrganization } from './organization.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BitwardenMessages } from '../../bitwarden/errors.js';
-import { MemberStatus, type CollectionAccess, type Group, type Member, type MemberStatusCode } from '../../bitwarden/types.js';
+import { type CollectionAccess, type Group, type Member } from '../../bitwarden/types.js';
+import { MemberStatus, type MemberStatusCode } from '../../vocabulary/bitwarden.js';
 import { badRequest, modelStateError, notFound, resourceNotFound } from './http-error.js';
 
 /**

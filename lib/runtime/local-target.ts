@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readEnvironment, type Environment } from './env.js';
 
 /** Where `npm start` records how to reach it, so the CLI can act on the local stack. */
 export const LOCAL_RUNTIME_FILE = '.local/runtime.json';
@@ -25,16 +26,17 @@ const alive = (pid: number) => {
 };
 
 /**
- * Points this process at the running `npm start` when there is one (and `--aws` was not given);
- * otherwise the environment must name the deployed stack's tables and queues.
+ * The environment of the running `npm start` when there is one (and `--aws` was not given), merged
+ * into this process's (the AWS SDK reads its endpoints from there); otherwise this process's own,
+ * which must name the deployed stack's tables and queues.
  */
-export function selectTarget(preferAws: boolean): 'local' | 'aws' {
+export function selectTarget(preferAws: boolean): { target: 'local' | 'aws'; env: Environment } {
   if (!preferAws && existsSync(LOCAL_RUNTIME_FILE)) {
     const { pid, env } = JSON.parse(readFileSync(LOCAL_RUNTIME_FILE, 'utf8')) as { pid: number; env: Record<string, string> };
     if (alive(pid)) {
       Object.assign(process.env, env);
-      return 'local';
+      return { target: 'local', env: readEnvironment() };
     }
   }
-  return 'aws';
+  return { target: 'aws', env: readEnvironment() };
 }

@@ -1,20 +1,55 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { BambooField, LifecycleConfig } from '../../config/schema.js';
-import { normalizeDate, toInstant } from '../dates.js';
+import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { readJson, validateJson } from '../parse-json.js';
-import { basicAuth, providerRequest } from '../provider-api.js';
-import { WebhookRejection, WORKER_GONE, type HrisProvider, type ProviderEvent, type WebhookRequest } from '../provider.js';
-import { requireFreshTimestamp, requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
-import { WorkerRecordSchema, type WorkerRecord } from '../worker-record.js';
+import { basicAuth, providerRequest } from '../source-api.js';
+import type { WorkerChange } from '../../vocabulary/worker-change.js';
+import { employmentTypes, WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
+import { defineSource, WebhookRejection, WORKER_GONE, type WebhookRequest } from '../source.js';
+import { hmac, requireFreshTimestamp, requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
 
 /**
- * BambooHR (hris/webhooks.md §3.1): event-based webhooks (`employee.*`, ids only: fetched) and
+ * BambooHR (docs/reference/hris-webhooks.md §3.1): event-based webhooks (`employee.*`, ids only: fetched) and
  * field-based ones (`employees[]` with post fields, several per POST, values plain or `{value}`).
  * There is no termination event: a termination is an update of Status, Employment Status or
  * Termination Date. Which fields mean what is the config's `providers.bamboohr.fields`.
  */
-type Settings = NonNullable<LifecycleConfig['providers']['bamboohr']>;
+
+const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
+/** Each attribute: the BambooHR field names that carry it, API aliases (fetch) and English names (field-based webhooks) alike. */
+const fieldDefaults = {
+  workEmail: ['workEmail', 'Work Email'],
+  firstName: ['firstName', 'First Name'],
+  lastName: ['lastName', 'Last Name'],
+  jobTitle: ['jobTitle', 'Job Title'],
+  department: ['department', 'Department'],
+  team: ['division', 'Division'],
+  location: ['location', 'Location'],
+  employmentStatus: ['employmentHistoryStatus', 'Employment Status'],
+  status: ['status', 'Status'],
+  startDate: ['hireDate', 'Hire Date'],
+  endDate: ['customContractEndDate', 'Contract End Date'],
+  terminationDate: ['terminationDate', 'Termination Date'],
+};
+type BambooField = keyof typeof fieldDefaults;
+
+/** `providers.bamboohr` in the config file. */
+const SettingsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** https://api.bamboohr.com/api/gateway.php/<company subdomain> */
+  apiUrl: z.url().optional(),
+  /** BambooHR documents no window and retries for up to 155 minutes; deliveries older than this are refused. */
+  timestampToleranceSeconds: z.number().int().positive().default(3 * 3600),
+  fields: z
+    .strictObject(Object.fromEntries(Object.keys(fieldDefaults).map((key) => [key, names.optional()])) as Record<BambooField, z.ZodOptional<typeof names>>)
+    .default({})
+    .transform((fields) => ({ ...fieldDefaults, ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) }) as Record<BambooField, string[]>),
+  /** "Employment Status" values (tenant-defined in BambooHR) → employment type; matched ignoring case. */
+  employmentTypes: z
+    .record(z.string(), z.enum(employmentTypes))
+    .default({ contractor: 'contractor', 'full-time': 'employee', 'part-time': 'employee', intern: 'intern', temporary: 'temporary' }),
+});
+type Settings = z.output<typeof SettingsSchema>;
 
 const id = z.union([z.string().min(1), z.number().int()]).transform(String);
 const EventBasedSchema = z.object({
@@ -28,14 +63,9 @@ const FieldBasedSchema = z.object({
     .min(1, 'must list at least one employee'),
 });
 
-const settingsOf = (all: LifecycleConfig['providers']): Settings => {
-  if (!all.bamboohr) throw new Error('providers.bamboohr is not configured');
-  return all.bamboohr;
-};
-
 function occurredAt(timestamp: string, path: string): string {
   const instant = toInstant(timestamp);
-  if (!instant) throw new WebhookRejection(400, `${path}: must be a date-time`);
+  if (!instant) throw new WebhookRejection('malformed', `${path}: must be a date-time`);
   return instant;
 }
 
@@ -80,15 +110,17 @@ export function normalizeBambooFields(workerKey: string, fields: Record<string, 
   });
 }
 
-export const bambooHrProvider: HrisProvider = {
+export const bambooHrSource = defineSource({
   name: 'bamboohr',
+  settings: SettingsSchema,
   secretEnvVar: 'BAMBOOHR_WEBHOOK_SECRET',
+  localSecret: 'local-development-only-bamboohr-key',
 
   verify(request, secrets, now, settings) {
     const signature = requireHeader(request, 'x-bamboohr-signature');
     const timestamp = requireHeader(request, 'x-bamboohr-timestamp');
     // The header's format is undocumented: it is signed as an opaque string, and its age checked only when it reads as Unix seconds.
-    if (/^\d+$/.test(timestamp)) requireFreshTimestamp('x-bamboohr-timestamp', timestamp, now, settingsOf(settings).timestampToleranceSeconds);
+    if (/^\d+$/.test(timestamp)) requireFreshTimestamp('x-bamboohr-timestamp', timestamp, now, settings.timestampToleranceSeconds);
     verifyHmac({
       algorithm: 'sha256',
       keys: utf8Keys(secrets),
@@ -98,13 +130,12 @@ export const bambooHrProvider: HrisProvider = {
     });
   },
 
-  parse(request, all) {
-    const settings = settingsOf(all);
+  parse(request, settings) {
     const deliveryId = deliveryIdOf(request);
     const json = readJson(request.body);
     if (json && typeof json === 'object' && 'employees' in json) {
       const { employees } = validateJson(json, FieldBasedSchema);
-      return employees.map((employee, index): ProviderEvent => {
+      return employees.map((employee, index): WorkerChange => {
         const base = { workerKey: employee.id, deliveryId, eventType: `employee_with_fields.${employee.action.toLowerCase()}`, occurredAt: occurredAt(employee.timestamp, `employees[${index}].timestamp`) };
         if (employee.action === 'Deleted') return { ...base, subject: { kind: 'removed', workEmail: null } };
         if (Object.keys(employee.fields).length === 0) return { ...base, subject: { kind: 'fetch', mayRevoke: employee.action !== 'Created' } };
@@ -117,7 +148,7 @@ export const bambooHrProvider: HrisProvider = {
   },
 
   async fetchWorker(workerKey, context) {
-    const settings = settingsOf(context.settings);
+    const { settings } = context;
     // The API takes aliases (names without spaces); the English names are for field-based webhooks.
     const aliases = [...new Set(Object.values(settings.fields).flat().filter((name) => !name.includes(' ')))];
     const { status, body } = await providerRequest(
@@ -128,7 +159,12 @@ export const bambooHrProvider: HrisProvider = {
     if (status === 404) return WORKER_GONE;
     return normalizeBambooFields(workerKey, body as Record<string, unknown>, settings);
   },
-};
+
+  sign(body, secret, now) {
+    const timestamp = String(Math.floor(now.getTime() / 1000));
+    return { 'content-type': 'application/json', 'x-bamboohr-timestamp': timestamp, 'x-bamboohr-signature': hmac('sha256', Buffer.from(secret), body, timestamp).toString('hex') };
+  },
+});
 
 /** BambooHR sends no delivery id: the signature and timestamp identify a delivery. */
 function deliveryIdOf(request: WebhookRequest): string {

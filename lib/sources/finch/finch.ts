@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { normalizeDate } from '../dates.js';
+import { normalizeDate } from '../../vocabulary/dates.js';
 import { parseJsonBody } from '../parse-json.js';
-import { providerRequest } from '../provider-api.js';
-import { WORKER_GONE, type HrisProvider } from '../provider.js';
-import { base64Key, verifyStandardWebhook } from '../signatures.js';
-import { WorkerRecordSchema, type WorkerRecord } from '../worker-record.js';
+import { providerRequest } from '../source-api.js';
+import { defineSource, WORKER_GONE } from '../source.js';
+import { base64Key, signStandardWebhook, verifyStandardWebhook } from '../signatures.js';
+import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 
 /**
- * Finch (hris/webhooks.md §3.4): Standard Webhooks signing under `Finch-*` headers, thin events
+ * Finch (docs/reference/hris-webhooks.md §3.4): Standard Webhooks signing under `Finch-*` headers, thin events
  * naming `data.individual_id`. The record is read from `POST /employer/employment` and
  * `POST /employer/individual`; a termination shows only there (`is_active`, `end_date`).
  */
@@ -66,9 +66,11 @@ async function read<T>(context: { apiUrl: string; credentials: string }, resourc
   return response && response.code === 200 ? response.body : null;
 }
 
-export const finchProvider: HrisProvider = {
+export const finchSource = defineSource({
   name: 'finch',
+  settings: z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default('https://api.tryfinch.com') }),
   secretEnvVar: 'FINCH_WEBHOOK_SECRET',
+  localSecret: Buffer.from('local-development-only-finch-secret').toString('base64'),
 
   verify(request, secrets, now) {
     verifyStandardWebhook(request, headers, secrets.map(base64Key), now);
@@ -86,4 +88,8 @@ export const finchProvider: HrisProvider = {
     const [employment, individual] = await Promise.all([read<FinchEmployment>(context, 'employment', workerKey), read<FinchIndividual>(context, 'individual', workerKey)]);
     return employment ? normalizeFinch(workerKey, employment, individual ?? {}) : WORKER_GONE;
   },
-};
+
+  sign(body, secret, now, deliveryId) {
+    return signStandardWebhook(headers, body, base64Key(secret), now, deliveryId);
+  },
+});

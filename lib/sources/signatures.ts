@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookRejection, type WebhookRequest } from './provider.js';
+import { WebhookRejection, type WebhookRequest } from './source.js';
 
 /**
- * The one primitive every provider's signature shares (hris/webhooks.md §6): HMAC over some
+ * The one primitive every provider's signature shares (docs/reference/hris-webhooks.md §6): HMAC over some
  * bytes, compared in constant time against each signature the delivery carries, under each
  * secret in force (two during a rotation).
  */
@@ -11,20 +11,20 @@ export function verifyHmac(options: { algorithm: 'sha256' | 'sha512'; keys: read
     const expected = createHmac(options.algorithm, key).update(options.message).digest();
     if (options.received.some((signature) => signature.length === expected.length && timingSafeEqual(expected, signature))) return;
   }
-  throw new WebhookRejection(401, `${options.header} does not match the body: wrong secret, or the body was changed`);
+  throw new WebhookRejection('signature-mismatch', `${options.header} does not match the body: wrong secret, or the body was changed`);
 }
 
 export function requireHeader(request: WebhookRequest, name: string): string {
   const value = request.headers[name]?.trim();
-  if (!value) throw new WebhookRejection(401, `missing ${name} header`);
+  if (!value) throw new WebhookRejection('unsigned', `missing ${name} header`);
   return value;
 }
 
 /** Refuses a delivery whose Unix-seconds timestamp is further than `toleranceSeconds` from now. */
 export function requireFreshTimestamp(header: string, value: string, now: Date, toleranceSeconds: number): void {
-  if (!/^\d+$/.test(value)) throw new WebhookRejection(401, `${header} must be Unix seconds`);
+  if (!/^\d+$/.test(value)) throw new WebhookRejection('stale-timestamp', `${header} must be Unix seconds`);
   const skew = Math.abs(now.getTime() / 1000 - Number(value));
-  if (skew > toleranceSeconds) throw new WebhookRejection(401, `${header} is ${Math.round(skew)} s from now; deliveries older or newer than ${toleranceSeconds} s are refused`);
+  if (skew > toleranceSeconds) throw new WebhookRejection('stale-timestamp', `${header} is ${Math.round(skew)} s from now; deliveries older or newer than ${toleranceSeconds} s are refused`);
 }
 
 export const utf8Keys = (secrets: readonly string[]) => secrets.map((secret) => Buffer.from(secret, 'utf8'));
@@ -36,7 +36,7 @@ export interface StandardWebhooksHeaders {
 }
 
 /**
- * Standard Webhooks (hris/webhooks.md §3.5), also Finch's scheme: HMAC-SHA256 over
+ * Standard Webhooks (docs/reference/hris-webhooks.md §3.5), also Finch's scheme: HMAC-SHA256 over
  * `id.timestamp.body`, base64, `v1,`-prefixed, several space-separated signatures allowed, and
  * the timestamp within five minutes. `keys` are the decoded HMAC keys.
  */
@@ -49,7 +49,7 @@ export function verifyStandardWebhook(request: WebhookRequest, names: StandardWe
     .split(' ')
     .filter((entry) => entry.startsWith('v1,'))
     .map((entry) => Buffer.from(entry.slice(3), 'base64'));
-  if (received.length === 0) throw new WebhookRejection(401, `${names.signature} has no v1 signature`);
+  if (received.length === 0) throw new WebhookRejection('unsigned', `${names.signature} has no v1 signature`);
   verifyHmac({ algorithm: 'sha256', keys, message: Buffer.concat([Buffer.from(`${id}.${timestamp}.`), request.body]), received, header: names.signature });
 }
 
@@ -58,4 +58,14 @@ export function base64Key(secret: string): Buffer {
   const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
   if (key.length === 0) throw new Error('a configured webhook secret is not base64');
   return key;
+}
+
+/** HMAC of the concatenated parts: the signing side of `verifyHmac`, for sample deliveries. */
+export const hmac = (algorithm: 'sha256' | 'sha512', key: Buffer, ...parts: Array<string | Buffer>): Buffer =>
+  createHmac(algorithm, key).update(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)))).digest();
+
+/** Headers of a Standard Webhooks delivery signed with `key` (the inverse of `verifyStandardWebhook`). */
+export function signStandardWebhook(names: StandardWebhooksHeaders, body: Buffer, key: Buffer, now: Date, id: string): Record<string, string> {
+  const timestamp = String(Math.floor(now.getTime() / 1000));
+  return { 'content-type': 'application/json', [names.id]: id, [names.timestamp]: timestamp, [names.signature]: `v1,${hmac('sha256', key, `${id}.${timestamp}.`, body).toString('base64')}` };
 }

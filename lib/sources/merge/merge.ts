@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { normalizeDate, toInstant } from '../dates.js';
+import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { parseJsonBody } from '../parse-json.js';
-import { credentialPair, providerRequest } from '../provider-api.js';
-import { WORKER_GONE, type HrisProvider } from '../provider.js';
-import { requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
-import { WorkerRecordSchema, type WorkerRecord } from '../worker-record.js';
+import { credentialPair, providerRequest } from '../source-api.js';
+import { defineSource, WORKER_GONE } from '../source.js';
+import { hmac, requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
+import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 
 /**
- * Merge HRIS (hris/webhooks.md §3.3): `Employee.*` and `Employment.*` hooks carrying the common
+ * Merge HRIS (docs/reference/hris-webhooks.md §3.3): `Employee.*` and `Employment.*` hooks carrying the common
  * model, signed with base64url HMAC-SHA256 of the body. Job title lives on the Employment and
  * the department is a Group, and an Employment hook names its employee only by Merge id, so the
  * worker key is Merge's employee id and every change is read back with
@@ -62,9 +62,11 @@ export function normalizeMergeEmployee(employee: MergeEmployee): WorkerRecord {
   });
 }
 
-export const mergeProvider: HrisProvider = {
+export const mergeSource = defineSource({
   name: 'merge',
+  settings: z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default('https://api.merge.dev') }),
   secretEnvVar: 'MERGE_WEBHOOK_SECRET',
+  localSecret: 'local-development-only-merge-key',
 
   verify(request, secrets) {
     // base64url; Merge's samples keep the `=` padding, so compare without it.
@@ -95,4 +97,8 @@ export const mergeProvider: HrisProvider = {
     if (status === 404 || !employee || employee.remote_was_deleted) return WORKER_GONE;
     return normalizeMergeEmployee(employee);
   },
-};
+
+  sign(body, secret) {
+    return { 'content-type': 'application/json', 'x-merge-webhook-signature': `${hmac('sha256', Buffer.from(secret), body).toString('base64url')}=` };
+  },
+});

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
-import { formatPath } from '../config/load.js';
-import { WebhookRejection } from './provider.js';
+import { formatPath } from '../vocabulary/field-path.js';
+import { WebhookRejection } from './source.js';
 
 /** The body as JSON; 400 if it is not. */
 export function readJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
-    throw new WebhookRejection(400, 'body is not valid JSON');
+    throw new WebhookRejection('malformed', 'body is not valid JSON');
   }
 }
 
@@ -16,7 +16,7 @@ export function validateJson<S extends z.ZodType>(json: unknown, schema: S): z.o
   const result = schema.safeParse(json);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new WebhookRejection(400, `${formatPath(issue.path) || 'body'}: ${issue.message}`);
+  throw new WebhookRejection('malformed', `${formatPath(issue.path) || 'body'}: ${issue.message}`);
 }
 
 export const parseJsonBody = <S extends z.ZodType>(body: Buffer, schema: S): z.output<S> => validateJson(readJson(body), schema);

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { normalizeDate, toInstant } from '../dates.js';
+import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { parseJsonBody } from '../parse-json.js';
-import { basicAuth, credentialPair, providerRequest } from '../provider-api.js';
-import { WORKER_GONE, type HrisProvider } from '../provider.js';
-import { requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
-import { WorkerRecordSchema, type WorkerRecord } from '../worker-record.js';
+import { basicAuth, credentialPair, providerRequest } from '../source-api.js';
+import { defineSource, WORKER_GONE } from '../source.js';
+import { hmac, requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
+import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 
 /**
- * HiBob (Bob) Webhooks v2 (hris/webhooks.md §3.2): thin events (ids only), signed with
+ * HiBob (Bob) Webhooks v2 (docs/reference/hris-webhooks.md §3.2): thin events (ids only), signed with
  * base64 HMAC-SHA512 of the body in `Bob-Signature`. Every employee event is fetched through
  * `POST /v1/people/search` with a service user; `employee.deleted` means the record is gone.
  * The setup ping is answered 200 and nothing is enqueued.
@@ -63,9 +63,11 @@ function isPing(body: Buffer): boolean {
   }
 }
 
-export const hiBobProvider: HrisProvider = {
+export const hiBobSource = defineSource({
   name: 'hibob',
+  settings: z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default('https://api.hibob.com') }),
   secretEnvVar: 'HIBOB_WEBHOOK_SECRET',
+  localSecret: 'local-development-only-hibob-secret',
 
   isHandshake(request) {
     return isPing(request.body);
@@ -97,4 +99,8 @@ export const hiBobProvider: HrisProvider = {
     const person = status === 404 ? undefined : (body as { employees?: BobPerson[] }).employees?.[0];
     return person ? normalizeBobPerson(person) : WORKER_GONE;
   },
-};
+
+  sign(body, secret) {
+    return { 'content-type': 'application/json', 'bob-signature': hmac('sha512', Buffer.from(secret), body).toString('base64') };
+  },
+});

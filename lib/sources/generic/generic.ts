@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { parseJsonBody } from '../parse-json.js';
-import type { HrisProvider } from '../provider.js';
-import { base64Key, verifyStandardWebhook } from '../signatures.js';
-import { WorkerRecordSchema } from '../worker-record.js';
+import { defineSource } from '../source.js';
+import { base64Key, signStandardWebhook, verifyStandardWebhook } from '../signatures.js';
+import { WorkerRecordSchema } from '../../vocabulary/worker-record.js';
 
 /**
- * The project's own normalized format (hris/webhooks.md §5), signed per Standard Webhooks. It is
+ * The project's own normalized format (docs/reference/hris-webhooks.md §5), signed per Standard Webhooks. It is
  * what customers' middleware (Workato, Zapier, Okta Workflows, a script) posts for any HR system
  * without a native provider, and it always carries the full worker record.
  */
@@ -17,9 +17,11 @@ const GenericEventSchema = z.object({
 
 const headers = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' };
 
-export const genericProvider: HrisProvider = {
+export const genericSource = defineSource({
   name: 'generic',
+  settings: z.strictObject({ enabled: z.boolean().default(true) }),
   secretEnvVar: 'GENERIC_WEBHOOK_SECRET',
+  localSecret: `whsec_${Buffer.from('local-development-only-generic-secret').toString('base64')}`,
 
   verify(request, secrets, now) {
     verifyStandardWebhook(request, headers, secrets.map(base64Key), now);
@@ -30,4 +32,8 @@ export const genericProvider: HrisProvider = {
     const worker = event.data.worker;
     return [{ workerKey: worker.externalId, deliveryId: request.headers['webhook-id']!, eventType: event.type, occurredAt: event.timestamp, subject: { kind: 'record', worker } }];
   },
-};
+
+  sign(body, secret, now, deliveryId) {
+    return signStandardWebhook(headers, body, base64Key(secret), now, deliveryId);
+  },
+});

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { Policy, Rule } from '../config/schema.js';
+import { decide, type DesiredState } from '../policy/decide.js';
+import type { WorkerEventMessage } from '../queue/message.js';
+import type { WorkerState } from '../store/worker-state.js';
+import type { WorkerRecord } from '../vocabulary/worker-record.js';
+import type { FoundMember, MemberLookup } from './find-member.js';
+import type { GroupDirectory } from './plan.js';
+import { plan, type Plan } from './plan.js';
+
+/** What evaluating an event needs: read-only ports, so the worker, every preview and reconcile share it. */
+export interface EvaluateDependencies {
+  workers: { get(workerKey: string): Promise<WorkerState | null> };
+  rules(): Promise<Rule[]>;
+  groups: { resolve(rules: readonly Rule[]): Promise<GroupDirectory> };
+  members: MemberLookup;
+  policy: Policy;
+  /** The worker's current record from its source's API, or null when the source no longer has it. */
+  fetchWorker(provider: string, workerKey: string): Promise<WorkerRecord | null>;
+  now(): Date;
+}
+
+export type Evaluation =
+  | { outcome: 'skip'; reason: string; state: WorkerState | null }
+  | {
+      outcome: 'plan';
+      state: WorkerState | null;
+      /** The newest record; null when the source no longer has the worker. */
+      record: WorkerRecord | null;
+      recordHash: string;
+      desired: DesiredState;
+      found: FoundMember;
+      directory: GroupDirectory;
+      plan: Plan;
+    };
+
+export const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
+
+/** An event older than the applied one is stale; the same delivery, or the same record at the same instant, is a duplicate. */
+function skipReason(state: WorkerState | null, message: WorkerEventMessage, recordHash: string | null): string | null {
+  if (!state) return null;
+  const incoming = Date.parse(message.occurredAt);
+  const applied = Date.parse(state.lastEventAt);
+  if (incoming < applied) return `stale: occurred ${message.occurredAt}, older than the applied event of ${state.lastEventAt}`;
+  if (incoming === applied && (message.deliveryId === state.lastDeliveryId || recordHash === state.recordHash)) return `duplicate of delivery ${state.lastDeliveryId}`;
+  return null;
+}
+
+/** The source no longer has the worker: revoke, unless the policy keeps its member as it is. */
+function removedWorker(state: WorkerState | null, message: WorkerEventMessage, policy: Policy): DesiredState | null {
+  if (policy.onWorkerRemoved === 'keep') return null;
+  const email = state?.record.workEmail ?? (message.subject.kind === 'removed' ? (message.subject.workEmail?.toLowerCase() ?? null) : null);
+  return { access: 'revoked', email, memberType: policy.memberType, enforceMemberType: false, groups: [], matchedRules: [], reason: 'the HR system no longer has this worker', reevaluateAt: null };
+}
+
+/**
+ * What one event means for one worker right now, without changing anything (docs/design.md,
+ * decision 1): the stored state → the newest record (carried, fetched, or the stored one for a
+ * re-evaluation) → decide → find the member → plan, or a skip with its reason. The worker executes
+ * this; `plan --event`, `rules explain`, `status` and reconcile show it.
+ */
+export async function evaluate(message: WorkerEventMessage, deps: EvaluateDependencies, known?: { state: WorkerState | null }): Promise<Evaluation> {
+  const state = known ? known.state : await deps.workers.get(message.workerKey);
+  const skip = (reason: string): Evaluation => ({ outcome: 'skip', reason, state });
+
+  // A re-evaluation applies the newest known record at a new instant; any other event must be newer than what was applied.
+  let record: WorkerRecord | null;
+  let recordHash: string;
+  if (message.subject.kind === 'reevaluate') {
+    if (!state) return skip('nothing is known about this worker to re-evaluate');
+    record = state.record;
+    recordHash = state.recordHash;
+  } else {
+    const stale = skipReason(state, message, null);
+    if (stale) return skip(stale);
+    record = await resolveRecord(message, deps);
+    recordHash = hashRecord(record);
+    const duplicate = skipReason(state, message, recordHash);
+    if (duplicate) return skip(duplicate);
+  }
+
+  const rules = await deps.rules();
+  const desired = record ? decide(record, rules, deps.policy, deps.now(), { revokedAt: state?.revokedAt ?? null }) : removedWorker(state, message, deps.policy);
+  if (!desired) return skip('the HR system no longer has this worker; policy.onWorkerRemoved keeps the member as it is');
+  const directory = await deps.groups.resolve(rules);
+  const found = await deps.members.find(message.workerKey, state?.memberId ?? null, desired.email);
+  return { outcome: 'plan', state, record, recordHash, desired, found, directory, plan: plan(message.workerKey, desired, found, directory) };
+}
+
+/** The newest record: carried by the event, read from the source, or null when the source no longer has the worker. */
+function resolveRecord(message: WorkerEventMessage, deps: EvaluateDependencies): Promise<WorkerRecord | null> | WorkerRecord | null {
+  switch (message.subject.kind) {
+    case 'record':
+      return message.subject.worker;
+    case 'fetch':
+      return deps.fetchWorker(message.provider, message.workerKey);
+    default:
+      return null;
+  }
+}
