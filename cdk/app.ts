@@ -24,5 +24,5 @@ try {
   process.exit(1);
 }
 
-// Every synth runs the AWS Solutions rules; what is acknowledged says why, in cdk/nag.ts.
+// Every synth runs the AWS Solutions rules; each finding acknowledged says why, beside the resource it concerns (Validations.of(...).acknowledge).
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -33,7 +33,7 @@ interface CachedToken {
 }
 
 /**
- * Bitwarden organization Public API client (bitwarden/public-api.md). One token for all calls,
+ * Bitwarden organization Public API client (docs/reference/bitwarden-public-api.md). One token for all calls,
  * refreshed by one request at a time; bounded retries with backoff; typed errors; and Bitwarden's
  * "already so" answers returned as outcomes rather than thrown.
  */

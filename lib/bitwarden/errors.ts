@@ -1,4 +1,4 @@
-/** Bitwarden's own texts for outcomes that mean "already so" (public-api.md §9). */
+/** Bitwarden's own texts for outcomes that mean "already so" (docs/reference/bitwarden-public-api.md §9). */
 export const BitwardenMessages = {
   alreadyInvited: 'This user has already been invited.',
   alreadyRevoked: 'Already revoked.',

@@ -41,7 +41,7 @@ export interface InviteRequest {
   collections?: CollectionAccess[];
 }
 
-/** PUT /public/members/{id}: every field the server would otherwise reset must be sent (public-api.md §7.3). */
+/** PUT /public/members/{id}: every field the server would otherwise reset must be sent (docs/reference/bitwarden-public-api.md §7.3). */
 export interface MemberUpdateRequest {
   type: number;
   externalId: string | null;

@@ -15,7 +15,7 @@ export interface QueueDefinition {
 export const Queues = {
   /** Hires, role changes: everything that cannot take access away. */
   events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', deadLetterEnvVar: 'EVENTS_DLQ_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
-  /** Terminations, end dates, removals, sweeps (design decision 7): its own workers, so a backlog of hires cannot delay a revocation. */
+  /** Terminations, end dates, removals, sweeps (docs/design.md, decision 7): its own workers, so a backlog of hires cannot delay a revocation. */
   urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', deadLetterEnvVar: 'URGENT_DLQ_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
 } as const satisfies Record<string, QueueDefinition>;
 

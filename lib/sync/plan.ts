@@ -33,7 +33,7 @@ export interface Plan {
 const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
 
 /**
- * The fewest Bitwarden calls that take `actual` to `desired` (design decision 9): an invite
+ * The fewest Bitwarden calls that take `actual` to `desired` (docs/design.md, decision 9): an invite
  * carries its groups, a regroup is one group-ids PUT, a revoke is one call, and a state that
  * already holds needs none. Only managed groups change; an admin's hand-made memberships stay.
  */

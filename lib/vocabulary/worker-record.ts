@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The one worker record every provider normalizes to (hris/webhooks.md §5, `data.worker`).
+ * The one worker record every provider normalizes to (docs/reference/hris-webhooks.md §5, `data.worker`).
  * `decide` only ever sees this shape, so it never knows which HR system spoke.
  */
 export const calendarDateOrInstant = z

@@ -4,7 +4,7 @@ import { BitwardenEmulator, type BitwardenEmulatorOptions } from '../../lib/loca
 import { contractViolations } from '../support/openapi-contract.js';
 
 /**
- * The emulator against public-api.md §14 ("what an emulator must reproduce"), over raw HTTP:
+ * The emulator against docs/reference/bitwarden-public-api.md §14 ("what an emulator must reproduce"), over raw HTTP:
  * statuses, empty bodies, error texts, validation, PUT semantics, lifecycle, rate limits, versions.
  */
 let emulator: BitwardenEmulator;

@@ -24,7 +24,7 @@ import { bitwardenPair } from '../support/bitwarden.js';
 import { allProvidersConfig } from '../support/fixtures.js';
 
 /**
- * Design decisions 1, 2 and 6 as properties: for any sequence of one worker's records, delivered
+ * docs/design.md, decisions 1, 2 and 6, as properties: for any sequence of one worker's records, delivered
  * in any order with duplicates, processed at any times, and then swept at any later instant,
  * Bitwarden ends as `decide` says for the newest record at that instant; there is never more
  * than one member for the worker; and a revocation that is due is never lost.

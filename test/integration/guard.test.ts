@@ -12,7 +12,7 @@ import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 
-/** The mass-revocation guard (design decision 8), with a limit of 2 revocations per hour. */
+/** The mass-revocation guard (docs/design.md, decision 8), with a limit of 2 revocations per hour. */
 const config = readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('policy:\n', 'policy:\n  massRevocationGuard: { windowMinutes: 60, maxRevocations: 2, maxShareOfOrganization: null }\n');
 let runtime: TestRuntime;
 let now = new Date('2026-03-02T09:00:00Z');

@@ -53,7 +53,7 @@ const validator = (schema: Schema) => {
 };
 const errorsOf = (validate: ValidateFunction) => ajv.errorsText(validate.errors, { dataVar: 'body' });
 
-/** Answers public-api.md documents that the derived OpenAPI file leaves out. */
+/** Answers docs/reference/bitwarden-public-api.md documents that the derived OpenAPI file leaves out. */
 function documentedElsewhere(exchange: Exchange, template: string): boolean {
   const message = (exchange.response as { message?: string } | undefined)?.message;
   // §4: a path id that is not a GUID is a model-state error under key "id".

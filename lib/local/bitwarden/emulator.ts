@@ -8,7 +8,7 @@ import { EmulatedOrganization } from './organization.js';
 import { RateLimiter, rateLimited } from './rate-limiter.js';
 
 /**
- * A local Bitwarden server for one organization, answering as bitwarden/public-api.md says the
+ * A local Bitwarden server for one organization, answering as docs/reference/bitwarden-public-api.md says the
  * real one does: client-credentials tokens, 401/403 with empty bodies, creates 200, actions 200
  * with an empty body, controller 404s empty, integer enums, Bitwarden's error model and texts.
  * Optional: the cloud's rate limits, a pre-v2026.2.0 server (no revoke/restore), and injected
@@ -244,7 +244,7 @@ export class BitwardenEmulator {
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  /** OAuth2 client credentials (public-api.md §2); errors follow Duende's `{error}` convention. */
+  /** OAuth2 client credentials (docs/reference/bitwarden-public-api.md §2); errors follow Duende's `{error}` convention. */
   private token(method: string, text: string): unknown {
     if (method !== 'POST') throw new HttpError(405);
     const form = new URLSearchParams(text);

@@ -9,7 +9,7 @@ export class HttpError extends Error {
   }
 }
 
-/** `{object:"error", message, errors}` (public-api.md §4). */
+/** `{object:"error", message, errors}` (docs/reference/bitwarden-public-api.md §4). */
 export const errorBody = (message: string, errors: Record<string, string[]> | null = null) => ({ object: 'error', message, errors });
 
 export const badRequest = (message: string) => new HttpError(400, errorBody(message));

@@ -6,7 +6,7 @@ import { badRequest, modelStateError, notFound, resourceNotFound } from './http-
 
 /**
  * The state of one emulated Bitwarden organization and the rules the server applies to it
- * (public-api.md §7–§9): validation, PUT semantics, lifecycle transitions, duplicate invites,
+ * (docs/reference/bitwarden-public-api.md §7–§9): validation, PUT semantics, lifecycle transitions, duplicate invites,
  * set replacement, owner protections. Every method takes request bodies as parsed JSON and
  * returns the response body (undefined for the 200-with-empty-body answers), or throws HttpError.
  */

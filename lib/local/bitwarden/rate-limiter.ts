@@ -8,7 +8,7 @@ interface Rule {
 }
 
 /**
- * Bitwarden cloud's IP rate limits (public-api.md §10, AspNetCoreRateLimit with endpoint
+ * Bitwarden cloud's IP rate limits (docs/reference/bitwarden-public-api.md §10, AspNetCoreRateLimit with endpoint
  * limiting): one fixed-window counter per verb + lower-cased path and rule. Reads 200/min;
  * writes 60/min and 5/s; token requests 10/min.
  */
