@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError, loadConfigFile } from '../lib/config/load.js';
+import { loadConfigFile } from '../lib/config/load.js';
+import { ConfigError } from '../lib/config/validate.js';
 import { LifecycleStack } from './lifecycle-stack.js';
 
 /**

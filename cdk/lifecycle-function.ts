@@ -11,8 +11,8 @@ export interface LifecycleFunctionProps {
   /** The handler file under functions/. */
   entry: string;
   description: string;
-  /** The config file, validated at synth, shipped beside the handler as `lifecycle.yaml`. */
-  configPath: string;
+  /** The config validated at synth, as JSON: shipped beside the handler as `lifecycle.json` (no YAML parser in a Lambda). */
+  shippedConfigPath: string;
   timeout: Duration;
   environment?: Record<string, string>;
 }
@@ -47,7 +47,7 @@ export class LifecycleFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'hr-bitwarden-lifecycle',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        LIFECYCLE_CONFIG: './lifecycle.yaml',
+        LIFECYCLE_CONFIG: './lifecycle.json',
         ...props.environment,
       },
       bundling: {
@@ -62,7 +62,7 @@ export class LifecycleFunction extends NodejsFunction {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`cp "${path.resolve(props.configPath)}" "${output}/lifecycle.yaml"`],
+          afterBundling: (_input: string, output: string) => [`cp "${props.shippedConfigPath}" "${output}/lifecycle.json"`],
         },
       },
     });

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -21,7 +24,7 @@ import { Operations } from './operations.js';
 export interface LifecycleStackProps extends StackProps {
   /** The validated config (same schema as at run time). */
   config: LifecycleConfig;
-  /** Its file, bundled into each handler. */
+  /** Its file: the rules deployer reads it (an S3 asset) to write the rules table. */
   configPath: string;
   /** dev, prod, …: names the stack's alarms and dashboard. */
   stage?: string;
@@ -41,6 +44,9 @@ export class LifecycleStack extends Stack {
 
   constructor(scope: Construct, id: string, props: LifecycleStackProps) {
     super(scope, id, props);
+    // The validated config as the handlers read it: JSON beside each bundle.
+    const shippedConfigPath = path.join(mkdtempSync(path.join(tmpdir(), 'lifecycle-config-')), 'lifecycle.json');
+    writeFileSync(shippedConfigPath, JSON.stringify(props.config));
 
     this.tables = Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [key, this.table(definition)])) as Record<keyof typeof Tables, TableV2>;
     this.queues = { events: this.fifoQueue('events'), urgent: this.fifoQueue('urgent') };
@@ -69,7 +75,7 @@ export class LifecycleStack extends Stack {
     const ingest = new LifecycleFunction(this, 'Ingest', {
       entry: 'ingest.ts',
       description: 'Verifies HRIS webhooks and enqueues worker events',
-      configPath: props.configPath,
+      shippedConfigPath,
       timeout: Duration.seconds(10),
       environment: {
         ...queueUrls,
@@ -84,7 +90,7 @@ export class LifecycleStack extends Stack {
     const worker = new LifecycleFunction(this, 'Worker', {
       entry: 'worker.ts',
       description: 'Applies worker events to Bitwarden: decide, plan, execute, audit',
-      configPath: props.configPath,
+      shippedConfigPath,
       timeout: Duration.seconds(WORKER_TIMEOUT_SECONDS),
       environment: {
         ...Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [definition.envVar, this.tables[key as keyof typeof Tables].tableName])),
@@ -105,7 +111,7 @@ export class LifecycleStack extends Stack {
     const sweeper = new LifecycleFunction(this, 'Sweeper', {
       entry: 'sweeper.ts',
       description: 'Enqueues workers whose decision is due (end dates, future terminations and hires) and released guard holds',
-      configPath: props.configPath,
+      shippedConfigPath,
       timeout: Duration.seconds(50),
       environment: {
         ...queueUrls,
@@ -123,7 +129,7 @@ export class LifecycleStack extends Stack {
     const reconciler = new LifecycleFunction(this, 'Reconciler', {
       entry: 'reconciler.ts',
       description: 'Daily: compares Bitwarden with HR, publishes drift, corrects it when the policy says apply',
-      configPath: props.configPath,
+      shippedConfigPath,
       timeout: Duration.minutes(10),
       environment: {
         ...queueUrls,
@@ -143,7 +149,7 @@ export class LifecycleStack extends Stack {
     const rulesDeployer = new LifecycleFunction(this, 'RulesDeployer', {
       entry: 'rules-deployer.ts',
       description: 'Writes the config file rules to the rules table on deploy',
-      configPath: props.configPath,
+      shippedConfigPath,
       timeout: Duration.minutes(5),
       environment: {
         ...queueUrls,

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { loadConfigFile } from '../config/load.js';
+import { ConfigError } from '../config/validate.js';
 import { groupsFor, managedGroupNames, ruleMatches } from '../policy/rules.js';
 import { reevaluation } from '../queue/message.js';
 import { affectedWorkers, ruleChanges } from '../rules/changes.js';

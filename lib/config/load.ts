@@ -2,18 +2,8 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../vocabulary/field-path.js';
-import { lifecycleConfigSchema, type LifecycleConfig } from './schema.js';
-
-/** A config file that cannot be used. The message names the file, the line and the field. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`Invalid lifecycle config ${source}:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-}
+import type { LifecycleConfig } from './schema.js';
+import { ConfigError, issueDetail, validateConfig } from './validate.js';
 
 /** Parses and validates YAML text; `source` names it in errors (a path, or "<inline>"). */
 export function parseConfig(text: string, source = '<inline>'): LifecycleConfig {
@@ -22,17 +12,14 @@ export function parseConfig(text: string, source = '<inline>'): LifecycleConfig 
   if (document.errors.length > 0) {
     throw new ConfigError(source, document.errors.map((error) => error.message.split('\n')[0] ?? error.message));
   }
-  const result = lifecycleConfigSchema().safeParse(document.toJS() ?? {});
-  if (result.success) return result.data;
-  throw new ConfigError(source, result.error.issues.map((issue) => describeIssue(issue, document, lineCounter)));
+  return validateConfig(document.toJS(), source, (issue) => describeIssue(issue, document, lineCounter));
 }
 
 function describeIssue(issue: z.core.$ZodIssue, document: ReturnType<typeof parseDocument>, lineCounter: LineCounter): string {
   const path = formatPath(issue.path);
   const line = lineOf(document, lineCounter, issue.path);
   const where = [line ? `line ${line}` : undefined, path || '(top level)'].filter(Boolean).join(', ');
-  const detail = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
-  return `${where}: ${detail}`;
+  return `${where}: ${issueDetail(issue)}`;
 }
 
 /** The line of the deepest node of `path` that exists in the file (a missing field points at its parent). */

@@ -116,7 +116,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Read once, as a Lambda cold start reads its environment: everything above is set by now.
     const env = readEnvironment();
     // The same step `cdk deploy` runs: the rules table follows the file.
-    const reloadRules = () => deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, deployDependencies(env));
+    const reloadRules = () => deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, deployDependencies(env, config));
     await reloadRules();
 
     // Imported only now: the handlers read their configuration from the environment set above.
@@ -127,9 +127,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ]);
     const clock = options.clock;
     const withClock = <T extends { now(): Date }>(dependencies: T): T => (clock ? { ...dependencies, now: clock } : dependencies);
-    const ingest = createIngestHandler(() => withClock(ingestDependencies(env)));
-    const work = () => createWorkerHandler(() => withClock(syncDependencies(env)));
-    const sweeper = createSweeperHandler(() => withClock(sweepDependencies(env)));
+    const ingest = createIngestHandler(() => withClock(ingestDependencies(env, config)));
+    const work = () => createWorkerHandler(() => withClock(syncDependencies(env, config)));
+    const sweeper = createSweeperHandler(() => withClock(sweepDependencies(env, config)));
 
     const workers = {} as Record<Lane, SqsEventSource>;
     for (const lane of Object.keys(queues) as Lane[]) {

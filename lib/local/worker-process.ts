@@ -1,6 +1,7 @@
 import '../runtime/machine-defaults.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createWorkerHandler } from '../../functions/worker.js';
+import { loadConfigFile } from '../config/load.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane } from '../queue/queues.js';
 import { sqsClient } from '../runtime/aws.js';
 import { syncDependencies } from '../runtime/dependencies.js';
@@ -13,7 +14,10 @@ import { SqsEventSource } from './sqs-event-source.js';
  * mid-batch and starts it again, as Lambda may lose an invocation.
  */
 const sqs = sqsClient();
-const handler = () => createWorkerHandler(() => syncDependencies(readEnvironment()));
+const handler = () => createWorkerHandler(() => {
+  const env = readEnvironment();
+  return syncDependencies(env, loadConfigFile(env.LIFECYCLE_CONFIG));
+});
 const sources: SqsEventSource[] = [];
 for (const [lane, definition] of Object.entries(Queues) as Array<[Lane, (typeof Queues)[Lane]]>) {
   const queueUrl = process.env[definition.envVar]!;

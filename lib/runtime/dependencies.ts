@@ -1,6 +1,6 @@
 import { BitwardenClient } from '../bitwarden/client.js';
-import { loadConfigFile } from '../config/load.js';
 import type { LifecycleConfig } from '../config/schema.js';
+import { loadShippedConfig } from '../config/validate.js';
 import type { IngestDependencies } from '../ingest/receive-webhook.js';
 import { cachedOrganizationSize, RevocationGuard } from '../lifecycle/guard.js';
 import type { SweepDependencies } from '../lifecycle/sweep.js';
@@ -27,10 +27,11 @@ import { readSecret, webhookSecrets } from './secrets.js';
 /**
  * The composition roots: each builds what one entry point needs (a Lambda handler at cold start,
  * `npm start`, a CLI command) from the environment and the config, through the same factories.
+ * A Lambda reads the config `cdk deploy` shipped beside it (JSON); `npm start` and the CLI load the
+ * YAML file themselves and pass it in.
  */
-
-export function loadConfig(env: Environment): LifecycleConfig {
-  return loadConfigFile(env.LIFECYCLE_CONFIG);
+export function shippedConfig(env: Environment): LifecycleConfig {
+  return loadShippedConfig(env.LIFECYCLE_CONFIG);
 }
 
 export function eventPublisher(env: Environment): SqsEventPublisher {
@@ -74,7 +75,7 @@ function sourceFetcher(env: Environment, config: LifecycleConfig) {
   };
 }
 
-export function ingestDependencies(env: Environment, config: LifecycleConfig = loadConfig(env)): IngestDependencies {
+export function ingestDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): IngestDependencies {
   return {
     sources: enabledSources(config.providers),
     secretsFor: webhookSecrets(env),
@@ -83,7 +84,7 @@ export function ingestDependencies(env: Environment, config: LifecycleConfig = l
   };
 }
 
-export function syncDependencies(env: Environment, config: LifecycleConfig = loadConfig(env)): SyncDependencies {
+export function syncDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): SyncDependencies {
   const db = documentClient();
   const bitwarden = bitwardenClient(env, config);
   return {
@@ -102,7 +103,7 @@ export function syncDependencies(env: Environment, config: LifecycleConfig = loa
   };
 }
 
-export function sweepDependencies(env: Environment, config: LifecycleConfig = loadConfig(env)): SweepDependencies {
+export function sweepDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): SweepDependencies {
   return {
     workers: new WorkerStateStore(documentClient(), tableName(env, Tables.workers)),
     guard: revocationGuard(env, config, bitwardenClient(env, config)),
@@ -111,7 +112,7 @@ export function sweepDependencies(env: Environment, config: LifecycleConfig = lo
   };
 }
 
-export function deployDependencies(env: Environment, config: LifecycleConfig = loadConfig(env)): DeployDependencies {
+export function deployDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): DeployDependencies {
   const db = documentClient();
   return {
     store: new RuleStore(db, tableName(env, Tables.rules)),
@@ -122,7 +123,7 @@ export function deployDependencies(env: Environment, config: LifecycleConfig = l
   };
 }
 
-export function reconcileDependencies(env: Environment, config: LifecycleConfig = loadConfig(env)): ReconcileDependencies {
+export function reconcileDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): ReconcileDependencies {
   const db = documentClient();
   return {
     workers: new WorkerStateStore(db, tableName(env, Tables.workers)),

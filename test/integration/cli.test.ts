@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { reevaluation } from '../../lib/queue/message.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
-import { bitwardenClient, loadConfig } from '../../lib/runtime/dependencies.js';
+import { loadConfigFile } from '../../lib/config/load.js';
+import { bitwardenClient } from '../../lib/runtime/dependencies.js';
 import { readEnvironment } from '../../lib/runtime/env.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
@@ -36,7 +37,7 @@ describe('npx lifecycle', () => {
     for (const person of [a, b, c, e]) await deliver('worker.hired', person);
     await deliver('worker.terminated', { ...c, status: 'terminated', terminationDate: '2026-01-01' });
     // Admins act in Bitwarden by hand, through its API:
-    const admin = bitwardenClient(readEnvironment(), loadConfig(readEnvironment()));
+    const admin = bitwardenClient(readEnvironment(), loadConfigFile(readEnvironment().LIFECYCLE_CONFIG));
     const groups = await admin.listGroups();
     const id = (name: string) => groups.find((group) => group.name === name)!.id;
     await admin.setMemberGroupIds(member(a.externalId).id, [id('All Staff'), id('Engineering'), id('Finance')]); // extra-membership

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reevaluation } from '../../lib/queue/message.js';
-import { bitwardenClient, eventPublisher, loadConfig } from '../../lib/runtime/dependencies.js';
+import { loadConfigFile } from '../../lib/config/load.js';
+import { bitwardenClient, eventPublisher } from '../../lib/runtime/dependencies.js';
 import { readEnvironment } from '../../lib/runtime/env.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
@@ -72,7 +73,7 @@ describe('rules explain, status, reconcile and the worker give the same answer',
     await previewThenApply('worker.hired', person);
     const member = runtime.bitwarden!.memberByExternalId(person.externalId!)!;
     // An admin empties the member's groups by hand, through Bitwarden's API.
-    await bitwardenClient(readEnvironment(), loadConfig(readEnvironment())).setMemberGroupIds(member.id, []);
+    await bitwardenClient(readEnvironment(), loadConfigFile(readEnvironment().LIFECYCLE_CONFIG)).setMemberGroupIds(member.id, []);
 
     const explain = (await runCli<{ actions: Array<{ kind: string }> }>('rules', 'explain', person.externalId!)).json;
     const status = (await runCli<{ desired: { groups: string[] }; memberGroups: string[] }>('status', person.externalId!)).json;

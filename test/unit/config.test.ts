@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, parseConfig } from '../../lib/config/load.js';
+import { loadConfigFile, parseConfig } from '../../lib/config/load.js';
+import { ConfigError } from '../../lib/config/validate.js';
 
 const valid = `
 bitwarden:
