@@ -22,6 +22,7 @@ export async function workerStatus({ out, env, config }: CliContext, workerKey: 
   const evaluation = await evaluate(reevaluation(workerKey, 'status', deps.now()), deps, { state });
   const desired = evaluation.outcome === 'plan' ? evaluation.desired : null;
   const member = evaluation.outcome === 'plan' ? evaluation.found.member : null;
+  const collision = evaluation.outcome === 'plan' ? evaluation.collision : null;
   const groups = await deps.bitwarden.listGroups();
   const actualGroups = (evaluation.outcome === 'plan' ? evaluation.found.groupIds : []).map((id) => groups.find((group) => group.id === id)?.name ?? id).sort();
   const record = state.record;
@@ -32,9 +33,10 @@ export async function workerStatus({ out, env, config }: CliContext, workerKey: 
       `             start ${record.startDate ?? '-'}, end ${record.endDate ?? '-'}, termination ${record.terminationDate ?? '-'}; last event ${state.lastEventAt}`,
       `  Desired:   ${desired ? `${desired.access}${desired.groups.length ? ` in ${desired.groups.join(', ')}` : ''} (${desired.reason})` : '-'}`,
       `  Bitwarden: ${member ? `${memberStatusName(member.status)} member ${member.id} in ${actualGroups.join(', ') || 'no groups'}` : 'no member'}`,
+      ...(collision ? [`  Refused:   ${evaluation.outcome === 'plan' ? evaluation.plan.blocked : ''}`] : []),
       `  Next:      ${state.reevaluateAt ? `re-evaluated at ${state.reevaluateAt}` : 'nothing scheduled'}${state.heldByGuard ? '; revocation held by the guard' : ''}`,
     ].join('\n'),
-    { workerKey, state, desired, member, memberGroups: actualGroups },
+    { workerKey, state, desired, member, memberGroups: actualGroups, collision },
   );
   return 0;
 }

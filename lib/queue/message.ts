@@ -31,3 +31,13 @@ export function reevaluation(workerKey: string, reason: string, now: Date, urgen
     subject: { kind: 'reevaluate', urgent },
   };
 }
+
+/**
+ * When the event happened, as far as ordering goes: the sender's time, but never later than its
+ * receipt (an event cannot have happened after it arrived), so that no sender can freeze a worker
+ * with a future timestamp (docs/design.md, decision 3). `clamped` says the sender's time was later.
+ */
+export function eventTime(message: Pick<WorkerEventMessage, 'occurredAt' | 'receivedAt'>): { at: string; clamped: boolean } {
+  const clamped = Date.parse(message.occurredAt) > Date.parse(message.receivedAt);
+  return { at: clamped ? message.receivedAt : message.occurredAt, clamped };
+}

@@ -9,7 +9,7 @@ import { groupDirectory } from '../sync/group-directory.js';
 import type { Action } from '../sync/plan.js';
 import { MemberStatus, memberTypeName } from '../vocabulary/bitwarden.js';
 
-export const driftKinds = ['active-but-terminated', 'missing-invite', 'extra-membership', 'missing-membership', 'member-without-worker', 'invite-not-accepted'] as const;
+export const driftKinds = ['active-but-terminated', 'missing-invite', 'extra-membership', 'missing-membership', 'member-without-worker', 'invite-not-accepted', 'identity-collision'] as const;
 export type DriftKind = (typeof driftKinds)[number];
 
 export interface Drift {
@@ -88,6 +88,10 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
     const { found, desired } = evaluated;
     const member = found.member;
     if (member) explained.add(member.id);
+    if (evaluated.collision) {
+      drift.push({ kind: 'identity-collision', workerKey: state.workerKey, memberId: evaluated.collision.memberId, email: evaluated.collision.email, detail: evaluated.plan.blocked! });
+      continue;
+    }
     const report = (kind: DriftKind, detail: string) => {
       drift.push({ kind, workerKey: state.workerKey, memberId: member?.id ?? null, email: member?.email ?? state.record.workEmail, detail });
       if (kind !== 'invite-not-accepted') drifted.set(state.workerKey, (drifted.get(state.workerKey) ?? false) || kind === 'active-but-terminated');

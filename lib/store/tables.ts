@@ -18,9 +18,12 @@ export interface TableDefinition {
 /** The sweeper's index: only workers with a pending re-evaluation carry its keys (a sparse index, no scans). */
 export const DUE_INDEX = { name: 'due', partitionKey: 'dueShard', sortKey: 'reevaluateAt' } as const;
 
+/** Which worker a Bitwarden member is linked to, so that no e-mail ever links it to a second one (sparse: linked workers only). */
+export const MEMBER_INDEX = { name: 'member', partitionKey: 'memberId', sortKey: 'workerKey' } as const;
+
 export const Tables = {
   /** One item per worker: newest HR record, last applied event, linked member id, desired state. */
-  workers: { id: 'Workers', envVar: 'WORKERS_TABLE', partitionKey: 'workerKey', indexes: [DUE_INDEX] },
+  workers: { id: 'Workers', envVar: 'WORKERS_TABLE', partitionKey: 'workerKey', indexes: [DUE_INDEX, MEMBER_INDEX] },
   /** One item per rule of the config file (written at deploy time, read by the worker). */
   rules: { id: 'Rules', envVar: 'RULES_TABLE', partitionKey: 'ruleId' },
   /** Append-only: every action applied, planned or skipped, per worker in time order. */

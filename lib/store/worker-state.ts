@@ -4,7 +4,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
 import type { DesiredState } from '../policy/decide.js';
 import { queryAll, scanAll } from './dynamo.js';
-import { DUE_INDEX } from './tables.js';
+import { DUE_INDEX, MEMBER_INDEX } from './tables.js';
 
 /** What the product remembers about one worker between events. */
 export interface WorkerState {
@@ -59,7 +59,7 @@ export class WorkerStateStore {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { workerKey }, ConsistentRead: true }));
     // An item holding only a lease is not a state yet.
     if (!Item || !('version' in Item)) return null;
-    return { ...(Item as WorkerState), reevaluateAt: (Item.reevaluateAt as string | undefined) ?? null };
+    return { ...(Item as WorkerState), reevaluateAt: (Item.reevaluateAt as string | undefined) ?? null, memberId: (Item.memberId as string | undefined) ?? null };
   }
 
   /**
@@ -94,9 +94,9 @@ export class WorkerStateStore {
   /** Writes `state` as version `previous + 1` (clearing any lease); fails if someone saved since `previous` was read. */
   async save(state: Omit<WorkerState, 'version'>, previousVersion: number | null): Promise<WorkerState> {
     const next = { ...state, version: (previousVersion ?? 0) + 1 };
-    // Index keys cannot be null: only a worker with a re-evaluation pending carries them (a sparse index).
-    const { reevaluateAt, ...rest } = next;
-    const item = reevaluateAt ? { ...rest, reevaluateAt, dueShard: DUE_SHARD } : rest;
+    // Index keys cannot be null: only a worker with a re-evaluation pending, or a linked member, carries them (sparse indexes).
+    const { reevaluateAt, memberId, ...rest } = next;
+    const item = { ...rest, ...(reevaluateAt ? { reevaluateAt, dueShard: DUE_SHARD } : {}), ...(memberId ? { memberId } : {}) };
     try {
       await this.db.send(
         new PutCommand({
@@ -112,6 +112,37 @@ export class WorkerStateStore {
       throw error;
     }
     return next;
+  }
+
+  /** The workers linked to a Bitwarden member (one, unless something went wrong), through the sparse member index. */
+  async linkedTo(memberId: string): Promise<string[]> {
+    const items = await queryAll<{ workerKey: string }>(this.db, {
+      TableName: this.table,
+      IndexName: MEMBER_INDEX.name,
+      KeyConditionExpression: 'memberId = :member',
+      ExpressionAttributeValues: { ':member': memberId },
+    });
+    return items.map((item) => item.workerKey);
+  }
+
+  /**
+   * Unlinks a worker from a member another worker took over (a rehire under a new id), as a new
+   * version: a concurrent save of the old worker then fails and is retried without the member.
+   */
+  async releaseMember(workerKey: string, memberId: string): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { workerKey },
+          UpdateExpression: 'SET version = version + :one REMOVE memberId',
+          ConditionExpression: 'memberId = :member',
+          ExpressionAttributeValues: { ':member': memberId, ':one': 1 },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   /** Every worker: for rule changes and reconciliation (rare admin work), never on the event path. */

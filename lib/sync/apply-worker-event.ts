@@ -34,11 +34,12 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
   const release = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs);
   try {
     const audit = auditTrail(message, deps);
-    const evaluation = await evaluate(message, deps);
-    if (evaluation.outcome === 'skip') {
-      await audit.record('skipped', 'none', evaluation.state?.memberId ?? null, evaluation.reason);
-      return { outcome: 'skipped', reason: evaluation.reason };
+    const evaluated = await evaluate(message, deps);
+    if (evaluated.outcome === 'skip') {
+      await audit.record('skipped', 'none', evaluated.state?.memberId ?? null, evaluated.reason);
+      return { outcome: 'skipped', reason: evaluated.reason };
     }
+    const evaluation = withTimeNote(evaluated);
     const { desired } = evaluation;
     if (evaluation.plan.blocked) await audit.record('blocked', 'none', evaluation.found.member?.id ?? null, evaluation.plan.blocked);
     if (deps.policy.dryRun) {
@@ -54,6 +55,13 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
   }
 }
 
+/** Every entry of a clamped event says so: the sender's time was later than the receipt, and the receipt was used. */
+function withTimeNote(evaluation: Planned): Planned {
+  if (!evaluation.clampedFrom) return evaluation;
+  const note = `event time ${evaluation.clampedFrom} is after its receipt; ordered as ${evaluation.occurredAt}`;
+  return { ...evaluation, desired: { ...evaluation.desired, reason: `${evaluation.desired.reason}; ${note}` } };
+}
+
 interface Execution {
   plan: Plan;
   executed: ExecutedAction[];
@@ -62,7 +70,7 @@ interface Execution {
 }
 
 /** Each write is audited before (write-ahead) and after; a revocation the guard holds is recorded and skipped, not failed. */
-async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDependencies, audit: ReturnType<typeof auditTrail>): Promise<Execution> {
+async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDependencies, audit: AuditTrail): Promise<Execution> {
   const { desired, directory } = evaluation;
   const now = deps.now();
   let found = evaluation.found;
@@ -96,6 +104,7 @@ async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDep
     }
     executed.push(done);
     if (action.kind === 'revoke') await deps.guard.recordRevocation(workerKey, now);
+    if (action.kind === 'link' && action.takenOverFrom) await releaseTakenOver(action.takenOverFrom, action.memberId, workerKey, audit, deps);
     // Audited one by one, so a crash between two writes still leaves a trail of the first.
     await audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`);
   }
@@ -116,7 +125,7 @@ async function saveState(message: WorkerEventMessage, evaluation: Planned, resul
     {
       workerKey: message.workerKey,
       provider: message.provider === 'lifecycle' ? (state?.provider ?? message.provider) : message.provider,
-      lastEventAt: reevaluation ? state!.lastEventAt : message.occurredAt,
+      lastEventAt: reevaluation ? state!.lastEventAt : evaluation.occurredAt,
       lastDeliveryId: reevaluation ? state!.lastDeliveryId : message.deliveryId,
       recordHash: evaluation.recordHash,
       // A removed worker keeps its last known record, marked terminated.
@@ -134,12 +143,18 @@ async function saveState(message: WorkerEventMessage, evaluation: Planned, resul
   );
 }
 
+/** The old worker lets go of the member its rehire took over, and its trail says so: from now on its events never touch it. */
+async function releaseTakenOver(oldWorkerKey: string, memberId: string, newWorkerKey: string, audit: AuditTrail, deps: SyncDependencies): Promise<void> {
+  await deps.workers.releaseMember(oldWorkerKey, memberId);
+  await audit.record('applied', 'link', memberId, `member moved to worker ${newWorkerKey} (a rehire under a new id); worker ${oldWorkerKey} no longer manages it`, oldWorkerKey);
+}
+
+type AuditTrail = ReturnType<typeof auditTrail>;
+
 function auditTrail(message: WorkerEventMessage, deps: Pick<SyncDependencies, 'audit' | 'now'>) {
   return {
-    record: (outcome: AuditEntry['outcome'], action: string, memberId: string | null, detail: string) =>
-      deps.audit.record([
-        { workerKey: message.workerKey, at: deps.now().toISOString(), deliveryId: message.deliveryId, provider: message.provider, eventType: message.eventType, outcome, action, memberId, detail },
-      ]),
+    record: (outcome: AuditEntry['outcome'], action: string, memberId: string | null, detail: string, workerKey = message.workerKey) =>
+      deps.audit.record([{ workerKey, at: deps.now().toISOString(), deliveryId: message.deliveryId, provider: message.provider, eventType: message.eventType, outcome, action, memberId, detail }]),
   };
 }
 

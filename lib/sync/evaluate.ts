@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Policy, Rule } from '../config/schema.js';
 import { decide, type DesiredState } from '../policy/decide.js';
-import type { WorkerEventMessage } from '../queue/message.js';
+import { eventTime, type WorkerEventMessage } from '../queue/message.js';
+import type { Member } from '../bitwarden/types.js';
 import type { WorkerState } from '../store/worker-state.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
 import type { FoundMember, MemberLookup } from './find-member.js';
@@ -10,7 +11,7 @@ import { plan, type Plan } from './plan.js';
 
 /** What evaluating an event needs: read-only ports, so the worker, every preview and reconcile share it. */
 export interface EvaluateDependencies {
-  workers: { get(workerKey: string): Promise<WorkerState | null> };
+  workers: { get(workerKey: string): Promise<WorkerState | null>; linkedTo(memberId: string): Promise<string[]> };
   rules(): Promise<Rule[]>;
   groups: { resolve(rules: readonly Rule[]): Promise<GroupDirectory> };
   members: MemberLookup;
@@ -20,11 +21,24 @@ export interface EvaluateDependencies {
   now(): Date;
 }
 
+/** The member found by e-mail belongs to another worker who still has access: it is not this worker's. */
+export interface IdentityCollision {
+  memberId: string;
+  email: string;
+  ownerWorkerKey: string;
+}
+
 export type Evaluation =
   | { outcome: 'skip'; reason: string; state: WorkerState | null }
   | {
       outcome: 'plan';
       state: WorkerState | null;
+      /** The event's time as ordering uses it: the sender's, clamped to the receipt. */
+      occurredAt: string;
+      /** Said in the audit: the sender's time was after the receipt. */
+      clampedFrom: string | null;
+      /** Set when the e-mail matched another active worker's member: nothing is done, and reconcile and status show it. */
+      collision: IdentityCollision | null;
       /** The newest record; null when the source no longer has the worker. */
       record: WorkerRecord | null;
       recordHash: string;
@@ -37,11 +51,11 @@ export type Evaluation =
 export const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
 
 /** An event older than the applied one is stale; the same delivery, or the same record at the same instant, is a duplicate. */
-function skipReason(state: WorkerState | null, message: WorkerEventMessage, recordHash: string | null): string | null {
+function skipReason(state: WorkerState | null, message: WorkerEventMessage, occurredAt: string, recordHash: string | null): string | null {
   if (!state) return null;
-  const incoming = Date.parse(message.occurredAt);
+  const incoming = Date.parse(occurredAt);
   const applied = Date.parse(state.lastEventAt);
-  if (incoming < applied) return `stale: occurred ${message.occurredAt}, older than the applied event of ${state.lastEventAt}`;
+  if (incoming < applied) return `stale: occurred ${occurredAt}, older than the applied event of ${state.lastEventAt}`;
   if (incoming === applied && (message.deliveryId === state.lastDeliveryId || recordHash === state.recordHash)) return `duplicate of delivery ${state.lastDeliveryId}`;
   return null;
 }
@@ -62,6 +76,7 @@ function removedWorker(state: WorkerState | null, message: WorkerEventMessage, p
 export async function evaluate(message: WorkerEventMessage, deps: EvaluateDependencies, known?: { state: WorkerState | null }): Promise<Evaluation> {
   const state = known ? known.state : await deps.workers.get(message.workerKey);
   const skip = (reason: string): Evaluation => ({ outcome: 'skip', reason, state });
+  const time = eventTime(message);
 
   // A re-evaluation applies the newest known record at a new instant; any other event must be newer than what was applied.
   let record: WorkerRecord | null;
@@ -71,11 +86,11 @@ export async function evaluate(message: WorkerEventMessage, deps: EvaluateDepend
     record = state.record;
     recordHash = state.recordHash;
   } else {
-    const stale = skipReason(state, message, null);
+    const stale = skipReason(state, message, time.at, null);
     if (stale) return skip(stale);
     record = await resolveRecord(message, deps);
     recordHash = hashRecord(record);
-    const duplicate = skipReason(state, message, recordHash);
+    const duplicate = skipReason(state, message, time.at, recordHash);
     if (duplicate) return skip(duplicate);
   }
 
@@ -83,8 +98,35 @@ export async function evaluate(message: WorkerEventMessage, deps: EvaluateDepend
   const desired = record ? decide(record, rules, deps.policy, deps.now(), { revokedAt: state?.revokedAt ?? null }) : removedWorker(state, message, deps.policy);
   if (!desired) return skip('the HR system no longer has this worker; policy.onWorkerRemoved keeps the member as it is');
   const directory = await deps.groups.resolve(rules);
-  const found = await deps.members.find(message.workerKey, state?.memberId ?? null, desired.email);
-  return { outcome: 'plan', state, record, recordHash, desired, found, directory, plan: plan(message.workerKey, desired, found, directory) };
+  const candidate = await deps.members.find(message.workerKey, state?.memberId ?? null, desired.email);
+  const owner = candidate.linkedBy === 'email' ? await ownerOf(candidate.member!, message.workerKey, deps) : null;
+  const base = { outcome: 'plan' as const, state, record, recordHash, desired, directory, occurredAt: time.at, clampedFrom: time.clamped ? message.occurredAt : null };
+  if (owner?.active) {
+    const collision = { memberId: candidate.member!.id, email: candidate.member!.email, ownerWorkerKey: owner.workerKey };
+    const blocked = `the e-mail ${collision.email} belongs to member ${collision.memberId}, linked to active worker ${owner.workerKey}: not matched (a member is never moved from an active worker by e-mail)`;
+    return { ...base, collision, found: { member: null, groupIds: [], linkedBy: null }, plan: { actions: [], blocked } };
+  }
+  const found = owner ? { ...candidate, takeoverFrom: owner.workerKey } : candidate;
+  return { ...base, collision: null, found, plan: plan(message.workerKey, desired, found, directory) };
+}
+
+/**
+ * E-mail is only a first-link hint (docs/design.md, decision 3): a member found by e-mail may
+ * already be another worker's, by its externalId or by that worker's stored link. Such a member
+ * is never taken from a worker who still has access; from a terminated one, a rehire under a new
+ * id takes it over.
+ */
+async function ownerOf(member: Member, workerKey: string, deps: EvaluateDependencies): Promise<{ workerKey: string; active: boolean } | null> {
+  const keys = new Set([...(member.externalId ? [member.externalId] : []), ...(await deps.workers.linkedTo(member.id))]);
+  keys.delete(workerKey);
+  let terminated: string | null = null;
+  for (const key of keys) {
+    const owner = await deps.workers.get(key);
+    if (!owner) continue; // an externalId another tool set (Directory Connector, SCIM): nobody here owns it
+    if (owner.access === 'member' || owner.access === 'not-yet' || owner.heldByGuard) return { workerKey: key, active: true };
+    terminated = key;
+  }
+  return terminated ? { workerKey: terminated, active: false } : null;
 }
 
 /** The newest record: carried by the event, read from the source, or null when the source no longer has the worker. */

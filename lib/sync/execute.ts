@@ -24,7 +24,13 @@ export async function execute(action: Action, bitwarden: BitwardenClient, onRevo
       return { action, memberId: action.memberId, detail: `groups +[${action.added.join(', ')}] -[${action.removed.join(', ')}]` };
     case 'link':
       await bitwarden.updateMember(action.memberId, { externalId: action.externalId });
-      return { action, memberId: action.memberId, detail: `linked existing member by e-mail; externalId set to ${action.externalId}` };
+      return {
+        action,
+        memberId: action.memberId,
+        detail: action.takenOverFrom
+          ? `took over the member of terminated worker ${action.takenOverFrom} (a rehire under a new id); externalId set to ${action.externalId}`
+          : `linked existing member by e-mail; externalId set to ${action.externalId}`,
+      };
     case 'revoke': {
       try {
         const outcome = await bitwarden.revokeMember(action.memberId);

@@ -5,6 +5,8 @@ import type { ActualState } from './plan.js';
 export interface FoundMember extends ActualState {
   /** How the member was found; `email` means it is linked now, and by id from then on. */
   linkedBy: 'member-id' | 'external-id' | 'email' | null;
+  /** A rehire under a new id takes over the member of this terminated worker (found by e-mail). */
+  takeoverFrom?: string;
 }
 
 /** Finds a worker's member: live from Bitwarden for the worker, or from one listing for a whole-organization pass. */

@@ -7,6 +7,8 @@ export interface ActualState {
   member: Member | null;
   /** The member's group ids (all groups, managed or not); empty when there is no member. */
   groupIds: string[];
+  /** A rehire under a new id takes over the member of this terminated worker. */
+  takeoverFrom?: string;
 }
 
 /** Group names resolved to ids, and the ids of every group the rules manage. */
@@ -17,7 +19,7 @@ export interface GroupDirectory {
 
 export type Action =
   | { kind: 'invite'; email: string; externalId: string; type: MemberTypeName; groupIds: string[] }
-  | { kind: 'link'; memberId: string; externalId: string }
+  | { kind: 'link'; memberId: string; externalId: string; takenOverFrom: string | null }
   | { kind: 'set-type'; memberId: string; type: MemberTypeName }
   | { kind: 'restore'; memberId: string }
   | { kind: 'set-groups'; memberId: string; groupIds: string[]; added: string[]; removed: string[] }
@@ -57,8 +59,9 @@ export function plan(workerKey: string, desired: DesiredState, actual: ActualSta
 
   const actions: Action[] = [];
   // A member found by e-mail gets the worker key as its externalId, so it is found by id from then on.
-  // An externalId another tool set (Directory Connector, SCIM) is never overwritten.
-  if (member.externalId === null) actions.push({ kind: 'link', memberId: member.id, externalId: workerKey });
+  // An externalId another tool set (Directory Connector, SCIM) is never overwritten; a terminated worker's is, by its rehire.
+  if (actual.takeoverFrom) actions.push({ kind: 'link', memberId: member.id, externalId: workerKey, takenOverFrom: actual.takeoverFrom });
+  else if (member.externalId === null) actions.push({ kind: 'link', memberId: member.id, externalId: workerKey, takenOverFrom: null });
   if (member.status === MemberStatus.Revoked) actions.push({ kind: 'restore', memberId: member.id });
   if (desired.enforceMemberType && member.type !== memberTypeCode(desired.memberType)) actions.push({ kind: 'set-type', memberId: member.id, type: desired.memberType });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config/load.js';
+import { loadConfigFile, parseConfig } from '../../lib/config/load.js';
 import { ConfigError } from '../../lib/config/validate.js';
 import { localContext } from '../../lib/local/lambda-context.js';
 import { randomPrefix } from '../../lib/local/runtime.js';
@@ -27,6 +27,10 @@ const store = () => new RuleStore(documentClient(), tableName(readEnvironment(),
 beforeAll(async () => {
   runtime = await startTestRuntime();
   process.env.AWS_ENDPOINT_URL_S3 = inject('endpoints').sqs; // fauxqs serves S3 on the same port
+  // As the stack ships it: the config validated at synth, as JSON beside the handler.
+  const shipped = path.join(mkdtempSync(path.join(tmpdir(), 'shipped-')), 'lifecycle.json');
+  writeFileSync(shipped, JSON.stringify(loadConfigFile('cdk/config/lifecycle.yaml')));
+  process.env.LIFECYCLE_CONFIG = shipped;
   await s3Client(readEnvironment()).send(new CreateBucketCommand({ Bucket: bucket }));
   ({ handler } = await import('../../functions/rules-deployer.js'));
 });
@@ -85,6 +89,10 @@ describe('deploying the rules', () => {
     const salesperson = runtime.bitwarden!.memberByExternalId(people.sales[0]!.externalId)!;
     runtime.bitwarden!.addToGroup(salesperson.id, breakGlass.id);
     const next = shipped.replace('groups: [Finance]', 'groups: [Finance, Payroll]').replace(/\n  - id: customer-success[\s\S]*?groups: \[Customer Success\]\n/, '\n') + '\n  - id: sre-break-glass\n    match:\n      jobTitle: "*SRE*"\n    groups: [Break Glass]\n';
+    // rules diff counts what the deployer will re-evaluate: the same function serves both.
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rules-')), 'lifecycle.yaml');
+    writeFileSync(file, next);
+    expect((await runCli<{ reevaluate: string[] }>('rules', 'diff', '--config', file)).json.reevaluate).toEqual([people.sales[0]!.externalId]);
     const settled = runtime.processed((message) => message.workerKey === people.sales[0]!.externalId && message.subject.kind === 'reevaluate');
     const result = await deploy('Update', next);
     // Written: the new rule, and the rule after the removed one (its position moved).
