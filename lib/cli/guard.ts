@@ -1,6 +1,6 @@
-import { approveHeldRevocations } from '../lifecycle/approve.js';
+import { approveHeldRevocations, rejectHeldRevocations } from '../lifecycle/approve.js';
 import type { RevocationGuard } from '../lifecycle/guard.js';
-import { bitwardenClient, eventPublisher, revocationGuard } from '../runtime/dependencies.js';
+import { bitwardenClient, eventPublisher, revocationGuard, syncDependencies } from '../runtime/dependencies.js';
 import type { CliContext } from './context.js';
 import { table } from './output.js';
 
@@ -20,8 +20,14 @@ export async function guardStatus(context: CliContext): Promise<number> {
   return 0;
 }
 
-export async function guardApprove(context: CliContext, by: string): Promise<number> {
-  const approved = await approveHeldRevocations(guard(context), eventPublisher(context.env), by, new Date());
-  context.out.print(approved.length === 0 ? 'Nothing is held.' : `Approved ${approved.length} held revocation(s); they are being revoked now:\n${approved.map((key) => `  ${key}`).join('\n')}`, { approved, by });
+export async function guardApprove(context: CliContext, by: string, workerKey?: string): Promise<number> {
+  const approved = await approveHeldRevocations(guard(context), eventPublisher(context.env), by, new Date(), workerKey);
+  context.out.print(approved.length === 0 ? 'Nothing is held.' : `Approved ${approved.length} held change(s); they are being applied now:\n${approved.map((key) => `  ${key}`).join('\n')}`, { approved, by });
+  return 0;
+}
+
+export async function guardReject(context: CliContext, by: string, workerKey?: string): Promise<number> {
+  const rejected = await rejectHeldRevocations(guard(context), syncDependencies(context.env, context.config()).audit, by, new Date(), workerKey);
+  context.out.print(rejected.length === 0 ? 'Nothing is held.' : `Rejected ${rejected.length} held change(s); those members keep their access:\n${rejected.map((key) => `  ${key}`).join('\n')}`, { rejected, by });
   return 0;
 }

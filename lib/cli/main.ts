@@ -1,6 +1,6 @@
 import '../runtime/machine-defaults.js';
 import { parseArgs } from 'node:util';
-import { guardApprove, guardStatus } from './guard.js';
+import { guardApprove, guardReject, guardStatus } from './guard.js';
 import { dlqList, dlqRedrive, evidenceExport, reconcileCommand } from './operations.js';
 import { planEvent, workerAudit, workerStatus } from './workers.js';
 import { output } from './output.js';
@@ -21,8 +21,9 @@ Commands:
   rules validate [--config FILE]   Check the config file with the schema cdk synth uses
   rules diff [--config FILE]       The file against the deployed rules, and the workers a deploy would re-evaluate
   rules explain WORKER             Which rules match a worker, its groups, and what would change now
-  guard status                     Revocations in the guard's window, its limit, and the revocations it holds
-  guard approve [--by NAME]        Approve every held revocation; the workers are revoked now
+  guard status                     Revocations and group removals in the guard's window, its limit, and what it holds
+  guard approve [--worker W] [--by NAME]   Approve the held changes (of one worker, or all); they are applied now
+  guard reject [--worker W] [--by NAME]    Reject the held changes (of one worker, or all); the members keep their access
 
 Options:
   --aws           Act on the deployed stack (table names and queue URLs from the environment; AWS profile and region
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       aws: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' }, by: { type: 'string' }, config: { type: 'string' },
-      event: { type: 'string' }, provider: { type: 'string' }, apply: { type: 'boolean' }, out: { type: 'string' },
+      event: { type: 'string' }, provider: { type: 'string' }, apply: { type: 'boolean' }, out: { type: 'string' }, worker: { type: 'string' },
     },
   });
   const [command, sub, argument] = positionals;
@@ -79,7 +80,9 @@ async function main(argv: string[]): Promise<number> {
     case 'guard status':
       return guardStatus(context);
     case 'guard approve':
-      return guardApprove(context, values.by ?? process.env.USER ?? 'unknown');
+      return guardApprove(context, values.by ?? process.env.USER ?? 'unknown', values.worker);
+    case 'guard reject':
+      return guardReject(context, values.by ?? process.env.USER ?? 'unknown', values.worker);
     default:
       process.stderr.write(`Unknown command "${positionals.join(' ')}".\n\n${HELP}`);
       return 2;

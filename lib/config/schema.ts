@@ -77,6 +77,8 @@ const PolicySchema = z.strictObject({
       maxRevocations: z.number().int().min(1).default(25),
       /** Also hold once this share of the organization's members would be revoked in the window. */
       maxShareOfOrganization: z.number().gt(0).max(1).nullable().default(0.1),
+      /** Held changes go through when an admin approves them (`admin`, default), or also by themselves once the window has room again (`rate`). */
+      release: z.enum(['admin', 'rate']).default('admin'),
     })
     .nullable()
     .prefault({}),

@@ -26,11 +26,12 @@ export interface GuardStatus {
 }
 
 /**
- * Safety before speed on mass change (docs/design.md, decision 8): when more revocations would happen in a sliding window than the config
+ * Safety before speed on mass change (docs/design.md, decision 8): when more changes that take
+ * access away (revocations, and group removals) would happen in a sliding window than the config
  * allows (a number, or a share of the organization), further ones are held, not dropped and not
- * retried into the DLQ, until an admin approves them (`npx lifecycle guard approve`) or the limit
- * is raised. Counting and recording are two steps, so concurrent workers can overshoot the limit
- * by at most the worker concurrency.
+ * retried into the DLQ, until an admin approves or rejects them (`npx lifecycle guard approve|reject`),
+ * or, with `release: rate` only, until the window has room again. Counting and recording are two
+ * steps, so concurrent workers can overshoot the limit by at most the worker concurrency.
  */
 export class RevocationGuard {
   constructor(
@@ -41,14 +42,14 @@ export class RevocationGuard {
     private readonly organizationSize: () => Promise<number>,
   ) {}
 
-  /** Whether `workerKey` may be revoked now; if not, why. */
+  /** Whether `workerKey` may lose access now (a revocation or a group removal); if not, why. */
   async permit(workerKey: string, now: Date): Promise<{ allowed: true } | { allowed: false; reason: string }> {
     if (!this.settings) return { allowed: true };
     const held = await this.heldItem(workerKey);
     if (held?.approved) return { allowed: true };
     const [count, limit] = await Promise.all([this.countInWindow(now), this.limit()]);
     if (count < limit) return { allowed: true };
-    return { allowed: false, reason: `${count} revocations in the last ${this.settings.windowMinutes} min reach the limit of ${limit}` };
+    return { allowed: false, reason: `${count} revocations and group removals in the last ${this.settings.windowMinutes} min reach the limit of ${limit}` };
   }
 
   async recordRevocation(workerKey: string, now: Date): Promise<void> {
@@ -78,9 +79,9 @@ export class RevocationGuard {
     return queryAll<HeldRevocation>(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'held' } });
   }
 
-  /** Approves every held revocation; returns their keys, to be re-evaluated now. */
-  async approve(by: string, now: Date): Promise<string[]> {
-    const held = await this.held();
+  /** Approves the held changes (of one worker, or all); returns their keys, to be re-evaluated now. */
+  async approve(by: string, now: Date, workerKey?: string): Promise<string[]> {
+    const held = (await this.held()).filter((item) => !workerKey || item.workerKey === workerKey);
     for (const item of held) {
       await this.db.send(new UpdateCommand({ TableName: this.table, Key: { pk: 'held', sk: item.workerKey }, UpdateExpression: 'SET approved = :true', ExpressionAttributeValues: { ':true': true } }));
     }
@@ -88,12 +89,20 @@ export class RevocationGuard {
     return held.map((item) => item.workerKey);
   }
 
-  /** Held revocations that may go now: approved ones, and unapproved ones up to the room left in the window (e.g. after the limit was raised). */
+  /** Rejects the held changes (of one worker, or all): they are forgotten, and the members keep their access; returns their keys. */
+  async reject(workerKey?: string): Promise<string[]> {
+    const held = (await this.held()).filter((item) => !workerKey || item.workerKey === workerKey);
+    for (const item of held) await this.drop(item.workerKey);
+    return held.map((item) => item.workerKey);
+  }
+
+  /** Held changes that may go now: approved ones; with `release: rate`, also unapproved ones up to the room left in the window. */
   async releasable(now: Date): Promise<string[]> {
     const held = await this.held();
     if (held.length === 0) return [];
-    const room = this.settings ? Math.max(0, (await this.limit()) - (await this.countInWindow(now))) : held.length;
     const approved = held.filter((item) => item.approved);
+    if (this.settings?.release !== 'rate') return approved.map((item) => item.workerKey);
+    const room = Math.max(0, (await this.limit()) - (await this.countInWindow(now)));
     const waiting = held.filter((item) => !item.approved).sort((a, b) => a.heldAt.localeCompare(b.heldAt));
     return [...approved, ...waiting.slice(0, room)].map((item) => item.workerKey);
   }

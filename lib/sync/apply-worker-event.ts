@@ -79,13 +79,14 @@ async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDep
   let held = false;
   for (let index = 0; index < planned.actions.length; index++) {
     const action = planned.actions[index]!;
-    if (action.kind === 'revoke') {
+    const losesAccess = action.kind === 'revoke' || (action.kind === 'set-groups' && action.removed.length > 0);
+    if (losesAccess) {
       const permit = await deps.guard.permit(workerKey, now);
       if (!permit.allowed) {
-        // Held, not failed: the message completes, and the sweeper re-evaluates the worker once approved or below the limit.
+        // Held, not failed: the message completes, and the sweeper re-evaluates the worker once an admin approves.
         held = true;
-        await deps.guard.hold(workerKey, now, `${desired.reason}; ${permit.reason}`);
-        await audit.record('held', action.kind, action.memberId, `${desired.reason}; held by the mass-revocation guard: ${permit.reason}`);
+        await deps.guard.hold(workerKey, now, `${desired.reason}; would ${action.kind}; ${permit.reason}`);
+        await audit.record('held', action.kind, action.memberId, `${desired.reason}; held by the mass-change guard: ${permit.reason}`);
         continue;
       }
     }
@@ -103,7 +104,7 @@ async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDep
       continue;
     }
     executed.push(done);
-    if (action.kind === 'revoke') await deps.guard.recordRevocation(workerKey, now);
+    if (losesAccess) await deps.guard.recordRevocation(workerKey, now);
     if (action.kind === 'link' && action.takenOverFrom) await releaseTakenOver(action.takenOverFrom, action.memberId, workerKey, audit, deps);
     // Audited one by one, so a crash between two writes still leaves a trail of the first.
     await audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`);

@@ -12,13 +12,14 @@ import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 
-/** The mass-revocation guard (docs/design.md, decision 8), with a limit of 2 revocations per hour. */
-const config = readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('policy:\n', 'policy:\n  massRevocationGuard: { windowMinutes: 60, maxRevocations: 2, maxShareOfOrganization: null }\n');
+/** The mass-change guard (docs/design.md, decision 8), with a limit of 2 revocations or group removals per hour. */
+const guardConfig = (release: 'admin' | 'rate') =>
+  readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('policy:\n', `policy:\n  massRevocationGuard: { windowMinutes: 60, maxRevocations: 2, maxShareOfOrganization: null, release: ${release} }\n`);
 let runtime: TestRuntime;
 let now = new Date('2026-03-02T09:00:00Z');
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(config, { clock: () => now });
+  runtime = await startTestRuntime(guardConfig('admin'), { clock: () => now });
 });
 afterAll(() => runtime?.stop());
 
@@ -28,7 +29,8 @@ async function deliver(type: Parameters<typeof genericDelivery>[0], record: Work
   expect((await runtime.post('generic', delivery)).status).toBe(202);
   await processed;
 }
-const guard = () => new RevocationGuard(documentClient(), tableName(readEnvironment(), Tables.guard), { windowMinutes: 60, maxRevocations: 2, maxShareOfOrganization: null }, async () => 100);
+const guard = () => new RevocationGuard(documentClient(), tableName(readEnvironment(), Tables.guard), { windowMinutes: 60, maxRevocations: 2, maxShareOfOrganization: null, release: 'admin' }, async () => 100);
+const auditOf = (workerKey: string) => new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit)).forWorker(workerKey);
 const statusOf = (workerKey: string) => runtime.bitwarden!.memberByExternalId(workerKey)?.status;
 
 describe('the mass-revocation guard', () => {
@@ -44,7 +46,7 @@ describe('the mass-revocation guard', () => {
     expect(status).toMatchObject({ revocationsInWindow: 2, limit: 2, held: [expect.objectContaining({ workerKey: people[2]!.externalId, approved: false })] });
     expect(await runtime.queueDepth()).toBe(0);
     const audit = await new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit)).forWorker(people[2]!.externalId);
-    expect(audit.at(-1)).toMatchObject({ outcome: 'held', action: 'revoke', detail: expect.stringContaining('2 revocations in the last 60 min reach the limit of 2') });
+    expect(audit.at(-1)).toMatchObject({ outcome: 'held', action: 'revoke', detail: expect.stringContaining('2 revocations and group removals in the last 60 min reach the limit of 2') });
   });
 
   it('keeps holding while the window is full: the sweeper releases nothing', async () => {
@@ -64,14 +66,38 @@ describe('the mass-revocation guard', () => {
     expect(await guard().status(now)).toMatchObject({ held: [], lastApproval: { by: 'it-admin@example.com', released: 1 } });
   });
 
-  it('goes ahead by itself when the window has room again (e.g. the limit was raised, or time passed)', async () => {
+  it('waits for an admin by default, even once the window has room again', async () => {
     await deliver('worker.terminated', { ...people[3]!, status: 'terminated', terminationDate: '2026-03-02' });
     expect(statusOf(people[3]!.externalId)).toBe(MemberStatus.Invited);
     now = new Date('2026-03-02T11:30:00Z');
-    const processed = runtime.processed((message) => message.workerKey === people[3]!.externalId && message.subject.kind === 'reevaluate');
-    expect((await runtime.sweep()).released).toBe(1);
+    expect((await runtime.sweep()).released).toBe(0);
+    expect(statusOf(people[3]!.externalId)).toBe(MemberStatus.Invited);
+  });
+
+  it('drops what an admin rejects: the member keeps access, and the trail says who decided (npx lifecycle guard reject --worker)', async () => {
+    const { json } = await runCli<{ rejected: string[] }>('guard', 'reject', '--worker', people[3]!.externalId, '--by', 'ciso@example.com');
+    expect(json.rejected).toEqual([people[3]!.externalId]);
+    expect((await guard().status(now)).held).toEqual([]);
+    expect((await runtime.sweep()).released).toBe(0);
+    expect(statusOf(people[3]!.externalId)).toBe(MemberStatus.Invited);
+    expect((await auditOf(people[3]!.externalId)).at(-1)).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('rejected by ciso@example.com') });
+  });
+
+  it('counts group removals too: a role change that empties a group past the limit is held until approved', async () => {
+    now = new Date('2026-03-02T13:00:00Z');
+    const engineers = [worker({ department: 'Engineering', jobTitle: 'Analyst' }), worker({ department: 'Engineering', jobTitle: 'Analyst' }), worker({ department: 'Engineering', jobTitle: 'Analyst' })];
+    for (const person of engineers) await deliver('worker.hired', person);
+    now = new Date('2026-03-02T15:00:00Z');
+    for (const person of engineers) await deliver('worker.updated', { ...person, department: 'Sales' });
+    const groups = engineers.map((person) => runtime.bitwarden!.memberByExternalId(person.externalId)?.groupNames);
+    expect(groups).toEqual([['All Staff'], ['All Staff'], ['All Staff', 'Engineering']]);
+    expect((await guard().status(now)).held).toEqual([expect.objectContaining({ workerKey: engineers[2]!.externalId, reason: expect.stringContaining('would set-groups') })]);
+    expect((await auditOf(engineers[2]!.externalId)).at(-1)).toMatchObject({ outcome: 'held', action: 'set-groups' });
+
+    const processed = runtime.processed((message) => message.workerKey === engineers[2]!.externalId && message.subject.kind === 'reevaluate');
+    expect((await runCli<{ approved: string[] }>('guard', 'approve', '--worker', engineers[2]!.externalId, '--by', 'it-admin@example.com')).json.approved).toEqual([engineers[2]!.externalId]);
     await processed;
-    expect(statusOf(people[3]!.externalId)).toBe(MemberStatus.Revoked);
+    expect(runtime.bitwarden!.memberByExternalId(engineers[2]!.externalId)?.groupNames).toEqual(['All Staff']);
   });
 
   it('forgets a hold when the worker is kept after all', async () => {
@@ -86,5 +112,32 @@ describe('the mass-revocation guard', () => {
     await deliver('worker.updated', { ...staying[2]!, status: 'active', terminationDate: null });
     expect((await guard().status(now)).held).toEqual([]);
     expect(statusOf(staying[2]!.externalId)).toBe(MemberStatus.Invited);
+  });
+});
+
+describe('the guard with release: rate', () => {
+  const people = [worker(), worker(), worker()];
+  let rated: TestRuntime;
+  beforeAll(async () => {
+    now = new Date('2026-03-03T09:00:00Z');
+    rated = await startTestRuntime(guardConfig('rate'), { clock: () => now });
+  });
+  afterAll(() => rated?.stop());
+
+  it('also releases what it holds by itself once the window has room again', async () => {
+    const send = async (type: Parameters<typeof genericDelivery>[0], record: WorkerInput) => {
+      const delivery = genericDelivery(type, record, { secret: TEST_SECRET, occurredAt: now.toISOString(), signedAt: now });
+      const processed = rated.processed(delivery.id);
+      expect((await rated.post('generic', delivery)).status).toBe(202);
+      await processed;
+    };
+    for (const person of people) await send('worker.hired', person);
+    for (const person of people) await send('worker.terminated', { ...person, status: 'terminated', terminationDate: '2026-03-03' });
+    expect(rated.bitwarden!.memberByExternalId(people[2]!.externalId)?.status).toBe(MemberStatus.Invited);
+    now = new Date('2026-03-03T10:30:00Z');
+    const processed = rated.processed((message) => message.workerKey === people[2]!.externalId && message.subject.kind === 'reevaluate');
+    expect((await rated.sweep()).released).toBe(1);
+    await processed;
+    expect(rated.bitwarden!.memberByExternalId(people[2]!.externalId)?.status).toBe(MemberStatus.Revoked);
   });
 });
