@@ -16,7 +16,10 @@ export function createIngestHandler(dependencies: () => IngestDependencies) {
       resolved ??= dependencies();
       resolved.enqueueOnce.registerLambdaContext(context);
       const { status, body: answer } = await receiveWebhook(provider, { headers: event.headers, body }, resolved);
-      if (status >= 400) {
+      if (status >= 500) {
+        // SQS did not take every event; the sender retries the delivery (receive-webhook.ts).
+        logger.error('webhook could not be enqueued', { provider, status, reason: answer.error });
+      } else if (status >= 400) {
         logger.warn('webhook refused', { provider, status, reason: answer.error });
         metrics.addMetric(Metric.WebhooksRefused, MetricUnit.Count, 1);
       } else {

@@ -1,10 +1,38 @@
+import { createHash } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { WebhookRejection, type Source, type SourceSettings, type WebhookRequest } from '../sources/source.js';
 import type { EnqueueOnce } from '../queue/enqueue-once.js';
 import type { WorkerEventMessage } from '../queue/message.js';
+import { PublishIncomplete } from '../queue/publisher.js';
+import type { WorkerChange } from '../vocabulary/worker-change.js';
 
 /** SQS takes at most 256 KiB per message; a larger delivery could never be enqueued. */
 export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * The most worker changes one delivery may carry (README, "HR providers"). A mass delete of
+ * thousands of records in one signed POST would otherwise fill the urgent lane and delay real
+ * terminations behind it.
+ */
+export const MAX_CHANGES_PER_DELIVERY = 100;
+
+/** What SQS takes as a MessageGroupId: 1 to 128 printable ASCII characters. */
+const QUEUE_GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Refuses a change whose worker key could not group its queue messages or would be a dot segment in a source's API path. */
+function requireUsableWorkerKeys(changes: readonly WorkerChange[]): void {
+  changes.forEach(({ workerKey }, index) => {
+    if (!QUEUE_GROUP_ID.test(workerKey) || workerKey === '.' || workerKey === '..') {
+      throw new WebhookRejection('malformed', `worker key of change ${index + 1} (${JSON.stringify(workerKey)}): must be 1 to 128 printable ASCII characters without spaces, and not "." or ".."`);
+    }
+  });
+}
+
+/**
+ * A delivery is its delivery id and its body: a sender that reuses an id for another body (a
+ * Standard Webhooks id is only the sender's word) sends a new delivery, not a replay.
+ */
+const deliveryKey = (source: Source, deliveryId: string, body: Buffer) => `${source.name}:${deliveryId}:${createHash('sha256').update(body).digest('hex')}`;
 
 export interface IngestDependencies {
   /** The enabled sources by route name, each with its own settings. */
@@ -35,7 +63,8 @@ async function verifyWithRotation(source: Source, settings: SourceSettings, requ
 
 /**
  * Verify → normalize → enqueue. Answers 202 only once SQS holds every event; any refusal
- * (4xx) happens before anything is enqueued. A replay of an accepted delivery is answered 200
+ * (4xx) happens before anything is enqueued; 503 when SQS did not take every event (the sender
+ * retries, and nothing was remembered as accepted). A replay of an accepted delivery is answered 200
  * `duplicate` and enqueues nothing: a 4xx would make Standard Webhooks senders retry for days
  * and finally disable the endpoint, which would stop offboarding.
  */
@@ -54,15 +83,19 @@ export async function receiveWebhook(providerName: string, request: WebhookReque
     const events = source.parse(request, settings);
     // A verified event about no worker (e.g. a payroll or account event) is acknowledged and dropped.
     if (events.length === 0) return { status: 200, body: { accepted: 0 } };
+    if (events.length > MAX_CHANGES_PER_DELIVERY) throw new WebhookRejection('too-large', `the delivery carries ${events.length} worker changes; the limit is ${MAX_CHANGES_PER_DELIVERY}`);
+    requireUsableWorkerKeys(events);
 
     const receivedAt = now.toISOString();
     const messages: WorkerEventMessage[] = events.map((event) => ({ version: 1, provider: source.name, receivedAt, ...event }));
     const deliveryId = messages[0]!.deliveryId;
-    const { duplicate } = await deps.enqueueOnce(`${source.name}:${deliveryId}`, messages);
+    const { duplicate } = await deps.enqueueOnce(deliveryKey(source, deliveryId, request.body), messages);
     if (duplicate) return { status: 200, body: { accepted: 0, duplicate: true, deliveryId } };
     return { status: 202, body: { accepted: messages.length, deliveryId } };
   } catch (error) {
     if (error instanceof WebhookRejection) return { status: error.status, body: { error: error.message } };
+    // Some events may be queued: the sender's retry sends them all again, and the copies are dropped (see PublishIncomplete).
+    if (error instanceof PublishIncomplete) return { status: 503, body: { error: `${error.unsent} of ${error.total} events could not be queued; retry the whole delivery later` } };
     if (error instanceof IdempotencyAlreadyInProgressError) return { status: 409, body: { error: 'this delivery is being accepted right now; retry in a few seconds' } };
     throw error;
   }

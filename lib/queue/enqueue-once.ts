@@ -15,8 +15,10 @@ export interface EnqueueOnce {
 /**
  * Senders retry a delivery whose answer they missed, Merge sends some twice on purpose, and a
  * captured request can be replayed. SQS drops a repeat only within five minutes, so accepted
- * deliveries are remembered (Powertools idempotency, keyed by provider and delivery id) for a
- * week, longer than any provider's retry schedule (Standard Webhooks retry for about 3 days).
+ * deliveries are remembered (Powertools idempotency, keyed by the caller's delivery key: provider,
+ * delivery id and body) for a week, longer than any provider's retry schedule (Standard Webhooks
+ * retry for about 3 days). A publish that throws (PublishIncomplete) leaves no record, so the
+ * sender's retry publishes everything again.
  */
 export function enqueueOnce(publisher: EventPublisher, client: DynamoDBClient, tableName: string): EnqueueOnce {
   const config = new IdempotencyConfig({

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookRejection, type WebhookRequest } from './source.js';
 
 /**
@@ -19,6 +19,35 @@ export function requireHeader(request: WebhookRequest, name: string): string {
   if (!value) throw new WebhookRejection('unsigned', `missing ${name} header`);
   return value;
 }
+
+export type SignatureEncoding = 'hex' | 'base64' | 'base64url';
+
+/** What a signature may look like once trimmed and, for base64, stripped of its `=` padding. */
+const signatureAlphabet: Record<SignatureEncoding, RegExp> = {
+  hex: /^(?:[0-9a-f]{2})+$/i,
+  base64: /^[A-Za-z0-9+/]+$/,
+  base64url: /^[A-Za-z0-9_-]+$/,
+};
+
+/**
+ * The bytes of a signature header. One signature has several spellings (upper- or lower-case hex,
+ * base64 with or without `=` padding, surrounded by spaces or U+00A0, which `trim` removes too), so
+ * it is verified and identified by its bytes, never by its spelling: a re-spelled replay is the
+ * same delivery. Anything outside the encoding's alphabet is refused rather than half-decoded.
+ */
+export function signatureBytes(request: WebhookRequest, header: string, encoding: SignatureEncoding): Buffer {
+  const value = requireHeader(request, header);
+  const bare = encoding === 'hex' ? value : value.replace(/=+$/, '');
+  if (!signatureAlphabet[encoding].test(bare)) throw new WebhookRejection('unsigned', `${header} is not a ${encoding} signature`);
+  return Buffer.from(bare, encoding);
+}
+
+/**
+ * The delivery id of a source that sends none: a hash of the signature's bytes (and of whatever
+ * else the signature covers outside the body, such as BambooHR's timestamp).
+ */
+export const signatureDeliveryId = (source: string, signature: Buffer, ...signedAlongside: string[]): string =>
+  `${source}-${createHash('sha256').update(Buffer.concat([signature, ...signedAlongside.map((part) => Buffer.from(`|${part}`))])).digest('hex').slice(0, 40)}`;
 
 /** Refuses a delivery whose Unix-seconds timestamp is further than `toleranceSeconds` from now. */
 export function requireFreshTimestamp(header: string, value: string, now: Date, toleranceSeconds: number): void {

@@ -36,3 +36,13 @@ export function credentialPair(credentials: string, what: string): [string, stri
   if (colon <= 0) throw new Error(`the ${what} credentials must be "<first>:<second>"`);
   return [credentials.slice(0, colon), credentials.slice(colon + 1)];
 }
+
+/**
+ * A worker key as one segment of an API path. encodeURIComponent encodes `/`, `?`, `#` and `%`, but
+ * a key that is all dots stays a dot segment even percent-encoded (URL parsing resolves `%2E%2E` as
+ * `..`), so `.` and `..` are refused: no key can point a request at another resource.
+ */
+export function apiPathSegment(workerKey: string): string {
+  if (workerKey === '.' || workerKey === '..') throw new Error(`worker key "${workerKey}" cannot be an API path segment`);
+  return encodeURIComponent(workerKey);
+}

@@ -138,7 +138,8 @@ describe('provider specifics', () => {
   it('BambooHR field names are set per deployment', () => {
     const custom = parseConfig(`providers:\n  bamboohr:\n    fields:\n      endDate: [customEndDate, Last Day]\n      department: Team Name\nrules:\n  - id: a\n    groups: [A]\n`).providers;
     const body = JSON.stringify({ employees: [{ action: 'Updated', id: '5', timestamp: '2026-03-01T10:00:00+0000', fields: { 'Work Email': 'c@example.com', 'Team Name': 'Platform', 'Last Day': '2026-12-31', Department: 'ignored' } }] });
-    const [event] = providerOf('bamboohr').parse({ headers: {}, body: Buffer.from(body) }, custom.bamboohr!);
+    // Signed: parse reads the delivery id from the signature.
+    const [event] = providerOf('bamboohr').parse({ headers: sign('bamboohr', body, 'k', 1), body: Buffer.from(body) }, custom.bamboohr!);
     expect((event!.subject as { worker: unknown }).worker).toMatchObject({ department: 'Platform', endDate: '2026-12-31' });
   });
 

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { readJson, validateJson } from '../parse-json.js';
-import { basicAuth, providerRequest } from '../source-api.js';
+import { apiPathSegment, basicAuth, providerRequest } from '../source-api.js';
 import type { WorkerChange } from '../../vocabulary/worker-change.js';
 import { employmentTypes, WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 import { defineSource, WebhookRejection, WORKER_GONE, type WebhookRequest } from '../source.js';
-import { hmac, requireFreshTimestamp, requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
+import { hmac, requireFreshTimestamp, requireHeader, signatureBytes, signatureDeliveryId, utf8Keys, verifyHmac } from '../signatures.js';
 
 /**
  * BambooHR (docs/reference/hris-webhooks.md §3.1): event-based webhooks (`employee.*`, ids only: fetched) and
@@ -92,7 +91,7 @@ export function normalizeBambooFields(workerKey: string, fields: Record<string, 
     ? Object.entries(settings.employmentTypes).find(([value]) => value.toLowerCase() === employmentStatus.toLowerCase())?.[1] ?? 'employee'
     : 'employee';
   const terminated = status?.toLowerCase() === 'inactive' || employmentStatus?.toLowerCase() === 'terminated';
-  return WorkerRecordSchema.parse({
+  return validateJson({
     externalId: workerKey,
     workEmail: read('workEmail'),
     firstName: read('firstName'),
@@ -107,8 +106,13 @@ export function normalizeBambooFields(workerKey: string, fields: Record<string, 
     startDate: normalizeDate(read('startDate')),
     endDate: normalizeDate(read('endDate')),
     terminationDate: normalizeDate(read('terminationDate')),
-  });
+  }, WorkerRecordSchema);
 }
+
+const signatureOf = (request: WebhookRequest) => signatureBytes(request, 'x-bamboohr-signature', 'hex');
+
+/** BambooHR sends no delivery id: the signature and the timestamp it covers identify a delivery. */
+const deliveryIdOf = (request: WebhookRequest): string => signatureDeliveryId('bamboohr', signatureOf(request), requireHeader(request, 'x-bamboohr-timestamp'));
 
 export const bambooHrSource = defineSource({
   name: 'bamboohr',
@@ -117,15 +121,16 @@ export const bambooHrSource = defineSource({
   localSecret: 'local-development-only-bamboohr-key',
 
   verify(request, secrets, now, settings) {
-    const signature = requireHeader(request, 'x-bamboohr-signature');
+    const signature = signatureOf(request);
     const timestamp = requireHeader(request, 'x-bamboohr-timestamp');
-    // The header's format is undocumented: it is signed as an opaque string, and its age checked only when it reads as Unix seconds.
-    if (/^\d+$/.test(timestamp)) requireFreshTimestamp('x-bamboohr-timestamp', timestamp, now, settings.timestampToleranceSeconds);
+    // The header's format is undocumented (docs/reference/hris-webhooks.md §3.1), but BambooHR sends Unix seconds;
+    // a timestamp whose age cannot be checked would make a captured delivery replayable forever.
+    requireFreshTimestamp('x-bamboohr-timestamp', timestamp, now, settings.timestampToleranceSeconds);
     verifyHmac({
       algorithm: 'sha256',
       keys: utf8Keys(secrets),
       message: Buffer.concat([request.body, Buffer.from(timestamp)]),
-      received: [Buffer.from(signature, 'hex')],
+      received: [signature],
       header: 'x-bamboohr-signature',
     });
   },
@@ -153,7 +158,7 @@ export const bambooHrSource = defineSource({
     const aliases = [...new Set(Object.values(settings.fields).flat().filter((name) => !name.includes(' ')))];
     const { status, body } = await providerRequest(
       'GET bamboohr /v1/employees/{id}',
-      `${context.apiUrl}/v1/employees/${encodeURIComponent(workerKey)}/?fields=${aliases.join(',')}`,
+      `${context.apiUrl}/v1/employees/${apiPathSegment(workerKey)}/?fields=${aliases.join(',')}`,
       { headers: { authorization: basicAuth(context.credentials, 'x') } },
     );
     if (status === 404) return WORKER_GONE;
@@ -165,8 +170,3 @@ export const bambooHrSource = defineSource({
     return { 'content-type': 'application/json', 'x-bamboohr-timestamp': timestamp, 'x-bamboohr-signature': hmac('sha256', Buffer.from(secret), body, timestamp).toString('hex') };
   },
 });
-
-/** BambooHR sends no delivery id: the signature and timestamp identify a delivery. */
-function deliveryIdOf(request: WebhookRequest): string {
-  return `bamboohr-${createHash('sha256').update(`${request.headers['x-bamboohr-signature']}|${request.headers['x-bamboohr-timestamp']}`).digest('hex').slice(0, 40)}`;
-}

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { parseJsonBody } from '../parse-json.js';
 import { basicAuth, credentialPair, providerRequest } from '../source-api.js';
-import { defineSource, WORKER_GONE } from '../source.js';
-import { hmac, requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
+import { defineSource, WORKER_GONE, type WebhookRequest } from '../source.js';
+import { hmac, signatureBytes, signatureDeliveryId, utf8Keys, verifyHmac } from '../signatures.js';
 import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 
 /**
@@ -63,6 +62,8 @@ function isPing(body: Buffer): boolean {
   }
 }
 
+const signatureOf = (request: WebhookRequest) => signatureBytes(request, 'bob-signature', 'base64');
+
 export const hiBobSource = defineSource({
   name: 'hibob',
   settings: z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default('https://api.hibob.com') }),
@@ -74,8 +75,7 @@ export const hiBobSource = defineSource({
   },
 
   verify(request, secrets) {
-    const signature = requireHeader(request, 'bob-signature');
-    verifyHmac({ algorithm: 'sha512', keys: utf8Keys(secrets), message: request.body, received: [Buffer.from(signature, 'base64')], header: 'bob-signature' });
+    verifyHmac({ algorithm: 'sha512', keys: utf8Keys(secrets), message: request.body, received: [signatureOf(request)], header: 'bob-signature' });
   },
 
   parse(request) {
@@ -83,7 +83,8 @@ export const hiBobSource = defineSource({
     // Lifecycle (joined, left, inactivated, activated, temporaryLeave), created, updated and table entries: read the employee.
     if (!event.type.startsWith('employee.') && !event.type.startsWith('table.entry.')) return [];
     const occurredAt = toInstant(event.triggeredAt) ?? new Date().toISOString();
-    const deliveryId = `hibob-${createHash('sha256').update(request.headers['bob-signature'] ?? '').digest('hex').slice(0, 40)}`;
+    // No delivery id and no timestamp: the signature identifies the delivery (with the body, in the ingest's idempotency key).
+    const deliveryId = signatureDeliveryId('hibob', signatureOf(request));
     const base = { workerKey: event.data.employeeId, deliveryId, eventType: event.type, occurredAt };
     const arrival = event.type === 'employee.created' || event.type === 'employee.joined' || event.type === 'employee.activated';
     return [{ ...base, subject: event.type === 'employee.deleted' ? { kind: 'removed', workEmail: event.data.email ?? null } : { kind: 'fetch', mayRevoke: !arrival } }];

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { parseJsonBody } from '../parse-json.js';
-import { credentialPair, providerRequest } from '../source-api.js';
-import { defineSource, WORKER_GONE } from '../source.js';
-import { hmac, requireHeader, utf8Keys, verifyHmac } from '../signatures.js';
+import { apiPathSegment, credentialPair, providerRequest } from '../source-api.js';
+import { defineSource, WORKER_GONE, type WebhookRequest } from '../source.js';
+import { hmac, signatureBytes, signatureDeliveryId, utf8Keys, verifyHmac } from '../signatures.js';
 import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 
 /**
@@ -62,6 +61,9 @@ export function normalizeMergeEmployee(employee: MergeEmployee): WorkerRecord {
   });
 }
 
+/** base64url; Merge's samples keep the `=` padding (docs/reference/hris-webhooks.md §3.3), so it is optional. */
+const signatureOf = (request: WebhookRequest) => signatureBytes(request, 'x-merge-webhook-signature', 'base64url');
+
 export const mergeSource = defineSource({
   name: 'merge',
   settings: z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default('https://api.merge.dev') }),
@@ -69,9 +71,7 @@ export const mergeSource = defineSource({
   localSecret: 'local-development-only-merge-key',
 
   verify(request, secrets) {
-    // base64url; Merge's samples keep the `=` padding, so compare without it.
-    const signature = requireHeader(request, 'x-merge-webhook-signature').replace(/=+$/, '');
-    verifyHmac({ algorithm: 'sha256', keys: utf8Keys(secrets), message: request.body, received: [Buffer.from(signature, 'base64url')], header: 'x-merge-webhook-signature' });
+    verifyHmac({ algorithm: 'sha256', keys: utf8Keys(secrets), message: request.body, received: [signatureOf(request)], header: 'x-merge-webhook-signature' });
   },
 
   parse(request) {
@@ -80,7 +80,7 @@ export const mergeSource = defineSource({
     const workerKey = model === 'Employee' ? event.data.id : model === 'Employment' ? event.data.employee : undefined;
     if (!workerKey) return []; // LinkedAccount.*, Issue.*, other models: nothing about a worker.
     // Merge sends the same event more than once; its signature identifies the delivery.
-    const deliveryId = `merge-${createHash('sha256').update((request.headers['x-merge-webhook-signature'] ?? '').replace(/=+$/, '')).digest('hex').slice(0, 40)}`;
+    const deliveryId = signatureDeliveryId('merge', signatureOf(request));
     const occurredAt = toInstant(event.data.modified_at ?? '') ?? new Date().toISOString();
     const removed = model === 'Employee' && (change === 'removed' || event.data.remote_was_deleted === true);
     return [{ workerKey, deliveryId, eventType: event.hook.event, occurredAt, subject: removed ? { kind: 'removed', workEmail: event.data.work_email ?? null } : { kind: 'fetch', mayRevoke: event.hook.event !== 'Employee.added' } }];
@@ -90,7 +90,7 @@ export const mergeSource = defineSource({
     const [apiKey, accountToken] = credentialPair(context.credentials, 'Merge (api key:account token)');
     const { status, body } = await providerRequest(
       'GET merge /api/hris/v1/employees/{id}',
-      `${context.apiUrl}/api/hris/v1/employees/${encodeURIComponent(workerKey)}?expand=employments,groups,work_location`,
+      `${context.apiUrl}/api/hris/v1/employees/${apiPathSegment(workerKey)}?expand=employments,groups,work_location`,
       { headers: { authorization: `Bearer ${apiKey}`, 'x-account-token': accountToken } },
     );
     const employee = body as MergeEmployee | undefined;
