@@ -18,6 +18,7 @@ const layers = [
   'sync', // evaluate, plan, execute, apply
   'rules', // deploying rules, the changed-rules computation
   'reconcile', // drift between HR, state and Bitwarden
+  'roster', // reading sources' whole rosters: only changes, absence guarded
   'ingest', // webhook receipt
   'evidence', // the auditors' export
   'runtime', // the edges: environment, AWS clients, secrets, observability, composition roots

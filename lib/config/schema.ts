@@ -109,10 +109,19 @@ const RuleSchema = z.strictObject({
   memberType: memberTypeName.optional(),
 });
 
+/** Roster reads: every enabled source that can list its population is read on this schedule (docs/design.md, decision 11). */
+const RosterSchema = z.strictObject({
+  /** Minutes between two complete reads of a source's roster. */
+  intervalMinutes: z.number().int().min(5).max(1440).default(60),
+  /** A complete roster this share smaller than the last one removes nobody, and raises an alarm (0.1: ten per cent). */
+  maxShrink: z.number().gt(0).lt(1).default(0.1),
+});
+
 const configSchema = () => z
   .strictObject({
     bitwarden: BitwardenSchema.prefault({}),
     policy: PolicySchema.prefault({}),
+    roster: RosterSchema.prefault({}),
     providers: providersSchema(),
     rules: z.array(RuleSchema).min(1, 'must contain at least one rule'),
   })

@@ -10,7 +10,9 @@ import { Queues } from '../queue/queues.js';
 import type { ReconcileDependencies } from '../reconcile/reconcile.js';
 import type { DeployDependencies } from '../rules/deploy-rules.js';
 import { enabledSources, findSource } from '../sources/registry.js';
-import { sourceVariable } from '../sources/source.js';
+import { sourceVariable, type FetchContext, type SourceSettings } from '../sources/source.js';
+import { RosterStore } from '../store/roster-store.js';
+import type { RosterSyncDependencies } from '../roster/sync-roster.js';
 import { AuditLog } from '../store/audit-log.js';
 import { currentRules, RuleStore } from '../store/rule-store.js';
 import { Tables } from '../store/tables.js';
@@ -61,17 +63,25 @@ export function revocationGuard(env: Environment, config: LifecycleConfig, bitwa
   return new RevocationGuard(documentClient(), tableName(env, Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwarden));
 }
 
-/** Reads a worker from its source's API: the URL from `<NAME>_API_URL` or the source's settings, credentials from `<NAME>_API_CREDENTIALS`. */
+/** How to call a source's API: the URL from `<NAME>_API_URL` or the source's settings, credentials from `<NAME>_API_CREDENTIALS`. */
+function sourceContext(env: Environment, config: LifecycleConfig, sourceName: string): () => Promise<FetchContext<SourceSettings>> {
+  const source = findSource(sourceName);
+  const settings = config.providers[sourceName];
+  return async () => {
+    if (!source || !settings) throw new Error(`providers.${sourceName} is not configured`);
+    const apiUrl = env.variables[sourceVariable(source, 'API_URL')] ?? (settings as { apiUrl?: string }).apiUrl;
+    if (!apiUrl) throw new Error(`no API URL for ${sourceName}: set providers.${sourceName}.apiUrl or ${sourceVariable(source, 'API_URL')}`);
+    const credentials = await readSecret(env, sourceVariable(source, 'API_CREDENTIALS'));
+    return { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings };
+  };
+}
+
+/** Reads a worker from its source's API. */
 function sourceFetcher(env: Environment, config: LifecycleConfig) {
   return async (sourceName: string, workerKey: string): Promise<WorkerRecord | null> => {
     const source = findSource(sourceName);
     if (!source?.fetchWorker) throw new Error(`source "${sourceName}" cannot fetch workers`);
-    const settings = config.providers[sourceName];
-    if (!settings) throw new Error(`providers.${sourceName} is not configured`);
-    const apiUrl = env.variables[sourceVariable(source, 'API_URL')] ?? (settings as { apiUrl?: string }).apiUrl;
-    if (!apiUrl) throw new Error(`no API URL for ${sourceName}: set providers.${sourceName}.apiUrl or ${sourceVariable(source, 'API_URL')}`);
-    const credentials = await readSecret(env, sourceVariable(source, 'API_CREDENTIALS'));
-    return source.fetchWorker(workerKey, { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings });
+    return source.fetchWorker(workerKey, await sourceContext(env, config, sourceName)());
   };
 }
 
@@ -120,6 +130,21 @@ export function deployDependencies(env: Environment, config: LifecycleConfig = s
     publisher: eventPublisher(env),
     bitwarden: bitwardenClient(env, config),
     now: () => new Date(),
+  };
+}
+
+/** One step of a source's roster read, within `timeLeft` (a Lambda's remaining time, or unbounded for the CLI). */
+export function rosterSyncDependencies(env: Environment, config: LifecycleConfig, sourceName: string, timeLeft: () => number): RosterSyncDependencies {
+  const source = findSource(sourceName);
+  if (!source?.readRoster) throw new Error(`source "${sourceName}" cannot list its roster`);
+  const context = sourceContext(env, config, sourceName);
+  return {
+    store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
+    publisher: eventPublisher(env),
+    readPage: async (cursor) => source.readRoster!(await context(), cursor),
+    maxShrink: config.roster.maxShrink,
+    now: () => new Date(),
+    timeLeft,
   };
 }
 

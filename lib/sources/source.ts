@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { WorkerChange } from '../vocabulary/worker-change.js';
+import type { ReadRosterPage } from './roster.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
 
 /** A webhook delivery as it arrived: header names lower-cased, the body as the exact bytes. */
@@ -75,6 +76,8 @@ export interface Source<Settings extends SourceSettings = SourceSettings> {
   sign(body: Buffer, secret: string, now: Date, deliveryId: string): Record<string, string>;
   /** For thin events: the worker's current record from the source's API, or WORKER_GONE. */
   fetchWorker?(workerKey: string, context: FetchContext<Settings>): Promise<WorkerRecord | null>;
+  /** The whole population, one page per call (`cursor` null: the first page), where the source's API can list it. */
+  readRoster?(context: FetchContext<Settings>, cursor: string | null): ReturnType<ReadRosterPage>;
 }
 
 /** Declares a source with its settings type inferred from its schema. */

@@ -30,6 +30,8 @@ export const Tables = {
   audit: { id: 'Audit', envVar: 'AUDIT_TABLE', partitionKey: 'workerKey', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
   /** The mass-revocation guard: recent revocations, held workers, approvals. */
   guard: { id: 'Guard', envVar: 'GUARD_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
+  /** What each source's roster held at its last read (a hash per worker), and the read in progress (its cursor and lock). */
+  roster: { id: 'Roster', envVar: 'ROSTER_TABLE', partitionKey: 'sourceName', sortKey: 'workerKey' },
   /** Deliveries already accepted (Powertools idempotency records), so a replay enqueues nothing. */
   deliveries: { id: 'Deliveries', envVar: 'DELIVERIES_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiration' },
 } as const satisfies Record<string, TableDefinition>;

@@ -50,14 +50,20 @@ export type Evaluation =
 
 export const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
 
-/** An event older than the applied one is stale; the same delivery, or the same record at the same instant, is a duplicate. */
+/**
+ * An event older than the applied one is stale. At the same instant, the same record again is a
+ * duplicate (whatever its delivery id), and so is a thin event of the same delivery (re-reading
+ * the source would give the same record); a different record at the same instant is not.
+ */
 function skipReason(state: WorkerState | null, message: WorkerEventMessage, occurredAt: string, recordHash: string | null): string | null {
   if (!state) return null;
   const incoming = Date.parse(occurredAt);
   const applied = Date.parse(state.lastEventAt);
   if (incoming < applied) return `stale: occurred ${occurredAt}, older than the applied event of ${state.lastEventAt}`;
-  if (incoming === applied && (message.deliveryId === state.lastDeliveryId || recordHash === state.recordHash)) return `duplicate of delivery ${state.lastDeliveryId}`;
-  return null;
+  if (incoming > applied) return null;
+  const sameRecord = recordHash !== null && recordHash === state.recordHash;
+  const sameThinDelivery = message.subject.kind === 'fetch' && message.deliveryId === state.lastDeliveryId;
+  return sameRecord || sameThinDelivery ? `duplicate of delivery ${state.lastDeliveryId}` : null;
 }
 
 /** The source no longer has the worker: revoke, unless the policy keeps its member as it is. */

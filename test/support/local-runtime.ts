@@ -15,6 +15,8 @@ export interface TestRuntime extends LocalRuntime {
   post(provider: string, delivery: Pick<SignedDelivery, 'headers' | 'body'>): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Resolves when a worker has processed (and deleted) the message of this delivery (or one that matches). */
   processed(deliveryId: string | ((message: WorkerEventMessage) => boolean)): Promise<void>;
+  /** Resolves once the workers have processed `count` messages that match (each counted once, by message id). */
+  processedCount(count: number, matches: (message: WorkerEventMessage) => boolean): Promise<void>;
   /** Messages in both lanes, visible or in flight. */
   queueDepth(): Promise<number>;
 }
@@ -48,6 +50,21 @@ export async function startTestRuntime(configYaml?: string, options: Partial<Pic
           }
         };
         for (const source of sources) source.on('batch', listener);
+      });
+    },
+    processedCount(count: number, matches: (message: WorkerEventMessage) => boolean) {
+      const sources = Object.values(runtime.workers);
+      const seen = new Set<string>();
+      return new Promise<void>((resolve) => {
+        const listener = ({ succeeded }: BatchResult) => {
+          for (const record of succeeded) if (matches(JSON.parse(record.body) as WorkerEventMessage)) seen.add(record.messageId);
+          if (seen.size >= count) {
+            for (const source of sources) source.off('batch', listener);
+            resolve();
+          }
+        };
+        for (const source of sources) source.on('batch', listener);
+        if (count === 0) listener({ succeeded: [], failed: [], durationMs: 0 });
       });
     },
     async queueDepth() {

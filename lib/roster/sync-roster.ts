@@ -1,0 +1,134 @@
+import type { EventPublisher } from '../queue/publisher.js';
+import type { WorkerEventMessage } from '../queue/message.js';
+import type { ReadRosterPage, RosterProblem, RosterRecord } from '../sources/roster.js';
+import type { RosterEntry, RosterRead, RosterStore } from '../store/roster-store.js';
+import { checksumOf } from '../vocabulary/canonical-json.js';
+
+export interface RosterSyncDependencies {
+  store: RosterStore;
+  publisher: EventPublisher;
+  readPage: ReadRosterPage;
+  /** A complete roster this much smaller than the last complete one removes nobody (0.1: ten per cent). */
+  maxShrink: number;
+  now(): Date;
+  /** Milliseconds this invocation may still run; the read stops between pages with room to spare, and resumes next time. */
+  timeLeft(): number;
+}
+
+export interface RosterSyncResult {
+  source: string;
+  readId: string;
+  /** Every page was read (and absence was decided); false: the read resumes at its cursor next time. */
+  complete: boolean;
+  pages: number;
+  records: number;
+  /** Records whose hash changed (or that are new): each one message on the worker's lane. */
+  changed: number;
+  /** Workers the last complete roster had and this one has not. */
+  absent: string[];
+  /** Of those, sent to the worker as removed (policy.onWorkerRemoved decides); zero when the removal was refused. */
+  removed: number;
+  /** Why absence removed nobody: an incomplete or failed read, rows the source could not map, or a roster much smaller than the last. */
+  removalRefused: string | null;
+  problems: RosterProblem[];
+}
+
+/** Pages read and published before the invocation's time runs low: one page takes a source call and a few writes. */
+const SAFETY_MARGIN_MS = 15_000;
+
+/**
+ * One step of a source's roster read (docs/design.md, decision 11): claims the read (resuming one
+ * in progress; two never overlap), reads pages while time allows, and sends only what changed since
+ * the last read (a hash per worker) to the same FIFO lanes as webhooks, so an unchanged worker
+ * costs no message and no Bitwarden call. A pulled record is dated by the source's own
+ * modification time, so it never overrides a newer applied event. After the last page, workers
+ * the last complete roster had and this one lacks are absent: sent as removed, unless the roster
+ * is much smaller than the last one or the source reported rows it could not map.
+ */
+export async function syncRoster(source: string, deps: RosterSyncDependencies, options: { lockMs: number }): Promise<RosterSyncResult> {
+  const startedAt = deps.now();
+  const fresh: RosterRead = { readId: `${source}@${startedAt.toISOString()}`, startedAt: startedAt.toISOString(), cursor: null, pages: 0, records: 0, changed: 0, lockedUntil: 0 };
+  let read = await deps.store.claimRead(source, fresh, startedAt, options.lockMs);
+  const known = await deps.store.entries(source);
+  const problems: RosterProblem[] = [];
+  const result = (complete: boolean, absent: string[] = [], removed = 0, removalRefused: string | null = null): RosterSyncResult => ({
+    source, readId: read.readId, complete, pages: read.pages, records: read.records, changed: read.changed, absent, removed, removalRefused, problems,
+  });
+
+  for (;;) {
+    let page;
+    try {
+      page = await deps.readPage(read.cursor);
+    } catch (error) {
+      // The read stays where it was: the next invocation retries this page, and nothing read so far is sent twice.
+      await deps.store.releaseRead(source, read);
+      throw error;
+    }
+    problems.push(...(page.problems ?? []));
+    const changed = page.records.filter(({ record }) => known.get(record.externalId)?.recordHash !== checksumOf(record));
+    await deps.publisher.publish(changed.map((entry) => rosterMessage(source, read, entry, deps.now())));
+    await deps.store.putEntries(source, page.records.map(({ record }): RosterEntry => ({ workerKey: record.externalId, recordHash: checksumOf(record), seenBy: read.readId })));
+    read = { ...read, cursor: page.next, pages: read.pages + 1, records: read.records + page.records.length, changed: read.changed + changed.length, lockedUntil: deps.now().getTime() + options.lockMs };
+    if (page.next === null) break;
+    if (deps.timeLeft() < SAFETY_MARGIN_MS) {
+      await deps.store.releaseRead(source, read);
+      return result(false);
+    }
+    await deps.store.saveRead(source, read);
+  }
+  return finishRead(source, read, problems, deps, result);
+}
+
+/** After the last page: decide absence, guarded, and remember this read as the last complete one. */
+async function finishRead(
+  source: string,
+  read: RosterRead,
+  problems: RosterProblem[],
+  deps: RosterSyncDependencies,
+  result: (complete: boolean, absent?: string[], removed?: number, refused?: string | null) => RosterSyncResult,
+): Promise<RosterSyncResult> {
+  const now = deps.now();
+  const absent = [...(await deps.store.entries(source)).values()].filter((entry) => entry.seenBy !== read.readId).map((entry) => entry.workerKey);
+  const last = await deps.store.lastComplete(source);
+  const refused =
+    absent.length === 0
+      ? null
+      : problems.length > 0
+        ? `${problems.length} row(s) could not be read: a roster with problems removes nobody`
+        : last && read.records < last.records * (1 - deps.maxShrink)
+          ? `the roster has ${read.records} workers, more than ${Math.round(deps.maxShrink * 100)}% fewer than the ${last.records} of the last complete read: it removes nobody`
+          : null;
+  if (absent.length > 0 && !refused) {
+    await deps.publisher.publish(absent.map((workerKey) => absenceMessage(source, read, workerKey, now)));
+    await deps.store.deleteEntries(source, absent);
+  }
+  await deps.store.completeRead(source, read, now);
+  return result(true, absent, refused ? 0 : absent.length, refused);
+}
+
+function rosterMessage(source: string, read: RosterRead, { record, modifiedAt }: RosterRecord, now: Date): WorkerEventMessage {
+  return {
+    version: 1,
+    provider: source,
+    workerKey: record.externalId,
+    deliveryId: `roster:${read.readId}:${record.externalId}`,
+    eventType: 'roster.record',
+    // The source's own time where it has one; else when the read began (the record is at least that fresh).
+    occurredAt: modifiedAt ?? read.startedAt,
+    receivedAt: now.toISOString(),
+    subject: { kind: 'record', worker: record },
+  };
+}
+
+function absenceMessage(source: string, read: RosterRead, workerKey: string, now: Date): WorkerEventMessage {
+  return {
+    version: 1,
+    provider: source,
+    workerKey,
+    deliveryId: `roster:${read.readId}:${workerKey}:absent`,
+    eventType: 'roster.absent',
+    occurredAt: read.startedAt,
+    receivedAt: now.toISOString(),
+    subject: { kind: 'removed', workEmail: null },
+  };
+}
