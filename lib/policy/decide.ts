@@ -1,7 +1,7 @@
 import type { Policy, Rule } from '../config/schema.js';
 import type { MemberTypeName } from '../vocabulary/bitwarden.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
-import { instantOf, startOfDay } from './instants.js';
+import { instantOf, startOfDayOf } from './instants.js';
 import { groupsFor } from './rules.js';
 
 /** What Bitwarden should hold for one worker at one instant. Pure data; `plan` turns it into calls. */
@@ -74,7 +74,7 @@ export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Pol
   const upcoming = deadlines[0];
 
   if (policy.inviteDaysBeforeStart !== null && worker.startDate) {
-    const inviteAt = startOfDay(worker.startDate.slice(0, 10), zone) - policy.inviteDaysBeforeStart * DAY_MS;
+    const inviteAt = startOfDayOf(worker.startDate, zone) - policy.inviteDaysBeforeStart * DAY_MS;
     if (inviteAt > nowMs) {
       return { ...base, access: 'not-yet', reason: `starts ${worker.startDate}; invited ${policy.inviteDaysBeforeStart} day(s) before`, reevaluateAt: iso(upcoming ? Math.min(inviteAt, upcoming.at) : inviteAt) };
     }

@@ -1,37 +1,40 @@
+import type { Temporal } from 'temporal-polyfill';
+import { readRecordDate, type RecordDate } from '../vocabulary/dates.js';
+
 /**
  * Turning HR dates into instants. A calendar date is a day in the organization's time zone
  * (policy.timeZone, IANA); an RFC 3339 instant is used exactly.
  */
 
-const DAY_MS = 86_400_000;
-const isCalendarDate = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value);
-
-/** Minutes the zone is ahead of UTC at `instant` (e.g. +60 for Europe/Berlin in winter). */
-function offsetMinutes(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(instant));
-  const get = (type: string) => Number(parts.find((part) => part.type === type)!.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((asUtc - Math.floor(instant / 1000) * 1000) / 60_000);
+/** A date the worker record's schema accepted; anything else here is a bug, not HR data. */
+function read(value: string): RecordDate {
+  const date = readRecordDate(value);
+  if (!date) throw new Error(`not a worker record date: ${JSON.stringify(value)}`);
+  return date;
 }
 
-/** The instant a calendar day begins in `timeZone` (midnight local, DST included). */
-export function startOfDay(date: string, timeZone: string): number {
-  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
-  const midnightUtc = Date.UTC(year, month - 1, day);
-  let instant = midnightUtc - offsetMinutes(midnightUtc, timeZone) * 60_000;
-  // The offset at the guess can differ from the offset at the answer across a DST change: correct once.
-  instant = midnightUtc - offsetMinutes(instant, timeZone) * 60_000;
-  return instant;
+/**
+ * The instant a day begins in `timeZone`: its midnight, or, where clocks jump past midnight, the
+ * first moment the zone has (America/Santiago, 2024-09-08: 01:00). Temporal resolves the gap.
+ */
+function startOfDay(day: Temporal.PlainDate, timeZone: string): number {
+  return day.toZonedDateTime(timeZone).epochMilliseconds;
 }
 
-/** The instant after the last moment of a calendar day: the start of the next day. */
-export function endOfDay(date: string, timeZone: string): number {
-  const next = new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
-  return startOfDay(next, timeZone);
+/** The instant after the last moment of a day: the start of the next one, as the zone has it. */
+function endOfDay(day: Temporal.PlainDate, timeZone: string): number {
+  return startOfDay(day.add({ days: 1 }), timeZone);
 }
 
-/** A date or instant: calendar dates through `forDate`, instants exactly. */
+/** A record's date as an instant: a calendar date's start or end (`forDate`), an instant exactly. */
 export function instantOf(value: string, timeZone: string, forDate: 'start' | 'end'): number {
-  if (!isCalendarDate(value)) return Date.parse(value);
-  return forDate === 'start' ? startOfDay(value, timeZone) : endOfDay(value, timeZone);
+  const date = read(value);
+  if (date.kind === 'instant') return date.instant.epochMilliseconds;
+  return forDate === 'start' ? startOfDay(date.day, timeZone) : endOfDay(date.day, timeZone);
+}
+
+/** The start of the day a record's date falls on in `timeZone` (an instant's day is the zone's). */
+export function startOfDayOf(value: string, timeZone: string): number {
+  const date = read(value);
+  return startOfDay(date.kind === 'day' ? date.day : date.instant.toZonedDateTimeISO(timeZone).toPlainDate(), timeZone);
 }

@@ -1,31 +1,22 @@
 import type { Rule } from '../config/schema.js';
 import { memberTypePrecedence, type MemberTypeName } from '../vocabulary/bitwarden.js';
 import { matchableAttributes, type WorkerRecord } from '../vocabulary/worker-record.js';
-
-const globCache = new Map<string, RegExp>();
-
-/** `*` matches any run of characters; everything else is literal. Case is ignored: HR data is not consistent about it. */
-function globToRegExp(pattern: string): RegExp {
-  let regexp = globCache.get(pattern);
-  if (!regexp) {
-    const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-    regexp = new RegExp(`^${body}$`, 'i');
-    globCache.set(pattern, regexp);
-  }
-  return regexp;
-}
+import { globMatcher } from './glob.js';
 
 /** A value matches when any pattern does; a missing value matches nothing. */
 function valueMatches(expected: string | string[] | undefined, actual: string | null | undefined): boolean {
   if (expected === undefined) return true;
   if (actual === null || actual === undefined) return false;
-  return (Array.isArray(expected) ? expected : [expected]).some((pattern) => globToRegExp(pattern.trim()).test(actual.trim()));
+  return (Array.isArray(expected) ? expected : [expected]).some((pattern) => globMatcher(pattern.trim())(actual.trim()));
 }
+
+/** Only the worker's own attributes: `constructor` or `toString` must not read what every object inherits. */
+const ownAttribute = (worker: WorkerRecord, name: string) => (Object.hasOwn(worker.attributes, name) ? worker.attributes[name] : undefined);
 
 export function ruleMatches(rule: Rule, worker: WorkerRecord): boolean {
   return (
     matchableAttributes.every((attribute) => valueMatches(rule.match[attribute], worker[attribute])) &&
-    Object.entries(rule.match.attributes ?? {}).every(([name, expected]) => valueMatches(expected, worker.attributes[name]))
+    Object.entries(rule.match.attributes ?? {}).every(([name, expected]) => valueMatches(expected, ownAttribute(worker, name)))
   );
 }
 

@@ -1,26 +1,67 @@
 import { z } from 'zod';
+import { isOpenEnded, readRecordDate } from './dates.js';
 
 /**
  * The one worker record every provider normalizes to (docs/reference/hris-webhooks.md §5, `data.worker`).
  * `decide` only ever sees this shape, so it never knows which HR system spoke.
+ *
+ * Every text is capped (README, "The generic webhook format"): HR values are short, and a record
+ * travels in SQS messages, DynamoDB items, logs and audits, where an unbounded one costs everywhere.
  */
+const TEXT_MAX = 256;
+/** The worker key is the SQS FIFO MessageGroupId, which takes at most 128 characters. */
+const EXTERNAL_ID_MAX = 128;
+const ATTRIBUTE_NAME_MAX = 64;
+const ATTRIBUTES_MAX = 50;
+/** Longer than any form of a date; checked before Temporal reads the text. */
+const DATE_TEXT_MAX = 64;
+const atMost = (max: number) => `must be at most ${max} characters`;
+
 export const calendarDateOrInstant = z
   .string()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/,
-    'must be a calendar date (YYYY-MM-DD) or an RFC 3339 instant',
-  );
+  .max(DATE_TEXT_MAX, atMost(DATE_TEXT_MAX))
+  .refine((text) => readRecordDate(text) !== null, 'must be a real calendar date (YYYY-MM-DD) or an RFC 3339 instant');
 
-const optionalText = z.string().trim().min(1).nullish().transform((value) => value ?? null);
+const optionalText = z.string().trim().min(1).max(TEXT_MAX, atMost(TEXT_MAX)).nullish().transform((value) => value ?? null);
 const optionalDate = calendarDateOrInstant.nullish().transform((value) => value ?? null);
+/** An end or termination written as a far-future "open-ended" marker is none (lib/vocabulary/dates.ts, OPEN_ENDED_FROM_YEAR). */
+const optionalEnd = calendarDateOrInstant.nullish().transform((value) => (value && !isOpenEnded(value) ? value : null));
+
+/**
+ * Names every object inherits: as attribute names they would read (or, for `__proto__`, replace) the
+ * object's prototype instead of a value. Refused rather than stored.
+ */
+const inheritedNames = new Set(['__proto__', 'constructor', 'prototype']);
+
+function attributeNameProblem(name: string): string | null {
+  if (name === '') return 'must not be empty';
+  if (name.length > ATTRIBUTE_NAME_MAX) return atMost(ATTRIBUTE_NAME_MAX);
+  return inheritedNames.has(name) ? 'is a reserved name' : null;
+}
+
+/**
+ * Custom attributes, their names checked on the object as sent: zod's record silently drops a
+ * `__proto__` key, which JSON.parse makes an ordinary own key.
+ */
+const attributes = z
+  .custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'must be an object of names and values')
+  .superRefine((input, ctx) => {
+    const names = Object.keys(input);
+    if (names.length > ATTRIBUTES_MAX) return ctx.addIssue({ code: 'custom', message: `must have at most ${ATTRIBUTES_MAX} attributes` });
+    for (const name of names) {
+      const problem = attributeNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+  })
+  .pipe(z.record(z.string(), z.string().max(TEXT_MAX, atMost(TEXT_MAX)).nullable()));
 
 export const employmentTypes = ['employee', 'contractor', 'intern', 'temporary', 'other'] as const;
 export const workerStatuses = ['pending', 'active', 'on_leave', 'terminated'] as const;
 
 export const WorkerRecordSchema = z.object({
-  externalId: z.string().trim().min(1, 'is required: the stable HR worker id').max(300),
-  workEmail: z.email('must be an e-mail address').max(256).nullish().transform((value) => value?.toLowerCase() ?? null),
-  personalEmail: z.string().nullish().transform((value) => value ?? null),
+  externalId: z.string().trim().min(1, 'is required: the stable HR worker id').max(EXTERNAL_ID_MAX, atMost(EXTERNAL_ID_MAX)),
+  workEmail: z.email('must be an e-mail address').max(TEXT_MAX, atMost(TEXT_MAX)).nullish().transform((value) => value?.toLowerCase() ?? null),
+  personalEmail: z.string().max(TEXT_MAX, atMost(TEXT_MAX)).nullish().transform((value) => value ?? null),
   firstName: optionalText,
   lastName: optionalText,
   displayName: optionalText,
@@ -32,10 +73,10 @@ export const WorkerRecordSchema = z.object({
   employmentType: z.enum(employmentTypes).nullish().transform((value) => value ?? 'employee'),
   status: z.enum(workerStatuses),
   startDate: optionalDate,
-  endDate: optionalDate,
-  terminationDate: optionalDate,
+  endDate: optionalEnd,
+  terminationDate: optionalEnd,
   /** Custom attributes a provider maps (e.g. costCenter), matchable by rules under `match.attributes`. */
-  attributes: z.record(z.string().min(1), z.string().nullable()).nullish().transform((value) => value ?? {}),
+  attributes: attributes.nullish().transform((value) => value ?? {}),
 });
 
 export type WorkerRecord = z.output<typeof WorkerRecordSchema>;
