@@ -35,9 +35,9 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('has the five tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
+  it('has the six tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-    expect(Object.keys(tables)).toHaveLength(5);
+    expect(Object.keys(tables)).toHaveLength(6);
     for (const table of Object.values(tables)) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
@@ -46,7 +46,13 @@ describe('the CDK stack', () => {
     }
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [{ AttributeName: 'workerKey', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [{ IndexName: 'due', KeySchema: [{ AttributeName: 'dueShard', KeyType: 'HASH' }, { AttributeName: 'reevaluateAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+      GlobalSecondaryIndexes: [
+        { IndexName: 'due', KeySchema: [{ AttributeName: 'dueShard', KeyType: 'HASH' }, { AttributeName: 'reevaluateAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+        { IndexName: 'member', KeySchema: [{ AttributeName: 'memberId', KeyType: 'HASH' }, { AttributeName: 'workerKey', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+      ],
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'sourceName', KeyType: 'HASH' }, { AttributeName: 'workerKey', KeyType: 'RANGE' }],
     });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [{ AttributeName: 'workerKey', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],

@@ -33,7 +33,7 @@ describe('the lifecycle config file', () => {
     expect(config.bitwarden.identityUrl).toBe('https://identity.bitwarden.eu');
     expect(config.policy).toEqual({
       dryRun: false, memberType: 'user', allowedElevatedMemberTypes: [], reconcile: 'report', inviteAcceptanceDays: 14, auditRetentionDays: 400, onWorkerRemoved: 'revoke', timeZone: 'UTC', inviteDaysBeforeStart: null, terminationTakesEffect: 'end-of-day', onLeave: 'keep', removeRevokedAfterDays: null,
-      massRevocationGuard: { windowMinutes: 60, maxRevocations: 25, maxShareOfOrganization: 0.1 },
+      massRevocationGuard: { windowMinutes: 60, maxRevocations: 25, maxShareOfOrganization: 0.1, release: 'admin' },
     });
     expect(config.providers.generic?.enabled).toBe(true);
     expect(config.rules[0]!.match).toEqual({});

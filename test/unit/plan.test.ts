@@ -51,9 +51,18 @@ describe('plan', () => {
 
   it('links a member that has no externalId yet, but never overwrites one another tool set', () => {
     const unlinked = { ...member(MemberStatus.Confirmed), externalId: null };
-    expect(plan('E-1', desired(), { member: unlinked, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([{ kind: 'link', memberId: 'm-1', externalId: 'E-1' }]);
+    expect(plan('E-1', desired(), { member: unlinked, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([{ kind: 'link', memberId: 'm-1', externalId: 'E-1', takenOverFrom: null }]);
     const foreign = { ...member(MemberStatus.Confirmed), externalId: 'dc-0042' };
     expect(plan('E-1', desired(), { member: foreign, groupIds: ['g-all', 'g-eng'] }, directory).actions).toEqual([]);
+  });
+
+  it('moves a terminated worker’s member to its rehire: relinked, restored, regrouped', () => {
+    const leavers = { ...member(MemberStatus.Revoked), externalId: 'E-OLD' };
+    expect(plan('E-1', desired(), { member: leavers, groupIds: ['g-all'], takeoverFrom: 'E-OLD' }, directory).actions).toEqual([
+      { kind: 'link', memberId: 'm-1', externalId: 'E-1', takenOverFrom: 'E-OLD' },
+      { kind: 'restore', memberId: 'm-1' },
+      { kind: 'set-groups', memberId: 'm-1', groupIds: ['g-all', 'g-eng'], added: ['g-eng'], removed: [] },
+    ]);
   });
 
   it('changes an existing member’s type only when a rule grants one', () => {
