@@ -144,6 +144,25 @@ export class LifecycleStack extends Stack {
     for (const queue of Object.values(this.queues)) queue.grantSendMessages(reconciler);
     new Rule(this, 'ReconcileDaily', { schedule: Schedule.cron({ minute: '17', hour: '3' }), targets: [new LambdaFunction(reconciler, { retryAttempts: 2 })] });
 
+    // Every enabled source that can list its roster is read on a schedule: webhooks are lossy (docs/design.md, decision 11).
+    const rosterSources = apiCredentials.filter(({ provider }) => provider.readRoster);
+    const rosterSync = new LifecycleFunction(this, 'RosterSync', {
+      entry: 'roster-sync.ts',
+      description: 'Reads each source roster when due (resuming a read in progress) and sends only the changes to the worker lanes',
+      shippedConfigPath,
+      timeout: Duration.minutes(15),
+      environment: {
+        ...queueUrls,
+        [Tables.roster.envVar]: this.tables.roster.tableName,
+        ...Object.fromEntries(rosterSources.map(({ provider, secret }) => [`${provider.name.toUpperCase()}_API_CREDENTIALS_ARN`, secret.secretArn])),
+      },
+    });
+    this.tables.roster.grantReadWriteData(rosterSync);
+    for (const { secret } of rosterSources) secret.grantRead(rosterSync);
+    for (const queue of Object.values(this.queues)) queue.grantSendMessages(rosterSync);
+    // A tick, not the interval: each source's read is due per roster.intervalMinutes, and a long read resumes at the next tick.
+    new Rule(this, 'RosterTick', { schedule: Schedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(rosterSync, { retryAttempts: 0 })] });
+
     // The rules reach the table at deploy time, from the config file shipped as an S3 asset.
     const configAsset = new Asset(this, 'ConfigFile', { path: props.configPath });
     const rulesDeployer = new LifecycleFunction(this, 'RulesDeployer', {
@@ -204,7 +223,7 @@ export class LifecycleStack extends Stack {
     this.operations = new Operations(this, 'Operations', {
       stage: props.stage ?? 'dev',
       serviceName: 'hr-bitwarden-lifecycle',
-      functions: { Ingest: ingest, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer, Reconciler: reconciler },
+      functions: { Ingest: ingest, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer, Reconciler: reconciler, RosterSync: rosterSync },
       lanes: [
         { name: 'Urgent', queue: this.queues.urgent, deadLetterQueue: this.deadLetterQueues.urgent!, maxAge: Duration.minutes(5) },
         { name: 'Events', queue: this.queues.events, deadLetterQueue: this.deadLetterQueues.events!, maxAge: Duration.minutes(30) },

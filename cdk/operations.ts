@@ -7,6 +7,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Metric as ProductMetric, METRICS_NAMESPACE } from '../lib/runtime/observability.js';
+import { actionKinds } from '../lib/vocabulary/bitwarden.js';
 
 export interface OperationsProps {
   stage: string;
@@ -55,8 +56,11 @@ export class Operations extends Construct {
     alarm('RevocationLatency', product(ProductMetric.RevocationLatency, 'p99'), 120_000, 'The slowest revocations took 2 minutes or more from webhook to Bitwarden.');
     alarm('RevocationsHeld', product(ProductMetric.RevocationsHeld), 1, 'The mass-revocation guard is holding revocations: an admin must approve them (npx lifecycle guard approve) or act.');
     alarm('Drift', product(ProductMetric.Drift, 'Maximum', Duration.days(1)), 1, 'The daily reconciliation found Bitwarden out of step with HR.');
+    alarm('RosterCorrections', product(ProductMetric.RosterCorrections, 'Sum', Duration.days(1)), 1, 'A roster read changed Bitwarden where no webhook had: webhooks from an HR system are being lost (check its webhook settings and secret).');
+    alarm('RosterRemovalRefused', product(ProductMetric.RosterRemovalRefused), 1, 'A complete roster lacked workers but removed nobody: it was much smaller than the last one, or had rows that could not be read. Check the source before anyone is removed.');
+    alarm('RosterReadFailed', product(ProductMetric.RosterReadFailed, 'Sum', Duration.hours(1)), 3, 'Roster reads keep failing: the source API or its credentials.');
 
-    const actions = ['invite', 'set-groups', 'revoke', 'restore', 'link', 'set-type', 'remove'].map((kind) => product(ProductMetric.action(kind)));
+    const actions = actionKinds.map((kind) => product(ProductMetric.action(kind)));
     new Dashboard(this, 'Dashboard', {
       dashboardName: `hr-bitwarden-lifecycle-${props.stage}`,
       widgets: [

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { genericSource } from '../lib/sources/generic/generic.js';
+import { MemberStatus, memberStatusName } from '../lib/vocabulary/bitwarden.js';
 
 const baseUrl = process.env.DEMO_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 const signer = new Webhook(process.env.GENERIC_WEBHOOK_SECRET ?? genericSource.localSecret);
@@ -21,7 +22,6 @@ interface MemberView {
   status: number;
   groupNames: string[];
 }
-const statusNames: Record<number, string> = { [-1]: 'revoked', 0: 'invited', 1: 'accepted', 2: 'confirmed', 3: 'staged' };
 
 async function send(step: string, type: string, worker: Record<string, unknown>, occurredAt: string): Promise<void> {
   const id = `msg_${randomUUID().replaceAll('-', '')}`;
@@ -41,7 +41,7 @@ async function waitForMember(expectation: (member: MemberView | undefined) => bo
     if (response.status === 404) return console.log('  (not the local emulator: check the Bitwarden admin console)');
     const member = ((await response.json()) as MemberView[]).find((candidate) => candidate.externalId === person.externalId);
     if (expectation(member)) {
-      return console.log(`  Bitwarden: ${member ? `${member.email} ${statusNames[member.status]}, groups [${member.groupNames.join(', ')}]` : 'no member'}`);
+      return console.log(`  Bitwarden: ${member ? `${member.email} ${memberStatusName(member.status)}, groups [${member.groupNames.join(', ')}]` : 'no member'}`);
     }
     await sleep(100);
   }
@@ -63,6 +63,6 @@ await waitForMember((member) => member?.groupNames.includes('Finance') ?? false)
 
 const today = new Date().toISOString().slice(0, 10);
 await send(`3. Termination effective today (${today})`, 'worker.terminated', { ...person, department: 'Finance', jobTitle: 'Accountant', status: 'terminated', terminationDate: today }, new Date(Date.now() - 1000).toISOString());
-await waitForMember((member) => member?.status === -1);
+await waitForMember((member) => member?.status === MemberStatus.Revoked);
 
 console.log('\nDone: one invite, one group-ids PUT, one revoke. The audit trail is in the Audit table.');

@@ -5,6 +5,7 @@ import { dlqList, dlqRedrive, evidenceExport, reconcileCommand } from './operati
 import { planEvent, workerAudit, workerStatus } from './workers.js';
 import { output } from './output.js';
 import { rulesDiff, rulesExplain, rulesValidate } from './rules.js';
+import { syncCommand, SyncUsageError } from './sync.js';
 import { MissingSettingError } from '../runtime/env.js';
 import { selectTarget } from '../runtime/local-target.js';
 import { cliContext } from './context.js';
@@ -16,6 +17,9 @@ Commands:
   audit WORKER                     The worker's action history
   plan --event FILE [--provider P] What a delivery (a webhook body) would do right now, without doing it
   reconcile [--apply]              Drift between Bitwarden and HR, by kind; --apply corrects it through the worker
+  sync --from SOURCE|FILE [--apply] [--csv FILE]
+                                   A source's whole roster (or a CSV/JSON export): without --apply the plan for
+                                   every worker, in counts and a CSV; with it, applied through the worker
   evidence export --out DIR        Snapshot for auditors: JSON, CSV, SHA-256 manifest, HTML summary
   dlq list | dlq redrive           What waits in the dead-letter queues; move it back to its lane
   rules validate [--config FILE]   Check the config file with the schema cdk synth uses
@@ -39,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       aws: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' }, by: { type: 'string' }, config: { type: 'string' },
-      event: { type: 'string' }, provider: { type: 'string' }, apply: { type: 'boolean' }, out: { type: 'string' }, worker: { type: 'string' },
+      event: { type: 'string' }, provider: { type: 'string' }, apply: { type: 'boolean' }, out: { type: 'string' }, worker: { type: 'string' }, from: { type: 'string' }, csv: { type: 'string' },
     },
   });
   const [command, sub, argument] = positionals;
@@ -65,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return planEvent(context, need(values.event, 'plan needs --event FILE (a webhook body)'), values.provider ?? 'generic');
     case 'reconcile':
       return reconcileCommand(context, values.apply ?? false);
+    case 'sync':
+      return syncCommand(context, need(values.from, 'sync needs --from SOURCE or --from FILE: npx lifecycle sync --from bamboohr'), { apply: values.apply ?? false, csv: values.csv });
   }
   switch (`${command} ${sub}`) {
     case 'evidence export':
@@ -95,7 +101,7 @@ class UsageError extends Error {}
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof SyncUsageError) {
     process.stderr.write(`lifecycle: ${error.message}\n`);
     process.exit(2);
   }

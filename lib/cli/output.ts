@@ -24,3 +24,11 @@ export function progress(message: string): void {
 export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
 }
+
+/** A progress bar on the terminal only: `[######------] 1,200/5,000 label`. */
+export function progressBar(done: number, total: number, label: string): void {
+  if (!process.stderr.isTTY || total <= 0) return;
+  const width = 24;
+  const filled = Math.round((Math.min(done, total) / total) * width);
+  process.stderr.write(`\r\x1b[2K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${label}`);
+}

@@ -5,6 +5,8 @@ import type { BitwardenClient } from '../bitwarden/client.js';
 import type { Reconciliation } from '../reconcile/reconcile.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
 import type { WorkerStateStore } from '../store/worker-state.js';
+import { memberStatusName, MemberStatus, memberTypeName } from '../vocabulary/bitwarden.js';
+import { csvOf } from '../vocabulary/csv.js';
 
 export interface EvidenceDependencies {
   bitwarden: BitwardenClient;
@@ -23,18 +25,6 @@ export interface EvidenceManifest {
   files: Array<{ name: string; bytes: number; sha256: string }>;
 }
 
-const statusNames: Record<number, string> = { [-1]: 'revoked', 0: 'invited', 1: 'accepted', 2: 'confirmed', 3: 'staged' };
-
-function csv(rows: Array<Record<string, unknown>>): string {
-  if (rows.length === 0) return '';
-  const columns = Object.keys(rows[0]!);
-  const cell = (value: unknown) => {
-    const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-    // Quote everything; a leading = + - @ is neutralized so a spreadsheet never runs it as a formula.
-    return `"${(/^[=+\-@]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
-  };
-  return `${columns.join(',')}\n${rows.map((row) => columns.map((column) => cell(row[column])).join(',')).join('\n')}\n`;
-}
 
 const escape = (text: unknown) => String(text ?? '').replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!);
 
@@ -68,7 +58,7 @@ export async function exportEvidence(outDir: string, deps: EvidenceDependencies,
   const reconciliation = await deps.reconcile();
 
   const tables: Record<string, Array<Record<string, unknown>>> = {
-    members: members.map((member) => ({ id: member.id, email: member.email, status: statusNames[member.status] ?? member.status, type: member.type, externalId: member.externalId, twoFactorEnabled: member.twoFactorEnabled })),
+    members: members.map((member) => ({ id: member.id, email: member.email, status: memberStatusName(member.status), type: memberTypeName(member.type), externalId: member.externalId, twoFactorEnabled: member.twoFactorEnabled })),
     groups: groups.map((group) => ({ id: group.id, name: group.name, externalId: group.externalId })),
     memberships,
     workers: states.map((state) => ({
@@ -88,7 +78,7 @@ export async function exportEvidence(outDir: string, deps: EvidenceDependencies,
   };
   for (const [name, rows] of Object.entries(tables)) {
     write(`${name}.json`, `${JSON.stringify(rows, null, 2)}\n`);
-    write(`${name}.csv`, csv(rows));
+    write(`${name}.csv`, csvOf(rows));
   }
   const counts = Object.fromEntries(Object.entries(tables).map(([name, rows]) => [name, rows.length]));
   const summary = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bitwarden access evidence ${escape(generatedAt)}</title>
@@ -100,7 +90,7 @@ export async function exportEvidence(outDir: string, deps: EvidenceDependencies,
 <table><tr><th>Kind</th><th>Count</th></tr>${Object.entries(reconciliation.counts).map(([kind, count]) => `<tr><td>${escape(kind)}</td><td>${count}</td></tr>`).join('')}</table>
 ${reconciliation.drift.length ? `<table><tr><th>Kind</th><th>Worker</th><th>E-mail</th><th>Detail</th></tr>${reconciliation.drift.map((item) => `<tr><td>${escape(item.kind)}</td><td>${escape(item.workerKey)}</td><td>${escape(item.email)}</td><td>${escape(item.detail)}</td></tr>`).join('')}</table>` : '<p>None: Bitwarden matches the HR system.</p>'}
 <h2>Revoked members</h2>
-<table><tr><th>E-mail</th><th>Worker</th></tr>${members.filter((member) => member.status === -1).map((member) => `<tr><td>${escape(member.email)}</td><td>${escape(member.externalId)}</td></tr>`).join('')}</table>
+<table><tr><th>E-mail</th><th>Worker</th></tr>${members.filter((member) => member.status === MemberStatus.Revoked).map((member) => `<tr><td>${escape(member.email)}</td><td>${escape(member.externalId)}</td></tr>`).join('')}</table>
 <p>Every file of this export, with its SHA-256, is listed in manifest.json.</p></body></html>\n`;
   write('summary.html', summary);
   const manifest: EvidenceManifest = { generatedAt, timeRange: { from: earliest, to: generatedAt }, counts, files };

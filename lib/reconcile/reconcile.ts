@@ -3,9 +3,8 @@ import type { Policy, Rule } from '../config/schema.js';
 import { reevaluation } from '../queue/message.js';
 import type { EventPublisher } from '../queue/publisher.js';
 import type { WorkerStateStore } from '../store/worker-state.js';
-import { evaluate, type EvaluateDependencies } from '../sync/evaluate.js';
-import { snapshotMemberLookup } from '../sync/find-member.js';
-import { groupDirectory } from '../sync/group-directory.js';
+import { evaluate } from '../sync/evaluate.js';
+import { readOrganization, snapshotEvaluation, statesByKey } from '../sync/snapshot.js';
 import type { Action } from '../sync/plan.js';
 import { MemberStatus, memberTypeName } from '../vocabulary/bitwarden.js';
 
@@ -56,29 +55,11 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
   const progress = options.progress ?? (() => undefined);
   progress('reading workers');
   const [states, rules] = await Promise.all([deps.workers.all(), deps.rules()]);
-  progress(`reading Bitwarden members and groups (${states.length} workers known)`);
-  const [members, groups] = await Promise.all([deps.bitwarden.listMembers(), deps.bitwarden.listGroups()]);
-  const directory = groupDirectory(groups, rules);
-  const managedGroups = groups.filter((group) => directory.managedIds.has(group.id));
+  const snapshot = await readOrganization(deps.bitwarden, rules, progress);
+  const { members } = snapshot;
+  const evaluation = snapshotEvaluation(snapshot, { workers: statesByKey(states, deps.workers), rules, policy: deps.policy, now });
 
-  const memberships = new Map<string, string[]>();
-  for (const [index, group] of managedGroups.entries()) {
-    progress(`reading memberships of managed groups (${index + 1}/${managedGroups.length})`);
-    for (const memberId of await deps.bitwarden.getGroupMemberIds(group.id)) memberships.set(memberId, [...(memberships.get(memberId) ?? []), group.id]);
-  }
-  const evaluation: EvaluateDependencies = {
-    workers: deps.workers,
-    rules: async () => rules,
-    groups: { resolve: async () => directory },
-    members: snapshotMemberLookup(members, (memberId) => memberships.get(memberId) ?? []),
-    policy: deps.policy,
-    fetchWorker: async () => {
-      throw new Error('a re-evaluation never fetches');
-    },
-    now: () => now,
-  };
-
-  const name = (id: string) => groups.find((group) => group.id === id)?.name ?? id;
+  const name = snapshot.groupName;
   const explained = new Set<string>();
   const drift: Drift[] = [];
   const drifted = new Map<string, boolean>();

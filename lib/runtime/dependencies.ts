@@ -13,6 +13,7 @@ import { enabledSources, findSource } from '../sources/registry.js';
 import { sourceVariable, type FetchContext, type SourceSettings } from '../sources/source.js';
 import { RosterStore } from '../store/roster-store.js';
 import type { RosterSyncDependencies } from '../roster/sync-roster.js';
+import type { ReadRosterPage } from '../sources/roster.js';
 import { AuditLog } from '../store/audit-log.js';
 import { currentRules, RuleStore } from '../store/rule-store.js';
 import { Tables } from '../store/tables.js';
@@ -64,14 +65,15 @@ export function revocationGuard(env: Environment, config: LifecycleConfig, bitwa
 }
 
 /** How to call a source's API: the URL from `<NAME>_API_URL` or the source's settings, credentials from `<NAME>_API_CREDENTIALS`. */
-function sourceContext(env: Environment, config: LifecycleConfig, sourceName: string): () => Promise<FetchContext<SourceSettings>> {
+function sourceContext(env: Environment, config: LifecycleConfig, sourceName: string, location?: string): () => Promise<FetchContext<SourceSettings>> {
   const source = findSource(sourceName);
-  const settings = config.providers[sourceName];
+  const settings = config.providers[sourceName] ?? (source ? source.settings.parse({}) : undefined);
   return async () => {
     if (!source || !settings) throw new Error(`providers.${sourceName} is not configured`);
-    const apiUrl = env.variables[sourceVariable(source, 'API_URL')] ?? (settings as { apiUrl?: string }).apiUrl;
+    const apiUrl = location ?? env.variables[sourceVariable(source, 'API_URL')] ?? (settings as { apiUrl?: string }).apiUrl;
     if (!apiUrl) throw new Error(`no API URL for ${sourceName}: set providers.${sourceName}.apiUrl or ${sourceVariable(source, 'API_URL')}`);
-    const credentials = await readSecret(env, sourceVariable(source, 'API_CREDENTIALS'));
+    // A file given by its location (the file source) is read with this process's own rights: no API credentials.
+    const credentials = location ? '' : await readSecret(env, sourceVariable(source, 'API_CREDENTIALS'));
     return { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings };
   };
 }
@@ -133,15 +135,20 @@ export function deployDependencies(env: Environment, config: LifecycleConfig = s
   };
 }
 
-/** One step of a source's roster read, within `timeLeft` (a Lambda's remaining time, or unbounded for the CLI). */
-export function rosterSyncDependencies(env: Environment, config: LifecycleConfig, sourceName: string, timeLeft: () => number): RosterSyncDependencies {
+/** Pages of a source's roster, from its API (or, for the file source, from `location`: a path or an S3 object). */
+export function rosterReader(env: Environment, config: LifecycleConfig, sourceName: string, location?: string): ReadRosterPage {
   const source = findSource(sourceName);
   if (!source?.readRoster) throw new Error(`source "${sourceName}" cannot list its roster`);
-  const context = sourceContext(env, config, sourceName);
+  const context = sourceContext(env, config, sourceName, location);
+  return async (cursor) => source.readRoster!(await context(), cursor);
+}
+
+/** One step of a source's roster read, within `timeLeft` (a Lambda's remaining time, or unbounded for the CLI). */
+export function rosterSyncDependencies(env: Environment, config: LifecycleConfig, sourceName: string, timeLeft: () => number, location?: string): RosterSyncDependencies {
   return {
     store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
     publisher: eventPublisher(env),
-    readPage: async (cursor) => source.readRoster!(await context(), cursor),
+    readPage: rosterReader(env, config, sourceName, location),
     maxShrink: config.roster.maxShrink,
     now: () => new Date(),
     timeLeft,

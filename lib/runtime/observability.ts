@@ -30,6 +30,16 @@ export const Metric = {
   BitwardenErrors: 'BitwardenErrors',
   SweepDue: 'SweepDue',
   Drift: 'Drift',
+  /** Per source (`RosterChanges_bamboohr`): records a roster read found changed and sent to the worker. */
+  rosterChanges: (source: string) => `RosterChanges_${source}`,
+  /** Per source: changes a roster read made in Bitwarden that no webhook had delivered (the webhooks are broken). */
+  rosterCorrections: (source: string) => `RosterCorrections_${source}`,
+  /** Any source: a complete roster whose absent workers were not removed (too small, or rows not read). */
+  RosterRemovalRefused: 'RosterRemovalRefused',
+  /** Any source: a roster read failed (it resumes at the next tick). */
+  RosterReadFailed: 'RosterReadFailed',
+  /** Any source: the sum of rosterCorrections, for one alarm. */
+  RosterCorrections: 'RosterCorrections',
 } as const;
 
 export { MetricUnit };

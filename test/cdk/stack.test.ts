@@ -60,8 +60,13 @@ describe('the CDK stack', () => {
     });
   });
 
+  it('reads every source roster on a five-minute tick, with the roster table and the lanes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 900, Environment: { Variables: Match.objectLike({ ROSTER_TABLE: Match.anyValue(), EVENTS_QUEUE_URL: Match.anyValue(), URGENT_QUEUE_URL: Match.anyValue() }) } });
+  });
+
   it('runs every handler on Node 22, arm64, with the worker fed by each lane with partial batch failures and its own bounded concurrency', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 5);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 6);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((mapping) => mapping.Properties);
     expect(mappings).toHaveLength(2);
     for (const mapping of mappings) expect(mapping).toMatchObject({ FunctionName: { Ref: functionLogicalId(/Applies worker events/) }, FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
@@ -125,9 +130,11 @@ describe('operations', () => {
     const names = alarms.map((alarm) => alarm.AlarmName.replace('hr-bitwarden-lifecycle-dev-', '')).sort();
     expect(names).toEqual([
       'BitwardenThrottling', 'Drift', 'EventsDeadLetters', 'EventsOldestMessage', 'IngestErrors', 'IngestThrottles', 'RevocationLatency', 'RevocationsHeld',
-      'ReconcilerErrors', 'ReconcilerThrottles', 'RulesDeployerErrors', 'RulesDeployerThrottles', 'SweeperErrors', 'SweeperThrottles', 'UrgentDeadLetters', 'UrgentOldestMessage', 'WorkerErrors', 'WorkerThrottles',
+      'ReconcilerErrors', 'ReconcilerThrottles', 'RulesDeployerErrors', 'RulesDeployerThrottles', 'SweeperErrors', 'SweeperThrottles', 'UrgentDeadLetters', 'UrgentOldestMessage', 'WorkerErrors', 'WorkerThrottles', 'RosterCorrections', 'RosterRemovalRefused', 'RosterReadFailed', 'RosterSyncErrors', 'RosterSyncThrottles',
     ].sort());
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
+    // A roster that changed Bitwarden where no webhook did, on any day, means webhooks are being lost.
+    expect(alarms.find((alarm) => alarm.AlarmName.endsWith('RosterCorrections'))).toMatchObject({ MetricName: 'RosterCorrections', Statistic: 'Sum', Period: 86400, Threshold: 1 });
     expect(alarms.find((alarm) => alarm.AlarmName.endsWith('RevocationLatency'))).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 120000, Namespace: 'HrBitwardenLifecycle' });
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventPublisher } from '../../lib/runtime/dependencies.js';
 import { documentClient } from '../../lib/runtime/aws.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
+import { runScheduledRosterReads } from '../../lib/roster/scheduled.js';
 import { syncRoster, type RosterSyncDependencies } from '../../lib/roster/sync-roster.js';
 import type { RosterPage } from '../../lib/sources/roster.js';
 import { ReadInProgressError, RosterStore } from '../../lib/store/roster-store.js';
@@ -156,5 +157,24 @@ describe('a roster read', () => {
     expect(await sync()).toMatchObject({ complete: true, records: 119, absent: [gone!.externalId], removed: 1, removalRefused: null });
     await processed;
     expect(member(gone!.externalId)?.status).toBe(MemberStatus.Revoked);
+  });
+});
+
+describe('the scheduled tick', () => {
+  it('reads a source when its interval has passed, not before, and one failing source does not stop the others', async () => {
+    let clock = new Date(Date.now() + 3_600_000);
+    const tick = (sources: string[]) =>
+      runScheduledRosterReads(sources, {
+        dependenciesFor: (source) => deps(source === 'broken' ? { readPage: async () => Promise.reject(new Error('401 from the source')), now: () => clock } : { now: () => clock }),
+        intervalMinutes: 60,
+        lockMs: 60_000,
+        now: () => clock,
+      });
+    const first = await tick(['broken', 'generic']);
+    expect(first.map((outcome) => [outcome.source, outcome.outcome])).toEqual([['broken', 'failed'], ['generic', 'read']]);
+    clock = new Date(clock.getTime() + 30 * 60_000);
+    expect((await tick(['generic']))[0]).toMatchObject({ outcome: 'not-due' });
+    clock = new Date(clock.getTime() + 31 * 60_000);
+    expect((await tick(['generic']))[0]).toMatchObject({ outcome: 'read', complete: true });
   });
 });

@@ -1,0 +1,80 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { queueDepth } from '../queue/depth.js';
+import { Queues } from '../queue/queues.js';
+import { planRoster, rosterPlanKinds } from '../roster/plan-roster.js';
+import { syncRoster } from '../roster/sync-roster.js';
+import { sqsClient } from '../runtime/aws.js';
+import { rosterReader, rosterSyncDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { queueUrl } from '../runtime/env.js';
+import { findSource, registeredSources } from '../sources/registry.js';
+import { csvOf } from '../vocabulary/csv.js';
+import type { CliContext } from './context.js';
+import { progress, progressBar, progressDone, table } from './output.js';
+
+/** A file path is read by the file source; anything else names a source that can list its roster. */
+function rosterOrigin(from: string): { source: string; location?: string } {
+  if (findSource(from)?.readRoster) return { source: from };
+  if (existsSync(from)) return { source: 'file', location: path.resolve(from) };
+  const listable = registeredSources().filter((source) => source.readRoster).map((source) => source.name);
+  throw new SyncUsageError(`--from ${from}: neither a source that can list its roster (${listable.join(', ')}) nor a file that exists`);
+}
+
+/** A `--from` that names nothing readable: a usage error (exit 2). */
+export class SyncUsageError extends Error {
+  override readonly name = 'SyncUsageError';
+}
+
+/**
+ * `sync --from <source|file> [--apply] [--csv FILE]`. Without `--apply`: the plan for the whole
+ * company, in counts and a CSV of rows, nothing written. With it: the roster goes through the
+ * queue like any event, and the command waits until the worker has applied it.
+ */
+export async function syncCommand(context: CliContext, from: string, options: { apply: boolean; csv?: string }): Promise<number> {
+  const { out, env, config } = context;
+  const origin = rosterOrigin(from);
+  if (!options.apply) return printPlan(context, origin, options.csv ?? `lifecycle-sync-plan-${origin.source}.csv`);
+
+  const result = await syncRoster(origin.source, rosterSyncDependencies(env, config(), origin.source, () => Number.POSITIVE_INFINITY, origin.location), { lockMs: 15 * 60_000 });
+  progress(`sent ${result.changed} change(s); waiting for the worker`);
+  const drained = await waitForQueues(env, result.changed + result.removed);
+  progressDone();
+  const problems = result.problems.length ? `\n\nRows not read (nothing was done for them):\n${table(['where', 'reason'], result.problems.map((problem) => [problem.at, problem.reason]))}` : '';
+  out.print(
+    `Read ${result.records} worker(s) in ${result.pages} page(s) from ${origin.source}: ${result.changed} changed and sent to the worker, ${result.removed} absent and sent as removed.` +
+      (result.removalRefused ? `\nAbsent workers were NOT removed: ${result.removalRefused}.` : '') +
+      (drained ? '\nThe worker has applied everything; see npx lifecycle reconcile.' : '\nThe worker is still applying them (the queue is not empty yet); see npx lifecycle reconcile later.') +
+      problems,
+    { ...result, drained },
+  );
+  return result.problems.length > 0 ? 1 : 0;
+}
+
+async function printPlan({ out, env, config }: CliContext, origin: { source: string; location?: string }, csvPath: string): Promise<number> {
+  const sync = syncDependencies(env, config());
+  const plan = await planRoster(origin.source, { ...sync, readPage: rosterReader(env, config(), origin.source, origin.location) }, progress);
+  progressDone();
+  writeFileSync(csvPath, csvOf(plan.rows));
+  const counts = table(['would', 'workers'], rosterPlanKinds.map((kind) => [kind, plan.counts[kind]]));
+  const problems = plan.problems.length ? `\n\nRows not read (they would change nothing):\n${table(['where', 'reason'], plan.problems.map((problem) => [problem.at, problem.reason]))}` : '';
+  out.print(`${plan.records} worker(s) in ${plan.pages} page(s) from ${origin.source}. Nothing was changed; the plan:\n\n${counts}\n\nEvery row is in ${csvPath}.${problems}\nApply it with --apply.`, { ...plan, csv: csvPath });
+  return plan.problems.length > 0 ? 1 : 0;
+}
+
+/** Until both lanes are empty, with a progress bar; gives up (false) after ten minutes without progress. */
+async function waitForQueues(env: CliContext['env'], sent: number): Promise<boolean> {
+  const sqs = sqsClient();
+  const urls = [queueUrl(env, Queues.events), queueUrl(env, Queues.urgent)];
+  let last = Number.POSITIVE_INFINITY;
+  let stalledSince = Date.now();
+  for (;;) {
+    const depth = await queueDepth(sqs, urls);
+    progressBar(Math.max(0, sent - depth), sent, 'applied');
+    if (depth === 0) return true;
+    if (depth < last) [last, stalledSince] = [depth, Date.now()];
+    if (Date.now() - stalledSince > 10 * 60_000) return false;
+    // SQS has no event to await from here: its counts are polled, once a second.
+    await sleep(1_000);
+  }
+}
