@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { localContext } from './lambda-context.js';
-import { listenOnLoopback, type LoopbackServer } from './loopback-server.js';
+import { listenOnLoopback, type LoopbackServer, type RequestTimeouts } from './loopback-server.js';
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -11,22 +11,39 @@ export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) =
  * payload-v2 event Lambda receives (raw body, base64, lower-cased headers). `views` are read-only
  * GET routes of the local runtime itself (e.g. `/healthz`).
  */
-export function startHttpServer(port: number, ingest: HttpApiHandler, views: Record<string, () => unknown>): Promise<LoopbackServer> {
-  return listenOnLoopback(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const webhook = /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname);
-    let result: APIGatewayProxyStructuredResultV2;
-    const view = request.method === 'GET' ? views[url.pathname] : undefined;
-    if (view) {
-      result = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(view()) };
-    } else if (request.method === 'POST' && webhook) {
-      const body = await readBody(request);
-      result = await ingest(toEvent(request, url, decodeURIComponent(webhook[1]!), body), localContext('ingest', 10));
-    } else {
-      result = { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `no route for ${request.method} ${url.pathname}; webhooks go to POST /webhooks/{provider}` }) };
-    }
-    response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? '');
-  }, port);
+export function startHttpServer(port: number, ingest: HttpApiHandler, views: Record<string, () => unknown>, timeouts?: RequestTimeouts): Promise<LoopbackServer> {
+  return listenOnLoopback(
+    async (request, response) => {
+      const result = await route(request, ingest, views);
+      response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? '');
+    },
+    port,
+    timeouts,
+  );
+}
+
+async function route(request: IncomingMessage, ingest: HttpApiHandler, views: Record<string, () => unknown>): Promise<APIGatewayProxyStructuredResultV2> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const view = request.method === 'GET' ? views[url.pathname] : undefined;
+  if (view) return json(200, view());
+  const webhook = request.method === 'POST' ? /^\/webhooks\/([^/]+)\/?$/.exec(url.pathname) : null;
+  if (!webhook) return json(404, { error: `no route for ${request.method} ${url.pathname}; webhooks go to POST /webhooks/{provider}` });
+  const provider = decodePathSegment(webhook[1]!);
+  if (provider === null) return json(400, { error: `malformed percent-encoding in the path ${url.pathname}` });
+  const body = await readBody(request);
+  return ingest(toEvent(request, url, provider, body), localContext('ingest', 10));
+}
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** A path parameter as API Gateway passes it: decoded, or null when its percent-encoding is malformed (e.g. `%E0%A4%A`). */
+function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch (error) {
+    if (error instanceof URIError) return null;
+    throw error;
+  }
 }
 
 function toEvent(request: IncomingMessage, url: URL, provider: string, body: Buffer): APIGatewayProxyEventV2 {

@@ -15,7 +15,7 @@ import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
 import { SourceApis } from './source-apis.js';
 import { localContext } from './lambda-context.js';
 import { startHttpServer } from './http-server.js';
-import { startDynamoDbLocal, startSqsEmulator, type LocalService } from './services.js';
+import { startLocalServices } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
 export interface LocalRuntimeOptions {
@@ -62,7 +62,10 @@ export interface LocalRuntime {
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const step of stops.reverse()) await step();
+    // Every step runs even when one fails: a server that will not close must not keep DynamoDB Local and fauxqs running.
+    const failures: unknown[] = [];
+    for (const step of [...stops].reverse()) await step().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
   };
   try {
     const config = loadConfigFile(options.configPath);
@@ -73,9 +76,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     let endpoints = options.endpoints;
     if (!endpoints) {
-      const services: LocalService[] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
-      stops.push(async () => void (await Promise.all(services.map((service) => service.stop()))));
-      endpoints = { dynamodb: services[0]!.endpoint, sqs: services[1]!.endpoint };
+      const services = await startLocalServices();
+      stops.push(services.stop);
+      endpoints = services.endpoints;
     }
     // A crashed worker's lease must expire no later than its message becomes visible again.
     if (options.visibilityTimeoutSeconds) process.env.WORKER_LEASE_SECONDS = String(options.visibilityTimeoutSeconds);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { logger } from '../runtime/observability.js';
 
 /**
  * The real local servers behind `npm start` and the tests: Amazon's DynamoDB Local (Java, from
@@ -29,11 +30,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once the child accepts TCP connections; fails if it exits first (e.g. the port was taken). */
+/**
+ * Starts a service's process. Should this process exit without stopping it (a crash, a
+ * process.exit), the service is killed with it: no orphan keeps running and holding its port.
+ */
+function launch(name: string, command: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(command, args, { stdio: 'ignore', env });
+  // The pid, for whoever must make sure it is gone (test/integration/local-runtime.test.ts).
+  logger.debug('local service started', { name, pid: child.pid });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('close', () => process.off('exit', kill));
+  return child;
+}
+
+/** Resolves once the child accepts TCP connections; fails if it cannot start or exits first (e.g. the port was taken). */
 async function waitUntilListening(child: ChildProcess, port: number, name: string, timeoutMs = 30_000): Promise<void> {
   let exited: string | null = null;
   child.once('exit', (code, signal) => {
     exited = `exited with ${signal ?? `code ${code}`}`;
+  });
+  child.once('error', (error) => {
+    exited = `could not start (${error.message})`;
   });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -69,12 +87,7 @@ export async function startDynamoDbLocal(): Promise<LocalService> {
   const libDir = path.join(libRoot, release);
   const port = await freePort();
   // -disableTelemetry: DynamoDB Local phones home otherwise, and this machine allows no outbound traffic.
-  const child = spawn(
-    'java',
-    [`-Djava.library.path=${path.join(libDir, 'DynamoDBLocal_lib')}`, '-jar', path.join(libDir, 'DynamoDBLocal.jar'), '-port', String(port), '-inMemory', '-sharedDb', '-disableTelemetry'],
-    { stdio: 'ignore' },
-  );
-  child.once('error', () => undefined);
+  const child = launch('DynamoDB Local', 'java', [`-Djava.library.path=${path.join(libDir, 'DynamoDBLocal_lib')}`, '-jar', path.join(libDir, 'DynamoDBLocal.jar'), '-port', String(port), '-inMemory', '-sharedDb', '-disableTelemetry']);
   await waitUntilListening(child, port, 'DynamoDB Local (is Java 17 installed?)');
   return { endpoint: `http://127.0.0.1:${port}`, stop: stopper(child) };
 }
@@ -84,7 +97,21 @@ export async function startSqsEmulator(): Promise<LocalService> {
   const cli = (require.resolve.paths('fauxqs') ?? []).map((dir) => path.join(dir, 'fauxqs', 'dist', 'cli.js')).find((file) => existsSync(file));
   if (!cli) throw new Error('fauxqs is not installed; run npm ci');
   const port = await freePort();
-  const child = spawn(process.execPath, [cli], { stdio: 'ignore', env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_LOGGER: 'false' } });
+  const child = launch('fauxqs', process.execPath, [cli], { ...process.env, FAUXQS_PORT: String(port), FAUXQS_LOGGER: 'false' });
   await waitUntilListening(child, port, 'fauxqs');
   return { endpoint: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+/** Both servers, started side by side; should either fail to start, the other is stopped again. */
+export async function startLocalServices(): Promise<{ endpoints: { dynamodb: string; sqs: string }; stop(): Promise<void> }> {
+  const results = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
+  const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stop = async () => void (await Promise.all(started.map((service) => service.stop())));
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) {
+    await stop();
+    throw failure.reason;
+  }
+  const [dynamodb, sqs] = started;
+  return { endpoints: { dynamodb: dynamodb!.endpoint, sqs: sqs!.endpoint }, stop };
 }

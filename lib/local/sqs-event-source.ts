@@ -28,7 +28,9 @@ export interface SqsEventSourceOptions {
  * What Lambda's SQS event source mapping does, for the local runtime: receive batches, invoke the
  * handler with an SQSEvent, delete what succeeded, and leave the reported failures in flight so
  * the queue redelivers them after the visibility timeout and dead-letters them after
- * maxReceiveCount. Emits `batch` with the outcome of every invocation.
+ * maxReceiveCount. As in AWS, each record carries its receipt handle and its queue's ARN, so that
+ * the handler may change a failed record's visibility itself (functions/worker.ts does for a
+ * worker busy in the other lane). Emits `batch` with the outcome of every invocation.
  */
 export class SqsEventSource extends EventEmitter<{ batch: [BatchResult]; pollError: [Error] }> {
   private running = false;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
@@ -39,13 +40,21 @@ export class StaleStateError extends Error {
   }
 }
 
-/** Another lane holds this worker right now; the message is retried after its visibility timeout. */
+/** Another lane still held this worker after lease() waited for it; the worker handler retries the message within seconds. */
 export class WorkerBusyError extends Error {
   override readonly name = 'WorkerBusyError';
   constructor(workerKey: string) {
     super(`worker ${workerKey} is being processed by another lane; the event will be retried`);
   }
 }
+
+/**
+ * How long lease() waits for the other lane to release a worker: that lane applies one event in
+ * well under a second, and the wait must leave most of the worker's 30 s timeout
+ * (lib/queue/queues.ts WORKER_TIMEOUT_SECONDS) to the event itself.
+ */
+const LEASE_WAIT_MS = 10_000;
+const LEASE_POLL_MS = 200;
 
 const DUE_SHARD = 'due';
 
@@ -64,23 +73,18 @@ export class WorkerStateStore {
 
   /**
    * Takes the worker for `ttlMs`: FIFO orders one lane, but the normal and urgent lanes can hold
-   * the same worker at once, and a stale restore must never run after a revoke. Returns a release.
+   * the same worker at once, and a stale restore must never run after a revoke. While the other
+   * lane holds it, waits (up to LEASE_WAIT_MS) rather than failing the message at once, which would
+   * cost it one of its receives. Returns a release.
    */
   async lease(workerKey: string, now: Date, ttlMs: number): Promise<() => Promise<void>> {
     const holder = randomUUID();
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { workerKey },
-          UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
-          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':holder': holder, ':until': now.getTime() + ttlMs, ':now': now.getTime() },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new WorkerBusyError(workerKey);
-      throw error;
+    const started = performance.now();
+    // The caller's clock, moved on by the time waited, so that a crashed holder's expired lease is taken over.
+    const waited = () => Math.round(performance.now() - started);
+    while (!(await this.tryLease(workerKey, holder, now.getTime() + waited(), ttlMs))) {
+      if (waited() + LEASE_POLL_MS > LEASE_WAIT_MS) throw new WorkerBusyError(workerKey);
+      await sleep(LEASE_POLL_MS);
     }
     return async () => {
       await this.db
@@ -89,6 +93,25 @@ export class WorkerStateStore {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
         });
     };
+  }
+
+  /** One attempt at the lease: false while another holder's lease runs at `at` (epoch ms). */
+  private async tryLease(workerKey: string, holder: string, at: number, ttlMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { workerKey },
+          UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Writes `state` as version `previous + 1` (clearing any lease); fails if someone saved since `previous` was read. */

@@ -1,0 +1,87 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchResult } from '../../lib/local/sqs-event-source.js';
+import type { WorkerEventMessage } from '../../lib/queue/message.js';
+import { documentClient, sqsClient } from '../../lib/runtime/aws.js';
+import { WorkerStateStore } from '../../lib/store/worker-state.js';
+import { genericDelivery, worker } from '../support/generic-events.js';
+import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
+
+/**
+ * The normal and urgent lanes may hold events of one worker at once (a hire and, a second later, an
+ * update that may revoke). The second must not wait out the queue's visibility timeout: here 60 s,
+ * longer than any of these tests may run.
+ */
+const VISIBILITY_TIMEOUT_SECONDS = 60;
+let runtime: TestRuntime;
+const batches: BatchResult[] = [];
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(undefined, { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS });
+  for (const source of Object.values(runtime.workers)) source.on('batch', (batch) => batches.push(batch));
+});
+afterAll(() => runtime?.stop());
+
+const ofWorker = (workerKey: string) => (record: SQSRecord) => (JSON.parse(record.body) as WorkerEventMessage).workerKey === workerKey;
+const receiveCounts = (workerKey: string) => batches.flatMap((batch) => batch.succeeded.filter(ofWorker(workerKey))).map((record) => record.attributes.ApproximateReceiveCount);
+const failures = (workerKey: string) => batches.flatMap((batch) => batch.failed.filter(ofWorker(workerKey)));
+
+/** Resolves with the first batch in which a record of this worker failed. */
+const failedOnce = (workerKey: string) =>
+  new Promise<void>((resolve) => {
+    const listener = (batch: BatchResult) => {
+      if (!batch.failed.some(ofWorker(workerKey))) return;
+      for (const source of Object.values(runtime.workers)) source.off('batch', listener);
+      resolve();
+    };
+    for (const source of Object.values(runtime.workers)) source.on('batch', listener);
+  });
+
+async function deadLettered(): Promise<number> {
+  let count = 0;
+  for (const queue of Object.values(runtime.queues)) {
+    const { Attributes } = await sqsClient().send(new GetQueueAttributesCommand({ QueueUrl: queue.deadLetterUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    count += Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+  return count;
+}
+
+describe('one worker in both lanes at once', () => {
+  it('applies both events on their first receive: the second waits for the first to release the worker', async () => {
+    // Each Bitwarden call takes a while, so the hire still holds the worker when the termination arrives.
+    runtime.bitwarden!.faults.latencyMs = 500;
+    const person = worker();
+    const today = new Date().toISOString().slice(0, 10);
+    const hire = genericDelivery('worker.hired', person, { secret: TEST_SECRET, occurredAt: new Date(Date.now() - 1000).toISOString() });
+    const termination = genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: today }, { secret: TEST_SECRET });
+    const applied = Promise.all([runtime.processed(hire.id), runtime.processed(termination.id)]);
+
+    expect((await runtime.post('generic', hire)).status).toBe(202);
+    expect((await runtime.post('generic', termination)).status).toBe(202);
+    await applied;
+    runtime.bitwarden!.faults.latencyMs = 0;
+
+    expect(failures(person.externalId)).toEqual([]);
+    expect(receiveCounts(person.externalId)).toEqual(['1', '1']);
+  });
+
+  it('makes a message visible again within seconds when the other lane still holds the worker after the wait', async () => {
+    const person = worker();
+    const workers = new WorkerStateStore(documentClient(), process.env.WORKERS_TABLE!);
+    // Another invocation holds the worker for longer than lease() waits.
+    const release = await workers.lease(person.externalId, new Date(), VISIBILITY_TIMEOUT_SECONDS * 1000);
+    const hire = genericDelivery('worker.hired', person, { secret: TEST_SECRET });
+    const failed = failedOnce(person.externalId);
+    const applied = runtime.processed(hire.id);
+
+    expect((await runtime.post('generic', hire)).status).toBe(202);
+    await failed;
+    await release();
+    await applied;
+
+    expect(receiveCounts(person.externalId)).toEqual(['2']);
+    expect(await deadLettered()).toBe(0);
+    expect(runtime.bitwarden!.memberByExternalId(person.externalId)).toMatchObject({ groupNames: expect.arrayContaining(['All Staff']) });
+  }, 30_000);
+});
