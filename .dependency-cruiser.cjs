@@ -17,8 +17,8 @@ const layers = [
   'lifecycle', // the guard and the sweeper
   'sync', // evaluate, plan, execute, apply
   'rules', // deploying rules, the changed-rules computation
-  'reconcile', // drift between HR, state and Bitwarden
   'roster', // reading sources' whole rosters: only changes, absence guarded
+  'reconcile', // drift between HR, state and Bitwarden
   'ingest', // webhook receipt
   'evidence', // the auditors' export
   'runtime', // the edges: environment, AWS clients, secrets, observability, composition roots

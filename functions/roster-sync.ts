@@ -1,10 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { runScheduledRosterReads } from '../lib/roster/scheduled.js';
-import { rosterSyncDependencies, shippedConfig } from '../lib/runtime/dependencies.js';
+import { rosterSources, rosterSyncDependencies, shippedConfig } from '../lib/runtime/dependencies.js';
 import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
-import { enabledSources } from '../lib/sources/registry.js';
 
 /** Longer than this function may run (15 minutes), so a crashed invocation's read is resumed by the next tick after it. */
 const LOCK_MS = 16 * 60_000;
@@ -33,7 +32,7 @@ function rosterTick() {
   const env = readEnvironment();
   const config = shippedConfig(env);
   return {
-    sources: [...enabledSources(config.providers).values()].filter(({ source }) => source.readRoster && source.name !== 'file').map(({ source }) => source.name),
+    sources: rosterSources(config),
     dependenciesFor: (source: string, timeLeft: () => number) => rosterSyncDependencies(env, config, source, timeLeft),
     intervalMinutes: config.roster.intervalMinutes,
     lockMs: LOCK_MS,

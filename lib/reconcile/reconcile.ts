@@ -1,6 +1,9 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
 import type { Policy, Rule } from '../config/schema.js';
-import { reevaluation } from '../queue/message.js';
+import { reevaluation, type WorkerEventMessage } from '../queue/message.js';
+import { classifyRoster, readWholeRoster, type RosterPlanKind } from '../roster/plan-roster.js';
+import { rosterMessage } from '../roster/sync-roster.js';
+import type { ReadRosterPage } from '../sources/roster.js';
 import type { EventPublisher } from '../queue/publisher.js';
 import type { WorkerStateStore } from '../store/worker-state.js';
 import { evaluate } from '../sync/evaluate.js';
@@ -8,7 +11,11 @@ import { readOrganization, snapshotEvaluation, statesByKey } from '../sync/snaps
 import type { Action } from '../sync/plan.js';
 import { MemberStatus, memberTypeName } from '../vocabulary/bitwarden.js';
 
-export const driftKinds = ['active-but-terminated', 'missing-invite', 'extra-membership', 'missing-membership', 'member-without-worker', 'invite-not-accepted', 'identity-collision'] as const;
+export const driftKinds = [
+  'active-but-terminated', 'missing-invite', 'extra-membership', 'missing-membership', 'member-without-worker', 'invite-not-accepted', 'identity-collision',
+  // HR's roster against what the product applied: a change no webhook delivered, or a worker the roster no longer has.
+  'hr-not-applied', 'absent-from-hr',
+] as const;
 export type DriftKind = (typeof driftKinds)[number];
 
 export interface Drift {
@@ -20,6 +27,8 @@ export interface Drift {
 }
 
 export interface ReconcileDependencies {
+  /** The sources whose whole roster can be read: reconcile is then three-way, HR roster against stored state against Bitwarden. */
+  rosters: ReadonlyArray<{ source: string; readPage: ReadRosterPage }>;
   workers: WorkerStateStore;
   rules(): Promise<Rule[]>;
   bitwarden: BitwardenClient;
@@ -39,6 +48,9 @@ export interface Reconciliation {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Roster rows that mean HR says something the product has not applied. */
+const hrNotApplied = new Set<RosterPlanKind>(['link', 'invite', 'regroup', 'restore', 'revoke', 'collision']);
 
 /** Which drift a planned action reveals; actions not listed (linking, a type, a due removal) are the worker's business, not drift. */
 const driftOf: Partial<Record<Action['kind'], DriftKind>> = { revoke: 'active-but-terminated', remove: 'active-but-terminated', invite: 'missing-invite', restore: 'missing-invite' };
@@ -93,15 +105,31 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
       report('invite-not-accepted', `invited ${state.invitedAt}, not accepted after ${deps.policy.inviteAcceptanceDays} days`);
     }
   }
+  const missed: WorkerEventMessage[] = [];
+  for (const roster of deps.rosters) {
+    progress(`reading the ${roster.source} roster`);
+    const { records } = await readWholeRoster(roster.readPage);
+    const classified = await classifyRoster(roster.source, records, { snapshot, states, workers: deps.workers, rules, policy: deps.policy, now });
+    for (const id of classified.explained) explained.add(id);
+    const recordOf = new Map(records.map((entry) => [entry.record.externalId, entry]));
+    for (const row of classified.rows) {
+      if (row.kind === 'absent') drift.push({ kind: 'absent-from-hr', workerKey: row.workerKey, memberId: null, email: row.email, detail: `${roster.source}: ${row.detail}` });
+      if (!hrNotApplied.has(row.kind)) continue;
+      drift.push({ kind: 'hr-not-applied', workerKey: row.workerKey, memberId: null, email: row.email, detail: `${roster.source}'s roster would ${row.kind}: ${row.detail}` });
+      missed.push(rosterMessage(roster.source, recordOf.get(row.workerKey!)!, { deliveryId: `reconcile:${now.toISOString()}:${row.workerKey}`, readAt: now.toISOString() }, now));
+    }
+  }
   for (const member of members) {
     if (explained.has(member.id) || member.status === MemberStatus.Revoked) continue;
     drift.push({ kind: 'member-without-worker', workerKey: null, memberId: member.id, email: member.email, detail: `no HR worker explains this member (externalId ${member.externalId ?? 'none'}, type ${memberTypeName(member.type)})` });
   }
 
-  const corrected = options.apply ? [...drifted.keys()] : [];
+  // HR's record goes through the worker for what the roster says the product missed; the rest is re-evaluated. Absence is left to the roster read, which guards it.
+  const rosterFixed = new Set(missed.map((message) => message.workerKey));
+  const corrected = options.apply ? [...new Set([...drifted.keys(), ...rosterFixed])] : [];
   if (corrected.length > 0) {
     progress(`sending ${corrected.length} worker(s) to be corrected`);
-    await deps.publisher.publish(corrected.map((workerKey) => reevaluation(workerKey, 'reconcile', now, drifted.get(workerKey))));
+    await deps.publisher.publish([...missed, ...[...drifted.keys()].filter((workerKey) => !rosterFixed.has(workerKey)).map((workerKey) => reevaluation(workerKey, 'reconcile', now, drifted.get(workerKey)))]);
   }
   const counts = Object.fromEntries(driftKinds.map((kind) => [kind, drift.filter((item) => item.kind === kind).length])) as Record<DriftKind, number>;
   return { at: now.toISOString(), workers: states.length, members: members.length, drift, counts, corrected };

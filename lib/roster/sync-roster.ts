@@ -66,7 +66,7 @@ export async function syncRoster(source: string, deps: RosterSyncDependencies, o
     }
     problems.push(...(page.problems ?? []));
     const changed = page.records.filter(({ record }) => known.get(record.externalId)?.recordHash !== checksumOf(record));
-    await deps.publisher.publish(changed.map((entry) => rosterMessage(source, read, entry, deps.now())));
+    await deps.publisher.publish(changed.map((entry) => rosterMessage(source, entry, { deliveryId: `roster:${read.readId}:${entry.record.externalId}`, readAt: read.startedAt }, deps.now())));
     await deps.store.putEntries(source, page.records.map(({ record }): RosterEntry => ({ workerKey: record.externalId, recordHash: checksumOf(record), seenBy: read.readId })));
     read = { ...read, cursor: page.next, pages: read.pages + 1, records: read.records + page.records.length, changed: read.changed + changed.length, lockedUntil: deps.now().getTime() + options.lockMs };
     if (page.next === null) break;
@@ -106,15 +106,18 @@ async function finishRead(
   return result(true, absent, refused ? 0 : absent.length, refused);
 }
 
-function rosterMessage(source: string, read: RosterRead, { record, modifiedAt }: RosterRecord, now: Date): WorkerEventMessage {
+/**
+ * A roster record as a worker change: dated by the source's own modification time where it has
+ * one, else by when the roster was read (the record is at least that fresh).
+ */
+export function rosterMessage(source: string, { record, modifiedAt }: RosterRecord, origin: { deliveryId: string; readAt: string }, now: Date): WorkerEventMessage {
   return {
     version: 1,
     provider: source,
     workerKey: record.externalId,
-    deliveryId: `roster:${read.readId}:${record.externalId}`,
+    deliveryId: origin.deliveryId,
     eventType: 'roster.record',
-    // The source's own time where it has one; else when the read began (the record is at least that fresh).
-    occurredAt: modifiedAt ?? read.startedAt,
+    occurredAt: modifiedAt ?? origin.readAt,
     receivedAt: now.toISOString(),
     subject: { kind: 'record', worker: record },
   };

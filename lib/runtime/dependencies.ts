@@ -158,6 +158,7 @@ export function rosterSyncDependencies(env: Environment, config: LifecycleConfig
 export function reconcileDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): ReconcileDependencies {
   const db = documentClient();
   return {
+    rosters: rosterSources(config).map((source) => ({ source, readPage: rosterReader(env, config, source) })),
     workers: new WorkerStateStore(db, tableName(env, Tables.workers)),
     rules: currentRules(new RuleStore(db, tableName(env, Tables.rules))),
     bitwarden: bitwardenClient(env, config),
@@ -165,4 +166,9 @@ export function reconcileDependencies(env: Environment, config: LifecycleConfig 
     policy: config.policy,
     now: () => new Date(),
   };
+}
+
+/** The enabled sources whose API can list their roster (a roster file is read when it arrives, not on a schedule). */
+export function rosterSources(config: LifecycleConfig): string[] {
+  return [...enabledSources(config.providers).values()].filter(({ source }) => source.readRoster && source.name !== 'file').map(({ source }) => source.name);
 }
