@@ -126,13 +126,16 @@ export class LifecycleStack extends Stack {
     this.queues.urgent.grantSendMessages(sweeper);
     new Rule(this, 'SweepEveryMinute', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })] });
 
+    const rosterSources = apiCredentials.filter(({ provider }) => provider.readRoster);
+    const rosterCredentials = Object.fromEntries(rosterSources.map(({ provider, secret }) => [`${provider.name.toUpperCase()}_API_CREDENTIALS_ARN`, secret.secretArn]));
     const reconciler = new LifecycleFunction(this, 'Reconciler', {
       entry: 'reconciler.ts',
-      description: 'Daily: compares Bitwarden with HR, publishes drift, corrects it when the policy says apply',
+      description: 'Daily: compares HR rosters, stored state and Bitwarden, publishes drift, corrects it when the policy says apply',
       shippedConfigPath,
       timeout: Duration.minutes(10),
       environment: {
         ...queueUrls,
+        ...rosterCredentials,
         [Tables.workers.envVar]: this.tables.workers.tableName,
         [Tables.rules.envVar]: this.tables.rules.tableName,
         BITWARDEN_CREDENTIALS_ARN: bitwardenCredentials.secretArn,
@@ -141,11 +144,11 @@ export class LifecycleStack extends Stack {
     this.tables.workers.grantReadData(reconciler);
     this.tables.rules.grantReadData(reconciler);
     bitwardenCredentials.grantRead(reconciler);
+    for (const { secret } of rosterSources) secret.grantRead(reconciler);
     for (const queue of Object.values(this.queues)) queue.grantSendMessages(reconciler);
     new Rule(this, 'ReconcileDaily', { schedule: Schedule.cron({ minute: '17', hour: '3' }), targets: [new LambdaFunction(reconciler, { retryAttempts: 2 })] });
 
     // Every enabled source that can list its roster is read on a schedule: webhooks are lossy (docs/design.md, decision 11).
-    const rosterSources = apiCredentials.filter(({ provider }) => provider.readRoster);
     const rosterSync = new LifecycleFunction(this, 'RosterSync', {
       entry: 'roster-sync.ts',
       description: 'Reads each source roster when due (resuming a read in progress) and sends only the changes to the worker lanes',
@@ -154,7 +157,7 @@ export class LifecycleStack extends Stack {
       environment: {
         ...queueUrls,
         [Tables.roster.envVar]: this.tables.roster.tableName,
-        ...Object.fromEntries(rosterSources.map(({ provider, secret }) => [`${provider.name.toUpperCase()}_API_CREDENTIALS_ARN`, secret.secretArn])),
+        ...rosterCredentials,
       },
     });
     this.tables.roster.grantReadWriteData(rosterSync);
