@@ -74,7 +74,7 @@ describe('the CDK stack', () => {
   });
 
   it('runs the reconciliation daily', () => {
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(17 3 * * ? *)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/compares Bitwarden with HR/), 'Arn'] } })] });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(17 3 * * ? *)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/compares HR rosters, stored state and Bitwarden/), 'Arn'] } })] });
   });
 
   it('runs the sweeper every minute, able only to read workers and guard holds and to send to the urgent lane', () => {
