@@ -49,7 +49,7 @@ describe('npx lifecycle', () => {
 
   it('reconcile: reports drift by kind', async () => {
     const { json } = await runCli<{ counts: Record<string, number>; drift: Array<{ kind: string; workerKey: string | null }> }>('reconcile');
-    expect(json.counts).toEqual({ 'active-but-terminated': 1, 'missing-invite': 1, 'extra-membership': 1, 'missing-membership': 1, 'member-without-worker': 1, 'invite-not-accepted': 0, 'identity-collision': 0 });
+    expect(json.counts).toEqual({ 'active-but-terminated': 1, 'missing-invite': 1, 'extra-membership': 1, 'missing-membership': 1, 'member-without-worker': 1, 'invite-not-accepted': 0, 'identity-collision': 0, 'hr-not-applied': 0, 'absent-from-hr': 0 });
     expect(json.drift.map((item) => [item.kind, item.workerKey]).sort()).toEqual(
       [['active-but-terminated', c.externalId], ['extra-membership', a.externalId], ['member-without-worker', null], ['missing-invite', e.externalId], ['missing-membership', b.externalId]].sort(),
     );
