@@ -16,6 +16,7 @@ import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
 import type { BatchResult } from '../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../lib/queue/message.js';
 import { genericDelivery, worker, type SignedDelivery, type WorkerInput } from '../test/support/generic-events.js';
+import { rosterDayOne } from './roster.js';
 
 const SECRET = 'whsec_YmVuY2htYXJrLWJlbmNobWFyay1iZW5jaG1hcmstYmVuY2g=';
 const LATENCY_MS = 50;
@@ -172,7 +173,7 @@ async function bundles() {
   log('bundle sizes and cold import times');
   const results: Record<string, { bytes: number; coldImportMs: { p50: number | null; max: number | null } }> = {};
   const out = path.resolve('bench/.build');
-  for (const name of ['ingest', 'worker', 'sweeper', 'reconciler', 'rules-deployer']) {
+  for (const name of ['ingest', 'worker', 'sweeper', 'reconciler', 'rules-deployer', 'roster-sync']) {
     const file = path.join(out, `${name}.mjs`);
     await build({
       entryPoints: [`functions/${name}.ts`], bundle: true, platform: 'node', target: 'node22', format: 'esm', minify: true, sourcemap: true, outfile: file,
@@ -204,6 +205,7 @@ writeFileSync(config, readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace(
 const started = Date.now();
 const alone = await terminationsAlone();
 const backlog = await terminationsDuringBacklog();
+const dayOne = await rosterDayOne(start, config, log);
 const bundleResults = await bundles();
 const results = {
   when: new Date().toISOString(),
@@ -211,6 +213,7 @@ const results = {
   setup: { bitwardenLatencyMs: LATENCY_MS, workerConcurrencyPerLane: 2 },
   terminationsAlone: alone,
   terminationsDuringBacklog: backlog,
+  rosterDayOne: dayOne,
   bundles: bundleResults,
   costPer10kEvents: costPer10k(alone.workerHandlerMsPerMessage, alone.ackMeanMs),
   durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -254,6 +257,17 @@ During the backlog the urgent lane keeps revocations at p99 ${seconds(backlog.re
 | share of the invite rate limit used | ${(backlog.shareOfInviteRateLimitUsed * 100).toFixed(0)} % |
 | share of calls answered 429 | ${(backlog.shareOfCallsAnswered429 * 100).toFixed(1)} % of ${backlog.callsInWindow} |
 | hires still queued after 60 s | ${backlog.backlogLeftAfterWindow} (they drain at the limit; nothing is lost) |
+
+## Roster: day one, and every hour after (${dayOne.hrWorkers.toLocaleString('en-US')} HR workers, ${dayOne.members.toLocaleString('en-US')} existing members, cloud rate limits)
+
+| measure | value |
+|---|---|
+| plan (\`lifecycle sync\` without \`--apply\`) | ${dayOne.plan.seconds} s, ${dayOne.plan.bitwardenCalls} Bitwarden calls; ${Object.entries(dayOne.plan.counts).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`).join(', ')} |
+| apply: messages sent to the lanes | ${dayOne.apply.messagesSent} in ${dayOne.apply.sendSeconds} s |
+| apply: applied in the first ${dayOne.apply.watchedSeconds} s | ${dayOne.apply.applied} (${dayOne.apply.linked} linked, ${dayOne.apply.invited} invited), ${dayOne.apply.appliedPerMinute} per minute |
+| apply: time to converge | ${dayOne.apply.converged ? `${dayOne.apply.projectedMinutesToConverge} min (measured)` : `about ${dayOne.apply.projectedMinutesToConverge} min (projected from the measured rate: invites share one 60-per-minute counter)`} |
+| apply: Bitwarden calls, share answered 429 | ${dayOne.apply.bitwardenCalls}, ${(dayOne.apply.shareOfCallsAnswered429 * 100).toFixed(1)} % |
+| hourly read of the unchanged company | ${dayOne.hourlyUnchanged.seconds} s, ${dayOne.hourlyUnchanged.messagesSent} messages, ${dayOne.hourlyUnchanged.bitwardenCalls} Bitwarden calls (${dayOne.hourlyUnchanged.bitwardenWrites} writes) |
 
 ## Lambda bundles
 

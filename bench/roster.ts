@@ -1,0 +1,122 @@
+import { loadConfigFile } from '../lib/config/load.js';
+import type { LocalRuntime } from '../lib/local/runtime.js';
+import type { BatchResult } from '../lib/local/sqs-event-source.js';
+import type { WorkerEventMessage } from '../lib/queue/message.js';
+import { planRoster } from '../lib/roster/plan-roster.js';
+import { syncRoster } from '../lib/roster/sync-roster.js';
+import { documentClient } from '../lib/runtime/aws.js';
+import { eventPublisher, syncDependencies } from '../lib/runtime/dependencies.js';
+import { readEnvironment, tableName } from '../lib/runtime/env.js';
+import { RosterStore } from '../lib/store/roster-store.js';
+import { Tables } from '../lib/store/tables.js';
+import type { RosterSyncDependencies } from '../lib/roster/sync-roster.js';
+import type { RosterPage } from '../lib/sources/roster.js';
+import { MemberStatus } from '../lib/vocabulary/bitwarden.js';
+import { WorkerRecordSchema, type WorkerRecord } from '../lib/vocabulary/worker-record.js';
+import { worker } from '../test/support/generic-events.js';
+
+const HR_WORKERS = 5_000;
+const MATCHING_MEMBERS = 2_800;
+const MEMBERS_WITHOUT_WORKER = 200;
+const PAGE = 500;
+/** How long the apply is watched under the cloud rate limits before the rest is projected from the measured rate. */
+const APPLY_WINDOW_MS = 180_000;
+
+const departments = ['Engineering', 'Sales', 'Finance', 'Support', 'Marketing'];
+
+/** Pages of `roster`, as a source API serves them. */
+const pagesOf = (roster: readonly WorkerRecord[]) => async (cursor: string | null): Promise<RosterPage> => {
+  const offset = Number(cursor ?? 0);
+  return { records: roster.slice(offset, offset + PAGE).map((record) => ({ record, modifiedAt: null })), next: offset + PAGE < roster.length ? String(offset + PAGE) : null };
+};
+
+/** Messages processed from a roster read, counted as the workers report them. */
+function countProcessed(runtime: LocalRuntime): { count(): number } {
+  let processed = 0;
+  for (const source of Object.values(runtime.workers)) {
+    source.on('batch', ({ succeeded }: BatchResult) => {
+      processed += succeeded.filter((record) => (JSON.parse(record.body) as WorkerEventMessage).deliveryId.startsWith('roster:')).length;
+    });
+  }
+  return { count: () => processed };
+}
+
+/**
+ * Day one: 5,000 HR workers into an organization of 3,000 members (2,800 with a worker's e-mail,
+ * 200 without a worker), under Bitwarden's cloud rate limits; then the hourly read of the same,
+ * unchanged company.
+ */
+export async function rosterDayOne(start: (emulator: Record<string, unknown>) => Promise<LocalRuntime>, configPath: string, log: (message: string) => void) {
+  log(`scenario 3: day-one roster sync of ${HR_WORKERS} workers into ${MATCHING_MEMBERS + MEMBERS_WITHOUT_WORKER} members, cloud rate limits`);
+  const runtime = await start({ rateLimits: true, faults: { latencyMs: 50 } });
+  try {
+    const emulator = runtime.bitwarden!;
+    const roster = Array.from({ length: HR_WORKERS }, (_, index) =>
+      WorkerRecordSchema.parse(worker({ externalId: `HR-${String(index).padStart(5, '0')}`, workEmail: `hr-${index}@example.com`, department: departments[index % departments.length], jobTitle: 'Analyst' })),
+    );
+    for (const record of roster.slice(0, MATCHING_MEMBERS)) emulator.addMember({ email: record.workEmail!, status: MemberStatus.Confirmed });
+    for (let index = 0; index < MEMBERS_WITHOUT_WORKER; index++) emulator.addMember({ email: `by-hand-${index}@example.com`, status: MemberStatus.Confirmed });
+    emulator.clearRequests();
+    const env = readEnvironment();
+    const config = loadConfigFile(configPath);
+    const readPage = pagesOf(roster);
+    const rosterDeps = (): RosterSyncDependencies => ({
+      store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
+      publisher: eventPublisher(env),
+      readPage,
+      maxShrink: config.roster.maxShrink,
+      now: () => new Date(),
+      timeLeft: () => Number.POSITIVE_INFINITY,
+    });
+
+    const planStarted = performance.now();
+    const plan = await planRoster('generic', { ...syncDependencies(env, config), readPage });
+    const planMs = performance.now() - planStarted;
+    const planCalls = emulator.requests.length;
+    log(`plan: ${JSON.stringify(plan.counts)} in ${(planMs / 1000).toFixed(1)} s`);
+
+    emulator.clearRequests();
+    const processed = countProcessed(runtime);
+    const applyStarted = Date.now();
+    const first = await syncRoster('generic', rosterDeps(), { lockMs: 15 * 60_000 });
+    const sentMs = Date.now() - applyStarted;
+    while (processed.count() < first.changed && Date.now() - applyStarted < APPLY_WINDOW_MS) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const watchedMs = Date.now() - applyStarted;
+    const applied = processed.count();
+    const calls = emulator.requests;
+    const linked = emulator.allMembers().filter((member) => member.externalId?.startsWith('HR-') && member.status === MemberStatus.Confirmed).length;
+    const invited = emulator.allMembers().filter((member) => member.externalId?.startsWith('HR-') && member.status === MemberStatus.Invited).length;
+    const converged = applied >= first.changed;
+    const perMinute = applied / (watchedMs / 60_000);
+    log(`apply: ${applied}/${first.changed} applied in ${(watchedMs / 1000).toFixed(0)} s (${linked} linked, ${invited} invited)`);
+
+    // The next hour: the same company, unchanged. The workers are stopped so every Bitwarden call counted is the sync's own.
+    for (const source of Object.values(runtime.workers)) await source.stop();
+    emulator.clearRequests();
+    const hourlyStarted = performance.now();
+    const hourly = await syncRoster('generic', rosterDeps(), { lockMs: 15 * 60_000 });
+    const hourlyMs = performance.now() - hourlyStarted;
+
+    return {
+      hrWorkers: HR_WORKERS,
+      members: MATCHING_MEMBERS + MEMBERS_WITHOUT_WORKER,
+      plan: { seconds: Number((planMs / 1000).toFixed(1)), counts: plan.counts, bitwardenCalls: planCalls },
+      apply: {
+        messagesSent: first.changed,
+        sendSeconds: Number((sentMs / 1000).toFixed(1)),
+        watchedSeconds: Math.round(watchedMs / 1000),
+        applied,
+        converged,
+        linked,
+        invited,
+        appliedPerMinute: Number(perMinute.toFixed(1)),
+        projectedMinutesToConverge: converged ? Number((watchedMs / 60_000).toFixed(1)) : Number((first.changed / Math.max(perMinute, 1)).toFixed(0)),
+        bitwardenCalls: calls.length,
+        shareOfCallsAnswered429: Number((calls.filter((exchange) => exchange.status === 429).length / Math.max(1, calls.length)).toFixed(3)),
+      },
+      hourlyUnchanged: { seconds: Number((hourlyMs / 1000).toFixed(1)), messagesSent: hourly.changed, bitwardenCalls: emulator.requests.length, bitwardenWrites: emulator.writes().length },
+    };
+  } finally {
+    await runtime.stop();
+  }
+}
