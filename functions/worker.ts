@@ -52,8 +52,8 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
       metrics.addMetric(Metric.action(done.action.kind), MetricUnit.Count, 1);
       if (done.action.kind === 'revoke') metrics.addMetric(Metric.RevocationLatency, MetricUnit.Milliseconds, Date.now() - Date.parse(message.receivedAt));
     }
-    // A roster read changed Bitwarden: a change no webhook had delivered (docs/design.md, decision 11).
-    if (message.eventType.startsWith('roster.') && result.outcome !== 'skipped' && result.executed.length > 0) {
+    // A roster read after the first changed Bitwarden: a change no webhook had delivered (docs/design.md, decision 11).
+    if (message.eventType === 'roster.record' && result.outcome !== 'skipped' && result.executed.length > 0) {
       metrics.addMetric(Metric.rosterCorrections(message.provider), MetricUnit.Count, 1);
       metrics.addMetric(Metric.RosterCorrections, MetricUnit.Count, 1);
       logger.warn('a roster read found a change no webhook delivered', { workerKey: message.workerKey, source: message.provider, actions: result.executed.map((done) => done.action.kind) });

@@ -50,6 +50,8 @@ export async function syncRoster(source: string, deps: RosterSyncDependencies, o
   const fresh: RosterRead = { readId: `${source}@${startedAt.toISOString()}`, startedAt: startedAt.toISOString(), cursor: null, pages: 0, records: 0, changed: 0, lockedUntil: 0 };
   let read = await deps.store.claimRead(source, fresh, startedAt, options.lockMs);
   const known = await deps.store.entries(source);
+  // The first read of a source teaches the product everybody: those are not changes a webhook missed.
+  const eventType = (await deps.store.lastComplete(source)) ? 'roster.record' : 'roster.first-read';
   const problems: RosterProblem[] = [];
   const result = (complete: boolean, absent: string[] = [], removed = 0, removalRefused: string | null = null): RosterSyncResult => ({
     source, readId: read.readId, complete, pages: read.pages, records: read.records, changed: read.changed, absent, removed, removalRefused, problems,
@@ -66,7 +68,7 @@ export async function syncRoster(source: string, deps: RosterSyncDependencies, o
     }
     problems.push(...(page.problems ?? []));
     const changed = page.records.filter(({ record }) => known.get(record.externalId)?.recordHash !== checksumOf(record));
-    await deps.publisher.publish(changed.map((entry) => rosterMessage(source, entry, { deliveryId: `roster:${read.readId}:${entry.record.externalId}`, readAt: read.startedAt }, deps.now())));
+    await deps.publisher.publish(changed.map((entry) => rosterMessage(source, entry, { deliveryId: `roster:${read.readId}:${entry.record.externalId}`, readAt: read.startedAt, eventType }, deps.now())));
     await deps.store.putEntries(source, page.records.map(({ record }): RosterEntry => ({ workerKey: record.externalId, recordHash: checksumOf(record), seenBy: read.readId })));
     read = { ...read, cursor: page.next, pages: read.pages + 1, records: read.records + page.records.length, changed: read.changed + changed.length, lockedUntil: deps.now().getTime() + options.lockMs };
     if (page.next === null) break;
@@ -106,17 +108,20 @@ async function finishRead(
   return result(true, absent, refused ? 0 : absent.length, refused);
 }
 
+/** `roster.first-read`: the source's first complete read (day one); `roster.record`: any later one, where a change means a webhook was missed. */
+export type RosterEventType = 'roster.record' | 'roster.first-read';
+
 /**
  * A roster record as a worker change: dated by the source's own modification time where it has
  * one, else by when the roster was read (the record is at least that fresh).
  */
-export function rosterMessage(source: string, { record, modifiedAt }: RosterRecord, origin: { deliveryId: string; readAt: string }, now: Date): WorkerEventMessage {
+export function rosterMessage(source: string, { record, modifiedAt }: RosterRecord, origin: { deliveryId: string; readAt: string; eventType?: RosterEventType }, now: Date): WorkerEventMessage {
   return {
     version: 1,
     provider: source,
     workerKey: record.externalId,
     deliveryId: origin.deliveryId,
-    eventType: 'roster.record',
+    eventType: origin.eventType ?? 'roster.record',
     occurredAt: modifiedAt ?? origin.readAt,
     receivedAt: now.toISOString(),
     subject: { kind: 'record', worker: record },

@@ -59,7 +59,7 @@ afterAll(() => runtime?.stop());
 
 describe('a roster read', () => {
   it('on day one sends every worker once and invites them all', async () => {
-    const processed = runtime.processedCount(roster.length, fromRoster);
+    const processed = runtime.processedCount(roster.length, (message) => fromRoster(message) && message.eventType === 'roster.first-read');
     const result = await sync();
     expect(result).toMatchObject({ complete: true, pages: 3, records: 120, changed: 120, absent: [], removed: 0 });
     await processed;
@@ -75,7 +75,7 @@ describe('a roster read', () => {
 
   it('revokes a worker terminated in HR whose webhook was never sent', async () => {
     roster[7] = { ...roster[7]!, status: 'terminated', terminationDate: '2026-01-01' };
-    const processed = runtime.processed((message) => message.workerKey === roster[7]!.externalId && fromRoster(message));
+    const processed = runtime.processed((message) => message.workerKey === roster[7]!.externalId && message.eventType === 'roster.record');
     expect(await sync()).toMatchObject({ changed: 1 });
     await processed;
     expect(member(roster[7]!.externalId)?.status).toBe(MemberStatus.Revoked);
