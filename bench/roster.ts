@@ -110,7 +110,10 @@ export async function rosterDayOne(start: (emulator: Record<string, unknown>) =>
         linked,
         invited,
         appliedPerMinute: Number(perMinute.toFixed(1)),
-        projectedMinutesToConverge: converged ? Number((watchedMs / 60_000).toFixed(1)) : Number((first.changed / Math.max(perMinute, 1)).toFixed(0)),
+        // Links go at the measured rate (a PUT per member, each its own counter); invites at 60 a minute (one counter for every invite).
+        projectedMinutesToConverge: converged
+          ? Number((watchedMs / 60_000).toFixed(1))
+          : Number((watchedMs / 60_000 + Math.max(0, plan.counts.link - linked) / Math.max(perMinute, 1) + Math.max(0, plan.counts.invite - invited) / 60).toFixed(0)),
         bitwardenCalls: calls.length,
         shareOfCallsAnswered429: Number((calls.filter((exchange) => exchange.status === 429).length / Math.max(1, calls.length)).toFixed(3)),
       },

@@ -265,7 +265,7 @@ During the backlog the urgent lane keeps revocations at p99 ${seconds(backlog.re
 | plan (\`lifecycle sync\` without \`--apply\`) | ${dayOne.plan.seconds} s, ${dayOne.plan.bitwardenCalls} Bitwarden calls; ${Object.entries(dayOne.plan.counts).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`).join(', ')} |
 | apply: messages sent to the lanes | ${dayOne.apply.messagesSent} in ${dayOne.apply.sendSeconds} s |
 | apply: applied in the first ${dayOne.apply.watchedSeconds} s | ${dayOne.apply.applied} (${dayOne.apply.linked} linked, ${dayOne.apply.invited} invited), ${dayOne.apply.appliedPerMinute} per minute |
-| apply: time to converge | ${dayOne.apply.converged ? `${dayOne.apply.projectedMinutesToConverge} min (measured)` : `about ${dayOne.apply.projectedMinutesToConverge} min (projected from the measured rate: invites share one 60-per-minute counter)`} |
+| apply: time to converge | ${dayOne.apply.converged ? `${dayOne.apply.projectedMinutesToConverge} min (measured)` : `about ${dayOne.apply.projectedMinutesToConverge} min (projected: links at the measured rate, then invites at 60 a minute, the one counter all invites share)`} |
 | apply: Bitwarden calls, share answered 429 | ${dayOne.apply.bitwardenCalls}, ${(dayOne.apply.shareOfCallsAnswered429 * 100).toFixed(1)} % |
 | hourly read of the unchanged company | ${dayOne.hourlyUnchanged.seconds} s, ${dayOne.hourlyUnchanged.messagesSent} messages, ${dayOne.hourlyUnchanged.bitwardenCalls} Bitwarden calls (${dayOne.hourlyUnchanged.bitwardenWrites} writes) |
 
