@@ -9,6 +9,7 @@ import { sqsClient } from '../runtime/aws.js';
 import { rosterReader, rosterSyncDependencies, syncDependencies } from '../runtime/dependencies.js';
 import { queueUrl } from '../runtime/env.js';
 import { findSource, registeredSources } from '../sources/registry.js';
+import { RosterUnreadableError } from '../sources/roster.js';
 import { csvOf } from '../vocabulary/csv.js';
 import type { CliContext } from './context.js';
 import { progress, progressBar, progressDone, table } from './output.js';
@@ -32,8 +33,17 @@ export class SyncUsageError extends Error {
  * queue like any event, and the command waits until the worker has applied it.
  */
 export async function syncCommand(context: CliContext, from: string, options: { apply: boolean; csv?: string }): Promise<number> {
+  try {
+    return await runSync(context, rosterOrigin(from), options);
+  } catch (error) {
+    if (!(error instanceof RosterUnreadableError)) throw error;
+    context.out.print(`${from} cannot be read as a roster, so nothing was changed: ${error.message}`, { error: error.message, changed: false });
+    return 1;
+  }
+}
+
+async function runSync(context: CliContext, origin: { source: string; location?: string }, options: { apply: boolean; csv?: string }): Promise<number> {
   const { out, env, config } = context;
-  const origin = rosterOrigin(from);
   if (!options.apply) return printPlan(context, origin, options.csv ?? `lifecycle-sync-plan-${origin.source}.csv`);
 
   const result = await syncRoster(origin.source, rosterSyncDependencies(env, config(), origin.source, () => Number.POSITIVE_INFINITY, origin.location), { lockMs: 15 * 60_000 });

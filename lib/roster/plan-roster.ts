@@ -104,18 +104,19 @@ export async function readWholeRoster(readPage: ReadRosterPage, progress: (count
 }
 
 function rowOf({ record }: RosterRecord, evaluated: Evaluation): RosterPlanRow {
-  const base = { workerKey: record.externalId, email: record.workEmail };
-  if (evaluated.outcome === 'skip') return { ...base, kind: 'unchanged', groups: '', detail: evaluated.reason };
+  const row = (kind: RosterPlanKind, groups: string, detail: string): RosterPlanRow => ({ kind, workerKey: record.externalId, email: record.workEmail, groups, detail });
+  if (evaluated.outcome === 'skip') return row('unchanged', '', evaluated.reason);
   const groups = evaluated.desired.groups.join('; ');
-  if (evaluated.collision) return { ...base, kind: 'collision', groups, detail: evaluated.plan.blocked! };
+  if (evaluated.collision) return row('collision', groups, evaluated.plan.blocked!);
   const kinds = evaluated.plan.actions.map((action) => action.kind);
+  // Found by e-mail: the worker is linked to that member from now on (its externalId is set only where empty).
   const kind: RosterPlanKind =
     kinds.includes('revoke') || kinds.includes('remove') ? 'revoke'
     : kinds.includes('invite') ? 'invite'
-    : kinds.includes('link') ? 'link'
+    : evaluated.found.linkedBy === 'email' ? 'link'
     : kinds.includes('restore') ? 'restore'
     : kinds.includes('set-groups') || kinds.includes('set-type') ? 'regroup'
     : evaluated.plan.blocked ? 'worker-without-email'
     : 'unchanged';
-  return { ...base, kind, groups, detail: evaluated.plan.blocked ?? evaluated.desired.reason };
+  return row(kind, groups, evaluated.plan.blocked ?? evaluated.desired.reason);
 }

@@ -22,7 +22,7 @@ import type { SyncDependencies } from '../sync/apply-worker-event.js';
 import { liveMemberLookup } from '../sync/find-member.js';
 import { GroupDirectoryCache } from '../sync/group-directory.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
-import { documentClient, dynamoClient, sqsClient } from './aws.js';
+import { documentClient, dynamoClient, readObject, sqsClient } from './aws.js';
 import { queueUrl, tableName, type Environment } from './env.js';
 import { Metric, MetricUnit, metrics } from './observability.js';
 import { readSecret, webhookSecrets } from './secrets.js';
@@ -74,7 +74,7 @@ function sourceContext(env: Environment, config: LifecycleConfig, sourceName: st
     if (!apiUrl) throw new Error(`no API URL for ${sourceName}: set providers.${sourceName}.apiUrl or ${sourceVariable(source, 'API_URL')}`);
     // A file given by its location (the file source) is read with this process's own rights: no API credentials.
     const credentials = location ? '' : await readSecret(env, sourceVariable(source, 'API_CREDENTIALS'));
-    return { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings };
+    return { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings, readObject: (where: string) => readObject(env, where) };
   };
 }
 

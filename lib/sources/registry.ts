@@ -1,4 +1,5 @@
 import { bambooHrSource } from './bamboohr/bamboohr.js';
+import { fileSource } from './file/file.js';
 import { finchSource } from './finch/finch.js';
 import { genericSource } from './generic/generic.js';
 import { hiBobSource } from './hibob/hibob.js';
@@ -9,7 +10,7 @@ import type { Source, SourceSettings } from './source.js';
  * Every source the product knows. Adding one is a folder under lib/sources and one line here: the
  * config schema, the ingest, the worker, the CLI, the local runtime and the CDK stack read this list.
  */
-const sources: Source[] = [genericSource, bambooHrSource, hiBobSource, mergeSource, finchSource].map((source) => source as unknown as Source);
+const sources: Source[] = [genericSource, bambooHrSource, hiBobSource, mergeSource, finchSource, fileSource].map((source) => source as unknown as Source);
 
 /** Bumped by every registration, so that what is derived from the list (the config schema) knows to rebuild. */
 let revision = 0;

@@ -26,3 +26,8 @@ export interface RosterProblem {
 
 /** Reads one page; `cursor` null is the first page. */
 export type ReadRosterPage = (cursor: string | null) => Promise<RosterPage & { problems?: RosterProblem[] }>;
+
+/** The roster as a whole cannot be read (a file whose header is wrong, an export that is not CSV or JSON): nothing is changed. */
+export class RosterUnreadableError extends Error {
+  override readonly name: string = 'RosterUnreadableError';
+}

@@ -45,6 +45,8 @@ export interface FetchContext<Settings> {
   /** The source's API credentials, in its documented form (see README). */
   credentials: string;
   settings: Settings;
+  /** Reads the object at a location (a path, or `s3://bucket/key`): for sources whose roster is a file. */
+  readObject?(location: string): Promise<Buffer>;
 }
 
 /** The source's API answered that the worker does not exist (any more). */
