@@ -1,17 +1,21 @@
 import { z } from 'zod';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
+import { formatPath } from '../../vocabulary/field-path.js';
 import { readJson, validateJson } from '../parse-json.js';
-import { apiPathSegment, basicAuth, providerRequest } from '../source-api.js';
+import type { RosterPage, RosterProblem, RosterRecord } from '../roster.js';
+import { apiPathSegment, basicAuth, ProviderApiError, providerRequest } from '../source-api.js';
 import type { WorkerChange } from '../../vocabulary/worker-change.js';
 import { employmentTypes, WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
-import { defineSource, WebhookRejection, WORKER_GONE, type WebhookRequest } from '../source.js';
+import { defineSource, WebhookRejection, WORKER_GONE, type FetchContext, type WebhookRequest } from '../source.js';
 import { hmac, requireFreshTimestamp, requireHeader, signatureBytes, signatureDeliveryId, utf8Keys, verifyHmac } from '../signatures.js';
 
 /**
  * BambooHR (docs/reference/hris-webhooks.md §3.1): event-based webhooks (`employee.*`, ids only: fetched) and
  * field-based ones (`employees[]` with post fields, several per POST, values plain or `{value}`).
  * There is no termination event: a termination is an update of Status, Employment Status or
- * Termination Date. Which fields mean what is the config's `providers.bamboohr.fields`.
+ * Termination Date. Which fields mean what is the config's `providers.bamboohr.fields`, and which
+ * fields carry custom attributes its `attributes`. The roster is one custom report (docs/reference/hris-webhooks.md,
+ * "Roster reads"), each employee dated by BambooHR's own change time.
  */
 
 const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
@@ -32,6 +36,12 @@ const fieldDefaults = {
 };
 type BambooField = keyof typeof fieldDefaults;
 
+/** Attribute names as a worker record takes them (lib/vocabulary/worker-record.ts): checked when the config loads, not on every record. */
+function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.RefinementCtx) {
+  const check = WorkerRecordSchema.shape.attributes.safeParse(Object.fromEntries(Object.keys(attributes).map((name) => [name, null])));
+  for (const issue of check.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+}
+
 /** `providers.bamboohr` in the config file. */
 const SettingsSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -47,6 +57,8 @@ const SettingsSchema = z.strictObject({
   employmentTypes: z
     .record(z.string(), z.enum(employmentTypes))
     .default({ contractor: 'contractor', 'full-time': 'employee', 'part-time': 'employee', intern: 'intern', temporary: 'temporary' }),
+  /** Custom attribute → the BambooHR field names that carry it: its API alias (reads) and English name (field-based webhooks). */
+  attributes: z.record(z.string(), names).superRefine(checkAttributeNames).default({}),
 });
 type Settings = z.output<typeof SettingsSchema>;
 
@@ -68,22 +80,20 @@ function occurredAt(timestamp: string, path: string): string {
   return instant;
 }
 
-/** A field by any of its configured names; field-based webhooks may wrap values as `{value}`. */
-function reader(fields: Record<string, unknown>, settings: Settings) {
-  return (field: BambooField): string | null => {
-    for (const name of settings.fields[field]) {
-      let value = fields[name];
-      if (value && typeof value === 'object' && 'value' in value) value = (value as { value: unknown }).value;
-      if (typeof value === 'number') value = String(value);
-      if (typeof value === 'string' && value.trim() !== '') return value.trim();
-    }
-    return null;
-  };
+/** The first of `fieldNames` that holds a value; field-based webhooks may wrap values as `{value}`. */
+function firstValue(fields: Record<string, unknown>, fieldNames: readonly string[]): string | null {
+  for (const name of fieldNames) {
+    let value = fields[name];
+    if (value && typeof value === 'object' && 'value' in value) value = (value as { value: unknown }).value;
+    if (typeof value === 'number') value = String(value);
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  }
+  return null;
 }
 
 /** BambooHR fields (post fields or API aliases) → the worker record. */
 export function normalizeBambooFields(workerKey: string, fields: Record<string, unknown>, settings: Settings): WorkerRecord {
-  const read = reader(fields, settings);
+  const read = (field: BambooField) => firstValue(fields, settings.fields[field]);
   const employmentStatus = read('employmentStatus');
   const status = read('status');
 
@@ -106,7 +116,67 @@ export function normalizeBambooFields(workerKey: string, fields: Record<string, 
     startDate: normalizeDate(read('startDate')),
     endDate: normalizeDate(read('endDate')),
     terminationDate: normalizeDate(read('terminationDate')),
+    attributes: Object.fromEntries(Object.entries(settings.attributes).map(([name, fieldNames]) => [name, firstValue(fields, fieldNames)])),
   }, WorkerRecordSchema);
+}
+
+/** The mapped fields the API reads by: aliases (names without spaces); English names are for field-based webhooks. */
+const apiAliases = (settings: Settings) => [...new Set([...Object.values(settings.fields), ...Object.values(settings.attributes)].flat().filter((name) => !name.includes(' ')))];
+
+const authorization = (context: FetchContext<Settings>) => ({ authorization: basicAuth(context.credentials, 'x') });
+
+/** BambooHR keeps change times since June 2011; asking from before then lists every employee it has a time for. */
+const CHANGE_TRACKING_SINCE = '2011-06-01T00:00:00Z';
+/** A roster answer may be large: a report of thousands of employees takes longer than one employee's read. */
+const ROSTER_TIMEOUT_MS = 60_000;
+
+/** A 2xx answer of the shape the operation documents; anything else is the API's failure, not the worker's. */
+async function rosterRequest<S extends z.ZodType>(operation: string, url: string, init: RequestInit, schema: S): Promise<z.output<S>> {
+  const { status, body } = await providerRequest(operation, url, init, ROSTER_TIMEOUT_MS);
+  if (status === 404) throw new ProviderApiError(operation, status, 'not found: check the company domain in the API URL');
+  const answer = schema.safeParse(body);
+  if (!answer.success) throw new ProviderApiError(operation, status, `unexpected answer at ${formatPath(answer.error.issues[0]!.path) || 'the top'}: ${answer.error.issues[0]!.message}`);
+  return answer.data;
+}
+
+const ChangedEmployeesSchema = z.object({ employees: z.record(z.string(), z.object({ id, lastChanged: z.string() })) });
+const CustomReportSchema = z.object({ employees: z.array(z.object({ id }).loose()) });
+
+/** `GET /v1/employees/changed`: each employee's last change time, by id. */
+async function lastChangedTimes(context: FetchContext<Settings>): Promise<Map<string, string>> {
+  const operation = 'GET bamboohr /v1/employees/changed';
+  const answer = await rosterRequest(operation, `${context.apiUrl}/v1/employees/changed?since=${encodeURIComponent(CHANGE_TRACKING_SINCE)}`, { headers: authorization(context) }, ChangedEmployeesSchema);
+  return new Map(Object.values(answer.employees).flatMap(({ id, lastChanged }) => {
+    const instant = toInstant(lastChanged);
+    return instant ? [[id, instant] as const] : [];
+  }));
+}
+
+/** `POST /v1/reports/custom`: every employee, active and inactive, with the mapped fields, in one answer (no paging). */
+async function customReport(context: FetchContext<Settings>) {
+  const operation = 'POST bamboohr /v1/reports/custom';
+  const answer = await rosterRequest(operation, `${context.apiUrl}/v1/reports/custom?format=JSON&onlyCurrent=false`, {
+    method: 'POST',
+    // BambooHR reads the body as JSON only under exactly this content type.
+    headers: { ...authorization(context), 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Bitwarden lifecycle roster', fields: apiAliases(context.settings) }),
+  }, CustomReportSchema);
+  return answer.employees;
+}
+
+/** The report's rows as records; a row that does not map is a problem, and the rest are still read. */
+function rosterPage(rows: Array<{ id: string } & Record<string, unknown>>, changedAt: Map<string, string>, settings: Settings): RosterPage & { problems: RosterProblem[] } {
+  const records: RosterRecord[] = [];
+  const problems: RosterProblem[] = [];
+  for (const { id: workerKey, ...fields } of rows) {
+    try {
+      records.push({ record: normalizeBambooFields(workerKey, fields, settings), modifiedAt: changedAt.get(workerKey) ?? null });
+    } catch (error) {
+      if (!(error instanceof WebhookRejection)) throw error;
+      problems.push({ at: `employee ${workerKey}`, reason: error.message });
+    }
+  }
+  return { records, next: null, problems };
 }
 
 const signatureOf = (request: WebhookRequest) => signatureBytes(request, 'x-bamboohr-signature', 'hex');
@@ -153,16 +223,19 @@ export const bambooHrSource = defineSource({
   },
 
   async fetchWorker(workerKey, context) {
-    const { settings } = context;
-    // The API takes aliases (names without spaces); the English names are for field-based webhooks.
-    const aliases = [...new Set(Object.values(settings.fields).flat().filter((name) => !name.includes(' ')))];
     const { status, body } = await providerRequest(
       'GET bamboohr /v1/employees/{id}',
-      `${context.apiUrl}/v1/employees/${apiPathSegment(workerKey)}/?fields=${aliases.join(',')}`,
-      { headers: { authorization: basicAuth(context.credentials, 'x') } },
+      `${context.apiUrl}/v1/employees/${apiPathSegment(workerKey)}/?fields=${apiAliases(context.settings).map(encodeURIComponent).join(',')}`,
+      { headers: authorization(context) },
     );
     if (status === 404) return WORKER_GONE;
-    return normalizeBambooFields(workerKey, body as Record<string, unknown>, settings);
+    return normalizeBambooFields(workerKey, body as Record<string, unknown>, context.settings);
+  },
+
+  async readRoster(context) {
+    // The change times first: a record read after them is never dated newer than it is.
+    const changedAt = await lastChangedTimes(context);
+    return rosterPage(await customReport(context), changedAt, context.settings);
   },
 
   sign(body, secret, now) {

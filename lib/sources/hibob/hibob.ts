@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
-import { parseJsonBody } from '../parse-json.js';
-import { basicAuth, credentialPair, providerRequest } from '../source-api.js';
-import { defineSource, WORKER_GONE, type WebhookRequest } from '../source.js';
+import { formatPath } from '../../vocabulary/field-path.js';
+import { parseJsonBody, validateJson } from '../parse-json.js';
+import type { RosterPage, RosterProblem, RosterRecord } from '../roster.js';
+import { basicAuth, credentialPair, ProviderApiError, providerRequest } from '../source-api.js';
+import { defineSource, WebhookRejection, WORKER_GONE, type FetchContext, type WebhookRequest } from '../source.js';
 import { hmac, signatureBytes, signatureDeliveryId, utf8Keys, verifyHmac } from '../signatures.js';
 import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 
@@ -10,7 +12,9 @@ import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-r
  * HiBob (Bob) Webhooks v2 (docs/reference/hris-webhooks.md §3.2): thin events (ids only), signed with
  * base64 HMAC-SHA512 of the body in `Bob-Signature`. Every employee event is fetched through
  * `POST /v1/people/search` with a service user; `employee.deleted` means the record is gone.
- * The setup ping is answered 200 and nothing is enqueued.
+ * The setup ping is answered 200 and nothing is enqueued. The roster is the same search without a
+ * filter (docs/reference/hris-webhooks.md, "Roster reads"); `providers.hibob.attributes` names the
+ * fields that carry custom attributes.
  */
 const EventSchema = z.object({
   type: z.string().min(1),
@@ -18,36 +22,104 @@ const EventSchema = z.object({
   data: z.object({ employeeId: z.union([z.string().min(1), z.number()]).transform(String), email: z.string().nullish() }).loose(),
 });
 
-/** Fields read from Bob (its people API paths). Reconstructed from the docs, like the emulator that serves them. */
-const FIELDS = ['root.id', 'root.firstName', 'root.surname', 'root.email', 'root.displayName', 'work.title', 'work.department', 'work.site', 'work.startDate', 'internal.status', 'internal.terminationDate', 'payroll.employment.type'];
+/** Record fields and the Bob field paths (its field IDs) that carry them. Reconstructed from the docs, like the emulator that serves them. */
+const FIELDS = {
+  externalId: 'root.id',
+  firstName: 'root.firstName',
+  lastName: 'root.surname',
+  workEmail: 'root.email',
+  displayName: 'root.displayName',
+  jobTitle: 'work.title',
+  department: 'work.department',
+  location: 'work.site',
+  startDate: 'work.startDate',
+  status: 'internal.status',
+  terminationDate: 'internal.terminationDate',
+  employmentType: 'payroll.employment.type',
+} as const;
 
-interface BobPerson {
-  id: string;
-  firstName?: string;
-  surname?: string;
-  email?: string;
-  displayName?: string;
-  work?: { title?: string; department?: string; site?: string; startDate?: string };
-  internal?: { status?: string; terminationDate?: string | null };
-  payroll?: { employment?: { type?: string } };
+/** An employee as `/people/search` answers: its id, and each requested field under its path in slashes (`/work/title`) as `{value}`. */
+export type BobEmployee = { id: string } & Record<string, unknown>;
+
+/** Attribute names as a worker record takes them (lib/vocabulary/worker-record.ts): checked when the config loads, not on every record. */
+function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.RefinementCtx) {
+  const check = WorkerRecordSchema.shape.attributes.safeParse(Object.fromEntries(Object.keys(attributes).map((name) => [name, null])));
+  for (const issue of check.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 }
 
-export function normalizeBobPerson(person: BobPerson): WorkerRecord {
-  const employment = person.payroll?.employment?.type?.toLowerCase() ?? '';
-  return WorkerRecordSchema.parse({
-    externalId: String(person.id),
-    workEmail: person.email ?? null,
-    firstName: person.firstName ?? null,
-    lastName: person.surname ?? null,
-    displayName: person.displayName ?? null,
-    jobTitle: person.work?.title ?? null,
-    department: person.work?.department ?? null,
-    location: person.work?.site ?? null,
+const fieldPath = z.string().regex(/^\w+(\.\w+)+$/, 'must be a Bob field path, e.g. work.custom.costCenter');
+
+/** `providers.hibob` in the config file. */
+const SettingsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  apiUrl: z.url().default('https://api.hibob.com'),
+  /** Custom attribute → the Bob field path that carries it, e.g. `work.custom.costCenter` or `payroll.costCenter`. */
+  attributes: z.record(z.string(), fieldPath).superRefine(checkAttributeNames).default({}),
+});
+type Settings = z.output<typeof SettingsSchema>;
+
+/** A field of a search answer by its path: text, or a number or flag as text; null when empty or not answered. */
+function bobValue(employee: BobEmployee, path: string): string | null {
+  const entry = employee[`/${path.replaceAll('.', '/')}`];
+  const value = entry && typeof entry === 'object' ? (entry as { value?: unknown }).value : undefined;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+}
+
+export function normalizeBobPerson(employee: BobEmployee, settings: Settings): WorkerRecord {
+  const read = (field: keyof typeof FIELDS) => bobValue(employee, FIELDS[field]);
+  const employment = read('employmentType')?.toLowerCase() ?? '';
+  return validateJson({
+    externalId: employee.id,
+    workEmail: read('workEmail'),
+    firstName: read('firstName'),
+    lastName: read('lastName'),
+    displayName: read('displayName'),
+    jobTitle: read('jobTitle'),
+    department: read('department'),
+    location: read('location'),
     employmentType: employment.includes('contract') ? 'contractor' : employment.includes('intern') ? 'intern' : employment.includes('temp') ? 'temporary' : 'employee',
-    status: person.internal?.status?.toLowerCase() === 'inactive' ? 'terminated' : 'active',
-    startDate: normalizeDate(person.work?.startDate),
-    terminationDate: normalizeDate(person.internal?.terminationDate),
-  });
+    status: read('status')?.toLowerCase() === 'inactive' ? 'terminated' : 'active',
+    startDate: normalizeDate(read('startDate')),
+    terminationDate: normalizeDate(read('terminationDate')),
+    attributes: Object.fromEntries(Object.entries(settings.attributes).map(([name, path]) => [name, bobValue(employee, path)])),
+  }, WorkerRecordSchema);
+}
+
+const SEARCH = 'POST hibob /v1/people/search';
+/** The whole company comes back in one answer: it may take longer than one employee's read. */
+const ROSTER_TIMEOUT_MS = 60_000;
+const SearchAnswerSchema = z.object({ employees: z.array(z.object({ id: z.union([z.string().min(1), z.number()]).transform(String) }).loose()) });
+
+/**
+ * `POST /v1/people/search` for the mapped fields, terminated employees included (`showInactive`);
+ * without a filter, everyone the service user may see, in one answer: Bob has no paging.
+ */
+function searchPeople(context: FetchContext<Settings>, options: { filter?: { fieldPath: 'root.id'; operator: 'equals'; values: string[] }; timeoutMs?: number } = {}) {
+  const [user, token] = credentialPair(context.credentials, 'HiBob service user');
+  const fields = [...new Set([...Object.values(FIELDS), ...Object.values(context.settings.attributes)])];
+  return providerRequest(SEARCH, `${context.apiUrl}/v1/people/search`, {
+    method: 'POST',
+    headers: { authorization: basicAuth(user, token), 'content-type': 'application/json' },
+    // Bob refuses an empty filter list: without a filter the property is left out.
+    body: JSON.stringify({ showInactive: true, fields, ...(options.filter ? { filters: [options.filter] } : {}) }),
+  }, options.timeoutMs);
+}
+
+/** The answer's employees as records; one that does not map is a problem, and the rest are still read. */
+function rosterPage(employees: BobEmployee[], settings: Settings): RosterPage & { problems: RosterProblem[] } {
+  const records: RosterRecord[] = [];
+  const problems: RosterProblem[] = [];
+  for (const employee of employees) {
+    try {
+      // Bob keeps no modification time the search can answer: a pulled record is dated by the read.
+      records.push({ record: normalizeBobPerson(employee, settings), modifiedAt: null });
+    } catch (error) {
+      if (!(error instanceof WebhookRejection)) throw error;
+      problems.push({ at: `employee ${employee.id}`, reason: error.message });
+    }
+  }
+  return { records, next: null, problems };
 }
 
 /** Bob's setup ping: the string "Ping test" (raw or as JSON), else `{"text": "Ping test"}`. */
@@ -66,7 +138,7 @@ const signatureOf = (request: WebhookRequest) => signatureBytes(request, 'bob-si
 
 export const hiBobSource = defineSource({
   name: 'hibob',
-  settings: z.strictObject({ enabled: z.boolean().default(true), apiUrl: z.url().default('https://api.hibob.com') }),
+  settings: SettingsSchema,
   secretEnvVar: 'HIBOB_WEBHOOK_SECRET',
   localSecret: 'local-development-only-hibob-secret',
 
@@ -91,14 +163,17 @@ export const hiBobSource = defineSource({
   },
 
   async fetchWorker(workerKey, context) {
-    const [user, token] = credentialPair(context.credentials, 'HiBob service user');
-    const { status, body } = await providerRequest('POST hibob /v1/people/search', `${context.apiUrl}/v1/people/search`, {
-      method: 'POST',
-      headers: { authorization: basicAuth(user, token), 'content-type': 'application/json' },
-      body: JSON.stringify({ showInactive: true, fields: FIELDS, filters: [{ fieldPath: 'root.id', operator: 'equals', values: [workerKey] }] }),
-    });
-    const person = status === 404 ? undefined : (body as { employees?: BobPerson[] }).employees?.[0];
-    return person ? normalizeBobPerson(person) : WORKER_GONE;
+    const { status, body } = await searchPeople(context, { filter: { fieldPath: 'root.id', operator: 'equals', values: [workerKey] } });
+    const employee = status === 404 ? undefined : (body as { employees?: BobEmployee[] }).employees?.[0];
+    return employee ? normalizeBobPerson(employee, context.settings) : WORKER_GONE;
+  },
+
+  async readRoster(context) {
+    const { status, body } = await searchPeople(context, { timeoutMs: ROSTER_TIMEOUT_MS });
+    const answer = SearchAnswerSchema.safeParse(body);
+    if (status === 404) throw new ProviderApiError(SEARCH, status, 'not found: check the API URL');
+    if (!answer.success) throw new ProviderApiError(SEARCH, status, `unexpected answer at ${formatPath(answer.error.issues[0]!.path) || 'the top'}: ${answer.error.issues[0]!.message}`);
+    return rosterPage(answer.data.employees, context.settings);
   },
 
   sign(body, secret) {
