@@ -10,6 +10,9 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -165,6 +168,28 @@ export class LifecycleStack extends Stack {
     for (const queue of Object.values(this.queues)) queue.grantSendMessages(rosterSync);
     // A tick, not the interval: each source's read is due per roster.intervalMinutes, and a long read resumes at the next tick.
     new Rule(this, 'RosterTick', { schedule: Schedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(rosterSync, { retryAttempts: 0 })] });
+    // Where an HR system without an API drops its export: an object created under roster/ is read as the file source's roster.
+    const rosterBucket = new Bucket(this, 'RosterDrops', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Exports hold personal data: kept long enough to audit a sync, not forever.
+      lifecycleRules: [{ expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(30) }],
+    });
+    rosterSync.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [rosterBucket.arnForObjects('roster/*')] }));
+    Validations.of(rosterSync.role!).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::<RosterDrops6DFBBBC8.Arn>/roster/*]', reason: 'Read-only: the HR exports dropped under roster/, whatever their names.' });
+    rosterBucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(rosterSync), { prefix: 'roster/' });
+    const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notifications) {
+      Validations.of(notifications).acknowledge(
+        { id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK owns the function that configures bucket notifications, and its role.' },
+        { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'CDK’s bucket-notification function: s3:PutBucketNotification has no narrower resource at deploy time.' },
+      );
+    }
+    Validations.of(rosterBucket).acknowledge({ id: 'AwsSolutions::AwsSolutions-S1', reason: 'The bucket receives HR exports from one writer; reads are by the roster function only. Object-level access is audited by CloudTrail data events where the account enables them, rather than a second log bucket.' });
+    new CfnOutput(this, 'RosterBucket', { value: rosterBucket.bucketName, description: 'Drop HR exports (CSV or JSON) under roster/ to sync them' });
 
     // The rules reach the table at deploy time, from the config file shipped as an S3 asset.
     const configAsset = new Asset(this, 'ConfigFile', { path: props.configPath });

@@ -26,9 +26,18 @@ export async function rosterDue(store: RosterStore, source: string, now: Date, i
  */
 export async function runScheduledRosterReads(
   sources: readonly string[],
-  deps: { dependenciesFor(source: string): RosterSyncDependencies; intervalMinutes: number; lockMs: number; now(): Date },
+  deps: { dependenciesFor(source: string, location?: string): RosterSyncDependencies; store: RosterStore; intervalMinutes: number; lockMs: number; now(): Date },
 ): Promise<ScheduledOutcome[]> {
   const outcomes: ScheduledOutcome[] = [];
+  // A roster file is read when it arrives; a read of one that ran out of time is resumed here, where it stopped.
+  const fileRead = await deps.store.currentRead('file');
+  if (fileRead?.location && fileRead.lockedUntil <= deps.now().getTime()) {
+    try {
+      outcomes.push({ outcome: 'read', ...(await syncRoster('file', deps.dependenciesFor('file', fileRead.location), { lockMs: deps.lockMs, location: fileRead.location })) });
+    } catch (error) {
+      outcomes.push({ source: 'file', outcome: 'failed', error: (error as Error).message });
+    }
+  }
   for (const source of sources) {
     const sync = deps.dependenciesFor(source);
     try {

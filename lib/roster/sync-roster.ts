@@ -45,9 +45,9 @@ const SAFETY_MARGIN_MS = 15_000;
  * the last complete roster had and this one lacks are absent: sent as removed, unless the roster
  * is much smaller than the last one or the source reported rows it could not map.
  */
-export async function syncRoster(source: string, deps: RosterSyncDependencies, options: { lockMs: number }): Promise<RosterSyncResult> {
+export async function syncRoster(source: string, deps: RosterSyncDependencies, options: { lockMs: number; location?: string }): Promise<RosterSyncResult> {
   const startedAt = deps.now();
-  const fresh: RosterRead = { readId: `${source}@${startedAt.toISOString()}`, startedAt: startedAt.toISOString(), cursor: null, pages: 0, records: 0, changed: 0, lockedUntil: 0 };
+  const fresh: RosterRead = { readId: `${source}@${startedAt.toISOString()}`, startedAt: startedAt.toISOString(), cursor: null, pages: 0, records: 0, changed: 0, lockedUntil: 0, ...(options.location ? { location: options.location } : {}) };
   let read = await deps.store.claimRead(source, fresh, startedAt, options.lockMs);
   const known = await deps.store.entries(source);
   // The first read of a source teaches the product everybody: those are not changes a webhook missed.

@@ -21,6 +21,8 @@ export interface RosterRead {
   changed: number;
   /** Epoch ms until which this read's holder owns it; a crashed holder's read is resumed after it. */
   lockedUntil: number;
+  /** What is being read when it is a file (a path or `s3://bucket/key`), so another invocation can resume it. */
+  location?: string;
 }
 
 /** The last complete read, for the absence guard (a roster much smaller than the last one removes nobody). */

@@ -60,6 +60,13 @@ describe('the CDK stack', () => {
     });
   });
 
+  it('reads an HR export dropped under roster/ in an encrypted, private bucket', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: Match.anyValue(), PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: { LambdaFunctionConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'roster/' }] } } })] },
+    });
+  });
+
   it('reads every source roster on a five-minute tick, with the roster table and the lanes', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 900, Environment: { Variables: Match.objectLike({ ROSTER_TABLE: Match.anyValue(), EVENTS_QUEUE_URL: Match.anyValue(), URGENT_QUEUE_URL: Match.anyValue() }) } });

@@ -165,6 +165,7 @@ describe('the scheduled tick', () => {
     let clock = new Date(Date.now() + 3_600_000);
     const tick = (sources: string[]) =>
       runScheduledRosterReads(sources, {
+        store: deps().store,
         dependenciesFor: (source) => deps(source === 'broken' ? { readPage: async () => Promise.reject(new Error('401 from the source')), now: () => clock } : { now: () => clock }),
         intervalMinutes: 60,
         lockMs: 60_000,
