@@ -61,7 +61,7 @@ export class LifecycleStack extends Stack {
     });
     // One webhook secret per enabled provider; API credentials for those whose events must be fetched.
     const providers = [...enabledSources(props.config.providers).values()].map(({ source }) => source);
-    const webhookSecrets = providers.map((provider) => ({
+    const webhookSecrets = providers.filter((provider) => provider.takesWebhooks !== false).map((provider) => ({
       provider,
       secret: new Secret(this, `${pascal(provider.name)}WebhookSecret`, {
         description: `Webhook signing secret(s) of ${provider.name}; two, space-separated, during a rotation. Set it to the value ${provider.name} shows.`,

@@ -66,10 +66,11 @@ export async function syncRoster(source: string, deps: RosterSyncDependencies, o
       await deps.store.releaseRead(source, read);
       throw error;
     }
+    const records = uniqueWorkers(page.records, problems);
     problems.push(...(page.problems ?? []));
-    const changed = page.records.filter(({ record }) => known.get(record.externalId)?.recordHash !== checksumOf(record));
+    const changed = records.filter(({ record }) => known.get(record.externalId)?.recordHash !== checksumOf(record));
     await deps.publisher.publish(changed.map((entry) => rosterMessage(source, entry, { deliveryId: `roster:${read.readId}:${entry.record.externalId}`, readAt: read.startedAt, eventType }, deps.now())));
-    await deps.store.putEntries(source, page.records.map(({ record }): RosterEntry => ({ workerKey: record.externalId, recordHash: checksumOf(record), seenBy: read.readId })));
+    await deps.store.putEntries(source, records.map(({ record }): RosterEntry => ({ workerKey: record.externalId, recordHash: checksumOf(record), seenBy: read.readId })));
     read = { ...read, cursor: page.next, pages: read.pages + 1, records: read.records + page.records.length, changed: read.changed + changed.length, lockedUntil: deps.now().getTime() + options.lockMs };
     if (page.next === null) break;
     if (deps.timeLeft() < SAFETY_MARGIN_MS) {
@@ -79,6 +80,16 @@ export async function syncRoster(source: string, deps: RosterSyncDependencies, o
     await deps.store.saveRead(source, read);
   }
   return finishRead(source, read, problems, deps, result);
+}
+
+/** A worker listed twice on a page is read once (the first) and reported: which record is HR's is unclear, so the read removes nobody. */
+function uniqueWorkers(records: readonly RosterRecord[], problems: RosterProblem[]): RosterRecord[] {
+  const seen = new Set<string>();
+  return records.filter(({ record }) => {
+    if (!seen.has(record.externalId)) return seen.add(record.externalId);
+    problems.push({ at: `worker ${record.externalId}`, reason: 'listed more than once in the roster; the first record was read' });
+    return false;
+  });
 }
 
 /** After the last page: decide absence, guarded, and remember this read as the last complete one. */

@@ -9,7 +9,7 @@ import { SqsEventPublisher } from '../queue/publisher.js';
 import { Queues } from '../queue/queues.js';
 import type { ReconcileDependencies } from '../reconcile/reconcile.js';
 import type { DeployDependencies } from '../rules/deploy-rules.js';
-import { enabledSources, findSource } from '../sources/registry.js';
+import { enabledSources, findSource, webhookSources } from '../sources/registry.js';
 import { sourceVariable, type FetchContext, type SourceSettings } from '../sources/source.js';
 import { RosterStore } from '../store/roster-store.js';
 import type { RosterSyncDependencies } from '../roster/sync-roster.js';
@@ -89,7 +89,7 @@ function sourceFetcher(env: Environment, config: LifecycleConfig) {
 
 export function ingestDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): IngestDependencies {
   return {
-    sources: enabledSources(config.providers),
+    sources: webhookSources(config.providers),
     secretsFor: webhookSecrets(env),
     enqueueOnce: enqueueOnce(eventPublisher(env), dynamoClient(), tableName(env, Tables.deliveries)),
     now: () => new Date(),

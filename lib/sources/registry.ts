@@ -29,6 +29,11 @@ export function registerSource<Settings extends SourceSettings>(source: Source<S
   revision++;
 }
 
+/** Enabled sources that take webhooks, by route name, each with its own settings from `providers.<name>` of the config. */
+export function webhookSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
+  return new Map([...enabledSources(providers)].filter(([, { source }]) => source.takesWebhooks !== false));
+}
+
 /** Enabled sources by name, each with its own settings from `providers.<name>` of the config. */
 export function enabledSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
   const enabled = new Map<string, { source: Source; settings: SourceSettings }>();

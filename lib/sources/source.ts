@@ -64,6 +64,8 @@ export interface Source<Settings extends SourceSettings = SourceSettings> {
   readonly name: string;
   /** The schema of `providers.<name>` in the config file. */
   readonly settings: z.ZodType<Settings>;
+  /** False for a source that is only read (a roster file): it gets no webhook route and no webhook secret. */
+  readonly takesWebhooks?: false;
   /** The variable holding its webhook secret(s); `<VAR>_ARN` names a Secrets Manager secret instead. */
   readonly secretEnvVar: string;
   /** The secret `npm start` uses when none is set: local use only, never in AWS. */

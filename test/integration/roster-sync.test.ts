@@ -103,6 +103,14 @@ describe('a roster read', () => {
     expect(await sync()).toMatchObject({ complete: true, pages: 3, records: 120 });
   });
 
+  it('reads a worker listed twice on a page once, reports it, and so removes nobody', async () => {
+    const twice = [...roster.slice(0, PAGE), roster[0]!];
+    const result = await sync({ readPage: async () => ({ records: twice.map((record) => ({ record, modifiedAt: null })), next: null }) });
+    expect(result).toMatchObject({ complete: true, records: PAGE + 1, problems: [{ at: `worker ${roster[0]!.externalId}`, reason: expect.stringContaining('more than once') }], removed: 0 });
+    expect(result.removalRefused).toMatch(/could not be read/);
+    await sync(); // the whole roster again, for the tests that follow
+  });
+
   it('never overlaps another read of the same source', async () => {
     const store = deps().store;
     const now = new Date();

@@ -167,7 +167,8 @@ function instantOf(value: unknown): string | null | undefined {
 export const fileSource = defineSource({
   name: 'file',
   settings: FileSettingsSchema,
-  // The interface asks every source for a webhook secret; this one never verifies anything with it.
+  // Only read: no webhook route, no webhook secret. The interface still names one, never used.
+  takesWebhooks: false,
   secretEnvVar: 'FILE_WEBHOOK_SECRET',
   localSecret: 'the-file-source-takes-no-webhooks',
 
