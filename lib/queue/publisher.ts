@@ -46,10 +46,21 @@ function deduplicationId(message: WorkerEventMessage): string {
   return createHash('sha256').update(JSON.stringify(said)).digest('hex');
 }
 
+/**
+ * JSON that SQS takes: it refuses characters outside #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD
+ * #x10000–#x10FFFF (U+FFFE in an HR name made the whole delivery fail), and local emulators refuse
+ * characters above U+FFFF. Both are written as JSON escapes, which the worker's JSON.parse reads
+ * back as the same text.
+ */
+export function sqsSafeJson(value: unknown): string {
+  // Without the u flag the pattern sees UTF-16 code units, so a character above U+FFFF is escaped as its surrogate pair.
+  return JSON.stringify(value).replace(/[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function entriesOf(messages: WorkerEventMessage[]): SendMessageBatchRequestEntry[] {
   return messages.map((message, index) => ({
     Id: String(index),
-    MessageBody: JSON.stringify(message),
+    MessageBody: sqsSafeJson(message),
     MessageGroupId: message.workerKey,
     MessageDeduplicationId: deduplicationId(message),
   }));

@@ -110,3 +110,15 @@ describe('two changes of one employee in one BambooHR delivery (point 4)', () =>
     expect(runtime.bitwarden!.memberByExternalId(id)).toMatchObject({ email, status: MemberStatus.Revoked });
   });
 });
+
+describe('a name with characters SQS refuses in a message body (found by npm run fuzz)', () => {
+  it('is queued and applied: U+FFFE and characters above U+FFFF travel as JSON escapes, never a 503 the sender cannot fix', async () => {
+    for (const lane of Object.values(runtime.workers)) lane.start();
+    const person = worker({ firstName: '\ufffe', lastName: 'Ünal 😀 𠮷' });
+    const delivery = genericDelivery('worker.hired', person, { secret: TEST_SECRET });
+    const processed = runtime.processed(delivery.id);
+    expect((await runtime.post('generic', delivery)).status).toBe(202);
+    await processed;
+    expect(runtime.bitwarden!.memberByExternalId(person.externalId!)?.status).toBe(MemberStatus.Invited);
+  });
+});
