@@ -43,7 +43,7 @@ export function textAt(record: unknown, path: RecordPath): string | null {
 }
 
 /** Attribute names as a worker record takes them (lib/vocabulary/worker-record.ts): checked when the config loads, not on every record. */
-function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.RefinementCtx) {
+export function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.RefinementCtx) {
   const check = WorkerRecordSchema.shape.attributes.safeParse(Object.fromEntries(Object.keys(attributes).map((name) => [name, null])));
   for (const issue of check.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 }

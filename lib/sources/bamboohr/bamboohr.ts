@@ -8,6 +8,7 @@ import type { WorkerChange } from '../../vocabulary/worker-change.js';
 import { employmentTypes, WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
 import { defineSource, WebhookRejection, WORKER_GONE, type FetchContext, type WebhookRequest } from '../source.js';
 import { hmac, requireFreshTimestamp, requireHeader, signatureBytes, signatureDeliveryId, utf8Keys, verifyHmac } from '../signatures.js';
+import { checkAttributeNames } from '../record-path.js';
 
 /**
  * BambooHR (docs/reference/hris-webhooks.md §3.1): event-based webhooks (`employee.*`, ids only: fetched) and
@@ -35,12 +36,6 @@ const fieldDefaults = {
   terminationDate: ['terminationDate', 'Termination Date'],
 };
 type BambooField = keyof typeof fieldDefaults;
-
-/** Attribute names as a worker record takes them (lib/vocabulary/worker-record.ts): checked when the config loads, not on every record. */
-function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.RefinementCtx) {
-  const check = WorkerRecordSchema.shape.attributes.safeParse(Object.fromEntries(Object.keys(attributes).map((name) => [name, null])));
-  for (const issue of check.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-}
 
 /** `providers.bamboohr` in the config file. */
 const SettingsSchema = z.strictObject({

@@ -7,6 +7,7 @@ import { basicAuth, credentialPair, ProviderApiError, providerRequest } from '..
 import { defineSource, WebhookRejection, WORKER_GONE, type FetchContext, type WebhookRequest } from '../source.js';
 import { hmac, signatureBytes, signatureDeliveryId, utf8Keys, verifyHmac } from '../signatures.js';
 import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-record.js';
+import { checkAttributeNames } from '../record-path.js';
 
 /**
  * HiBob (Bob) Webhooks v2 (docs/reference/hris-webhooks.md §3.2): thin events (ids only), signed with
@@ -40,12 +41,6 @@ const FIELDS = {
 
 /** An employee as `/people/search` answers: its id, and each requested field under its path in slashes (`/work/title`) as `{value}`. */
 export type BobEmployee = { id: string } & Record<string, unknown>;
-
-/** Attribute names as a worker record takes them (lib/vocabulary/worker-record.ts): checked when the config loads, not on every record. */
-function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.RefinementCtx) {
-  const check = WorkerRecordSchema.shape.attributes.safeParse(Object.fromEntries(Object.keys(attributes).map((name) => [name, null])));
-  for (const issue of check.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-}
 
 const fieldPath = z.string().regex(/^\w+(\.\w+)+$/, 'must be a Bob field path, e.g. work.custom.costCenter');
 
