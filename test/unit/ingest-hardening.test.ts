@@ -7,9 +7,10 @@ import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { PublishIncomplete, SqsEventPublisher } from '../../lib/queue/publisher.js';
 import { findSource } from '../../lib/sources/registry.js';
 import { apiPathSegment } from '../../lib/sources/source-api.js';
-import { WebhookRejection, type WebhookRequest } from '../../lib/sources/source.js';
+import type { WebhookRequest } from '../../lib/sources/source.js';
 import { allProvidersConfig, loadFixture, manifest } from '../support/fixtures.js';
 import { sign } from '../support/sign.js';
+import { rejection } from '../support/rejection.js';
 
 const settings = parseConfig(allProvidersConfig).providers;
 const source = (name: string) => findSource(name)!;
@@ -39,16 +40,6 @@ function ingestCore(enqueue: (messages: WorkerEventMessage[]) => Promise<void> =
     now: () => new Date(NOW_UNIX * 1000),
   };
   return { enqueued, receive: (request: WebhookRequest) => receiveWebhook('bamboohr', request, deps) };
-}
-
-function rejection(run: () => unknown): WebhookRejection {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(WebhookRejection);
-    return error as WebhookRejection;
-  }
-  throw new Error('expected a rejection');
 }
 
 const withHeader = (request: WebhookRequest, name: string, value: string): WebhookRequest => ({ ...request, headers: { ...request.headers, [name]: value } });

@@ -1,25 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import { findSource } from '../../lib/sources/registry.js';
-import { WebhookRejection, type Source, type SourceSettings, type WebhookRequest } from '../../lib/sources/source.js';
+import type { Source, SourceSettings, WebhookRequest } from '../../lib/sources/source.js';
 import { allProvidersConfig, loadFixture, manifest, type Fixture } from '../support/fixtures.js';
 import { sign, type Scheme } from '../support/sign.js';
+import { rejection } from '../support/rejection.js';
 
 const settings = parseConfig(allProvidersConfig).providers;
 const providerOf = (name: string) => findSource(name)!;
 /** Each source gets only its own settings, as the ingest hands them over. */
 const own = (provider: Source, all: Record<string, SourceSettings | undefined> = settings) => all[provider.name]!;
 const at = (unix: number) => new Date(unix * 1000);
-
-function rejection(run: () => unknown): WebhookRejection {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(WebhookRejection);
-    return error as WebhookRejection;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The worker key each fixture must yield. Merge is keyed by its own employee id (Employment events carry only that). */
 function expectedKey(fixture: Fixture, request: WebhookRequest): string {
