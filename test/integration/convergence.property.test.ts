@@ -103,9 +103,11 @@ describe('convergence', () => {
           let step = 0;
           for (const { index } of shuffled) {
             clock = new Date(BASE + Math.min(processingDays[step++ % processingDays.length]!, finalDay) * DAY);
+            // An event is received after it happened (a sender's future time is clamped to the receipt: identity.test.ts).
+            const occurredAt = BASE + index * 1000;
             const message: WorkerEventMessage = {
               version: 1, provider: 'generic', workerKey, deliveryId: `d-${index}`, eventType: 'worker.updated',
-              occurredAt: new Date(BASE + index * 1000).toISOString(), receivedAt: clock.toISOString(), subject: { kind: 'record', worker: records[index]! },
+              occurredAt: new Date(occurredAt).toISOString(), receivedAt: new Date(Math.max(clock.getTime(), occurredAt)).toISOString(), subject: { kind: 'record', worker: records[index]! },
             };
             await applyWorkerEvent(message, deps);
           }
