@@ -1,8 +1,7 @@
-import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import { syncRoster, type RosterSyncDependencies } from '../../lib/roster/sync-roster.js';
-import { documentClient, sqsClient } from '../../lib/runtime/aws.js';
+import { documentClient } from '../../lib/runtime/aws.js';
 import { eventPublisher } from '../../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { findSource } from '../../lib/sources/registry.js';
@@ -59,7 +58,6 @@ beforeAll(async () => {
 afterAll(() => runtime?.stop());
 
 const workers = () => Object.values(runtime.workers);
-const purgeQueues = () => Promise.all(Object.values(runtime.queues).map((queue) => sqsClient().send(new PurgeQueueCommand({ QueueUrl: queue.url }))));
 
 /** One step of the source's roster read, as the scheduled Lambda runs it, reading the source's emulated API. */
 function rosterStep(name: keyof typeof providers) {
@@ -93,7 +91,7 @@ describe.each(Object.keys(providers) as Array<keyof typeof providers>)('%s roste
     expect(await rosterStep(name)).toMatchObject({ complete: true, pages: 1, records: COMPANY, changed: COMPANY, absent: [], problems: [] });
     expect(calls() - before).toBe(name === 'bamboohr' ? 2 : 1); // BambooHR: the change times, then the report
     expect(await runtime.queueDepth()).toBe(COMPANY);
-    await purgeQueues();
+    await runtime.purgeQueues();
   });
 
   it('gives a worker the group of a rule on a custom attribute, and revokes them once HR terminates them', async () => {

@@ -1,9 +1,8 @@
-import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { syncRoster, type RosterSyncDependencies } from '../../lib/roster/sync-roster.js';
-import { documentClient, sqsClient } from '../../lib/runtime/aws.js';
+import { documentClient } from '../../lib/runtime/aws.js';
 import { eventPublisher } from '../../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { finchSource } from '../../lib/sources/finch/finch.js';
@@ -49,7 +48,6 @@ beforeAll(async () => {
 afterAll(() => runtime?.stop());
 
 const workers = () => Object.values(runtime.workers);
-const purgeQueues = () => Promise.all(Object.values(runtime.queues).map((queue) => sqsClient().send(new PurgeQueueCommand({ QueueUrl: queue.url }))));
 const apiCalls = (name: string) => runtime.sourceApis.calls.filter((call) => call.source === name);
 
 /** The source's read context as the scheduled Lambda builds it, pointed at its emulated API. */
@@ -133,7 +131,7 @@ describe('Merge roster', () => {
     const published: WorkerEventMessage[] = [];
     expect(await rosterStep(mergeSource, published)).toMatchObject({ complete: true, records: MERGE_COMPANY, changed: 3 });
     expect(published.map((message) => message.workerKey)).toEqual(changed);
-    await purgeQueues();
+    await runtime.purgeQueues();
   });
 });
 
@@ -153,7 +151,7 @@ describe('Finch roster', () => {
     const paths = apiCalls('finch').slice(before).map((call) => call.path);
     for (const path of ['/employer/directory', '/employer/employment', '/employer/individual']) expect(paths.filter((called) => called === path), path).toHaveLength(6);
     expect(await runtime.queueDepth()).toBe(FINCH_COMPANY);
-    await purgeQueues();
+    await runtime.purgeQueues();
   });
 
   it('gives a worker the group of a rule on a custom attribute, and revokes them once Finch shows them terminated', async () => {

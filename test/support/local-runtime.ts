@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { randomPrefix, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../lib/local/runtime.js';
 import type { BatchResult } from '../../lib/local/sqs-event-source.js';
+import { queueDepth } from '../../lib/queue/depth.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
 import type { SignedDelivery } from './generic-events.js';
@@ -19,6 +20,8 @@ export interface TestRuntime extends LocalRuntime {
   processedCount(count: number, matches: (message: WorkerEventMessage) => boolean): Promise<void>;
   /** Messages in both lanes, visible or in flight. */
   queueDepth(): Promise<number>;
+  /** Empties both lanes (a test that counted what a read sent, before the next one). */
+  purgeQueues(): Promise<void>;
 }
 
 /** The `npm start` runtime on the shared test servers, with its own tables, queues and Bitwarden emulator. */
@@ -67,13 +70,11 @@ export async function startTestRuntime(configYaml?: string, options: Partial<Pic
         if (count === 0) listener({ succeeded: [], failed: [], durationMs: 0 });
       });
     },
-    async queueDepth() {
-      let depth = 0;
-      for (const queue of Object.values(runtime.queues)) {
-        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-        depth += Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-      }
-      return depth;
+    async purgeQueues() {
+      await Promise.all(Object.values(runtime.queues).map((queue) => sqs.send(new PurgeQueueCommand({ QueueUrl: queue.url }))));
+    },
+    queueDepth() {
+      return queueDepth(sqs, Object.values(runtime.queues).map((queue) => queue.url));
     },
   });
 }
