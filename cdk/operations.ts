@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, SingleValueWidget, TextWidget, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -27,7 +28,10 @@ export class Operations extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
-    this.topic = new Topic(this, 'Alarms', { displayName: `HR → Bitwarden lifecycle (${props.stage}) alarms`, enforceSSL: true, masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns') });
+    // A customer-managed key: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, so nobody would be told.
+    const key = new Key(this, 'AlarmTopicKey', { description: `Encrypts the lifecycle alarm topic (${props.stage}); CloudWatch may use it to publish alarms`, enableKeyRotation: true });
+    key.addToResourcePolicy(new PolicyStatement({ principals: [new ServicePrincipal('cloudwatch.amazonaws.com')], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] }));
+    this.topic = new Topic(this, 'Alarms', { displayName: `HR → Bitwarden lifecycle (${props.stage}) alarms`, enforceSSL: true, masterKey: key });
     const product = (name: string, statistic = 'Sum', period = Duration.minutes(5)) =>
       new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: props.serviceName }, statistic, period });
     const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {

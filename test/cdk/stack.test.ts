@@ -131,7 +131,12 @@ describe('the CDK stack', () => {
 
 describe('operations', () => {
   it('sends alarms to an encrypted, TLS-only SNS topic: dead letters, oldest message, errors, throttles, 429s, revocation latency, held revocations, drift', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    // CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key: a customer key must let CloudWatch use it.
+    const keys = template.findResources('AWS::KMS::Key');
+    const [keyId, key] = Object.entries(keys).find(([, candidate]) => JSON.stringify(candidate.Properties.KeyPolicy).includes('cloudwatch.amazonaws.com'))!;
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']) }));
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
     const names = alarms.map((alarm) => alarm.AlarmName.replace('hr-bitwarden-lifecycle-dev-', '')).sort();
