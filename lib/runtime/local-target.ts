@@ -5,12 +5,19 @@ import { readEnvironment, type Environment } from './env.js';
 /** Where `npm start` records how to reach it, so the CLI can act on the local stack. */
 export const LOCAL_RUNTIME_FILE = '.local/runtime.json';
 
-/** Variables the handlers and the CLI read: endpoints, table names, queue URLs, Bitwarden settings. */
-const SHARED = /^(AWS_ENDPOINT_URL_\w+|AWS_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|\w+_TABLE|\w+_QUEUE_URL|BITWARDEN_\w+|LIFECYCLE_CONFIG)$/;
+/**
+ * Variables the handlers and the CLI read: endpoints, table names, queue and dead-letter queue URLs,
+ * Bitwarden settings, and the sources' API URLs and credentials (for `lifecycle sync --from`).
+ */
+const SHARED = /^(AWS_ENDPOINT_URL_\w+|AWS_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|\w+_TABLE|\w+_QUEUE_URL|\w+_DLQ_URL|\w+_API_URL|\w+_API_CREDENTIALS|BITWARDEN_\w+|LIFECYCLE_CONFIG)$/;
+
+/** What of this process's environment the CLI needs to act on it. */
+export const sharedVariables = (variables: Readonly<Record<string, string | undefined>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => SHARED.test(entry[0]) && entry[1] !== undefined));
 
 export function writeLocalRuntimeFile(): void {
   mkdirSync(path.dirname(LOCAL_RUNTIME_FILE), { recursive: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => SHARED.test(name)));
+  const env = sharedVariables(process.env);
   writeFileSync(LOCAL_RUNTIME_FILE, JSON.stringify({ pid: process.pid, env }, null, 2));
   // It holds the local emulator's key: readable by this user only.
   chmodSync(LOCAL_RUNTIME_FILE, 0o600);
