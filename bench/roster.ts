@@ -4,12 +4,8 @@ import type { BatchResult } from '../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../lib/queue/message.js';
 import { planRoster } from '../lib/roster/plan-roster.js';
 import { syncRoster } from '../lib/roster/sync-roster.js';
-import { documentClient } from '../lib/runtime/aws.js';
-import { eventPublisher, syncDependencies } from '../lib/runtime/dependencies.js';
-import { readEnvironment, tableName } from '../lib/runtime/env.js';
-import { RosterStore } from '../lib/store/roster-store.js';
-import { Tables } from '../lib/store/tables.js';
-import type { RosterSyncDependencies } from '../lib/roster/sync-roster.js';
+import { rosterSyncDependencies, syncDependencies } from '../lib/runtime/dependencies.js';
+import { readEnvironment } from '../lib/runtime/env.js';
 import type { RosterPage } from '../lib/sources/roster.js';
 import { MemberStatus } from '../lib/vocabulary/bitwarden.js';
 import { WorkerRecordSchema, type WorkerRecord } from '../lib/vocabulary/worker-record.js';
@@ -60,14 +56,7 @@ export async function rosterDayOne(start: (emulator: Record<string, unknown>) =>
     const env = readEnvironment();
     const config = loadConfigFile(configPath);
     const readPage = pagesOf(roster);
-    const rosterDeps = (): RosterSyncDependencies => ({
-      store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
-      publisher: eventPublisher(env),
-      readPage,
-      maxShrink: config.roster.maxShrink,
-      now: () => new Date(),
-      timeLeft: () => Number.POSITIVE_INFINITY,
-    });
+    const rosterDeps = () => rosterSyncDependencies(env, config, readPage, () => Number.POSITIVE_INFINITY);
 
     const planStarted = performance.now();
     const plan = await planRoster('generic', { ...syncDependencies(env, config), readPage });

@@ -2,7 +2,7 @@ import type { Context, S3Event } from 'aws-lambda';
 import { runScheduledRosterReads, type ScheduledOutcome } from '../lib/roster/scheduled.js';
 import { syncRoster } from '../lib/roster/sync-roster.js';
 import { documentClient } from '../lib/runtime/aws.js';
-import { rosterSources, rosterSyncDependencies, shippedConfig } from '../lib/runtime/dependencies.js';
+import { rosterReader, rosterSources, rosterSyncDependencies, shippedConfig } from '../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
@@ -60,7 +60,7 @@ function rosterContext() {
   return {
     sources: rosterSources(config),
     store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
-    dependenciesFor: (source: string, timeLeft: () => number, location?: string) => rosterSyncDependencies(env, config, source, timeLeft, location),
+    dependenciesFor: (source: string, timeLeft: () => number, location?: string) => rosterSyncDependencies(env, config, rosterReader(env, config, source, location), timeLeft),
     intervalMinutes: config.roster.intervalMinutes,
     lockMs: LOCK_MS,
     now: () => new Date(),

@@ -46,7 +46,7 @@ async function runSync(context: CliContext, origin: { source: string; location?:
   const { out, env, config } = context;
   if (!options.apply) return printPlan(context, origin, options.csv ?? `lifecycle-sync-plan-${origin.source}.csv`);
 
-  const result = await syncRoster(origin.source, rosterSyncDependencies(env, config(), origin.source, () => Number.POSITIVE_INFINITY, origin.location), { lockMs: 15 * 60_000 });
+  const result = await syncRoster(origin.source, rosterSyncDependencies(env, config(), rosterReader(env, config(), origin.source, origin.location), () => Number.POSITIVE_INFINITY), { lockMs: 15 * 60_000 });
   progress(`sent ${result.changed} change(s); waiting for the worker`);
   const drained = await waitForQueues(env, result.changed + result.removed);
   progressDone();

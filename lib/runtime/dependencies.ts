@@ -143,12 +143,12 @@ export function rosterReader(env: Environment, config: LifecycleConfig, sourceNa
   return async (cursor) => source.readRoster!(await context(), cursor);
 }
 
-/** One step of a source's roster read, within `timeLeft` (a Lambda's remaining time, or unbounded for the CLI). */
-export function rosterSyncDependencies(env: Environment, config: LifecycleConfig, sourceName: string, timeLeft: () => number, location?: string): RosterSyncDependencies {
+/** One step of a roster read from `readPage` (usually `rosterReader`), within `timeLeft` (a Lambda's remaining time, or unbounded for the CLI). */
+export function rosterSyncDependencies(env: Environment, config: LifecycleConfig, readPage: ReadRosterPage, timeLeft: () => number): RosterSyncDependencies {
   return {
     store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
     publisher: eventPublisher(env),
-    readPage: rosterReader(env, config, sourceName, location),
+    readPage,
     maxShrink: config.roster.maxShrink,
     now: () => new Date(),
     timeLeft,

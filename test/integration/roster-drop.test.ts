@@ -6,7 +6,7 @@ import { loadConfigFile } from '../../lib/config/load.js';
 import { localContext } from '../../lib/local/lambda-context.js';
 import { randomPrefix } from '../../lib/local/runtime.js';
 import { documentClient, s3Client } from '../../lib/runtime/aws.js';
-import { rosterSources, rosterSyncDependencies } from '../../lib/runtime/dependencies.js';
+import { rosterReader, rosterSources, rosterSyncDependencies } from '../../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { RosterStore } from '../../lib/store/roster-store.js';
 import { Tables } from '../../lib/store/tables.js';
@@ -37,7 +37,7 @@ describe('an HR export dropped in the roster bucket', () => {
     const handler = createRosterSyncHandler(() => ({
       sources: rosterSources(config),
       store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
-      dependenciesFor: (source: string, timeLeft: () => number, location?: string) => rosterSyncDependencies(env, config, source, timeLeft, location),
+      dependenciesFor: (source: string, timeLeft: () => number, location?: string) => rosterSyncDependencies(env, config, rosterReader(env, config, source, location), timeLeft),
       intervalMinutes: 60,
       lockMs: 60_000,
       now: () => new Date(),
