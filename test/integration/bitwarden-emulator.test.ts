@@ -5,7 +5,7 @@ import { contractViolations } from '../support/openapi-contract.js';
 
 /**
  * The emulator against docs/reference/bitwarden-public-api.md §14 ("what an emulator must reproduce"), over raw HTTP:
- * statuses, empty bodies, error texts, validation, PUT semantics, lifecycle, rate limits, versions.
+ * statuses, empty bodies, error texts, validation, PUT semantics, lifecycle, the import, rate limits, versions.
  */
 let emulator: BitwardenEmulator;
 let token: string;
@@ -36,6 +36,9 @@ async function api(method: string, path: string, body?: unknown, headers: Record
 }
 const unknownId = '00000000-0000-4000-8000-000000000000';
 const invite = (email: string, extra: Record<string, unknown> = {}) => api('POST', '/public/members', { email, type: 2, ...extra });
+const importMembers = (members: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) =>
+  api('POST', '/public/organization/import', { groups: [], members, overwriteExisting: false, ...extra });
+const externalIds = () => emulator.allMembers().map((member) => member.externalId).sort();
 
 describe('auth (items 1–2)', () => {
   it('issues client-credential tokens and refuses bad requests with OAuth errors', async () => {
@@ -197,6 +200,127 @@ describe('lifecycle (items 10–12)', () => {
   });
 });
 
+describe('organization import (item 14)', () => {
+  it('invites unknown externalIds as Invited Users, answering 200 with an empty body, and is recorded', async () => {
+    await start();
+    const answer = await importMembers([{ email: 'New.Hire@Example.com', externalId: 'HR-1', deleted: false }, { email: 'second@example.com', externalId: 'HR-2' }]);
+    expect([answer.status, answer.text]).toEqual([200, '']);
+    expect(emulator.memberByExternalId('HR-1')).toMatchObject({ email: 'new.hire@example.com', status: MemberStatus.Invited, type: 2, userId: null, groupNames: [] });
+    expect(externalIds()).toEqual(['HR-1', 'HR-2']);
+    expect(emulator.writes()).toEqual([expect.objectContaining({ method: 'POST', route: '/public/organization/import', status: 200, response: undefined, body: expect.objectContaining({ overwriteExisting: false }) })]);
+  });
+
+  it('skips e-mails already in the organization silently, in any case and any status', async () => {
+    await start();
+    for (const [email, status] of [['invited@example.com', MemberStatus.Invited], ['confirmed@example.com', MemberStatus.Confirmed], ['revoked@example.com', MemberStatus.Revoked]] as const) {
+      emulator.addMember({ email, status, externalId: `OLD-${email}` });
+    }
+    const answer = await importMembers(['INVITED@example.com', 'Confirmed@Example.COM', 'revoked@EXAMPLE.com'].map((email, index) => ({ email, externalId: `NEW-${index}` })));
+    expect([answer.status, answer.text]).toEqual([200, '']);
+    expect(externalIds()).toEqual(['OLD-confirmed@example.com', 'OLD-invited@example.com', 'OLD-revoked@example.com']);
+  });
+
+  it('lets a member without an externalId adopt the imported one by e-mail, and leaves a member with another externalId alone', async () => {
+    await start();
+    const bare = emulator.addMember({ email: 'bare@example.com', status: MemberStatus.Confirmed });
+    const linked = emulator.addMember({ email: 'linked@example.com', status: MemberStatus.Confirmed, externalId: 'HR-OLD' });
+    await importMembers([{ email: 'Bare@Example.com', externalId: 'HR-1' }, { email: 'linked@example.com', externalId: 'HR-2' }]);
+    expect(emulator.memberByExternalId('HR-1')).toMatchObject({ id: bare.id, status: MemberStatus.Confirmed });
+    expect((await api('GET', `/public/members/${linked.id}`)).json.externalId).toBe('HR-OLD');
+    expect(externalIds()).toEqual(['HR-1', 'HR-OLD']);
+  });
+
+  it('refuses more than 2,000 members not deleted without largeImport, and accepts them with it', async () => {
+    await start();
+    const members = Array.from({ length: 2_001 }, (_, index) => ({ email: `bulk${index}@example.com`, externalId: `B-${index}` }));
+    expect((await importMembers(members)).json).toEqual({ object: 'error', message: 'You cannot import this much data at once.', errors: null });
+    expect(emulator.allMembers()).toEqual([]);
+    expect((await importMembers(members.map((member, index) => ({ ...member, deleted: index === 0 })))).status).toBe(200);
+    expect(emulator.allMembers()).toHaveLength(2_000);
+    expect((await importMembers(members, { largeImport: true })).status).toBe(200);
+    expect(emulator.allMembers()).toHaveLength(2_001);
+  });
+
+  it('validates the model with Bitwarden’s keys and texts, and crashes on a missing list', async () => {
+    await start();
+    const modelState = (errors: Record<string, string[]>) => ({ object: 'error', message: "The request's model state is invalid.", errors });
+    expect((await api('POST', '/public/organization/import', { groups: [], members: [] })).json).toEqual(modelState({ OverwriteExisting: ['The OverwriteExisting field is required.'] }));
+    const members = [{ email: 'x@example.com' }, { externalId: 'E-2' }, { externalId: 'E-3', deleted: true }, { email: 'not-an-email', externalId: 'E-4' }];
+    expect((await importMembers(members, { groups: [{ name: '', externalId: 7, memberExternalIds: [] }] })).json).toEqual(modelState({
+      'Members[0].ExternalId': ['The ExternalId field is required.'],
+      'Members[1].Email': ['Email is required for enabled members.'],
+      'Members[3].Email': ['The Email field is not a valid e-mail address.'],
+      'Groups[0].Name': ['The Name field is required.'],
+    }));
+    expect((await importMembers([], { overwriteExisting: 'yes' })).json.errors).toEqual({ '$.overwriteExisting': [expect.stringContaining('could not be converted')] });
+    expect((await api('POST', '/public/organization/import', { groups: [], overwriteExisting: false })).status).toBe(500);
+    expect(emulator.allMembers()).toEqual([]);
+  });
+
+  it('refuses an organization without directory syncing', async () => {
+    await start({ useDirectory: false });
+    expect((await importMembers([{ email: 'd@example.com', externalId: 'D-1' }])).json).toEqual({ object: 'error', message: 'Organization cannot use directory syncing.', errors: null });
+    expect(emulator.allMembers()).toEqual([]);
+  });
+
+  it('refuses groups on a plan without them only after the members are imported, as the server does', async () => {
+    await start({ useGroups: false });
+    const answer = await importMembers([{ email: 'g@example.com', externalId: 'G-1' }], { groups: [{ name: 'Engineering', externalId: 'eng', memberExternalIds: ['G-1'] }] });
+    expect(answer.json).toEqual({ object: 'error', message: 'Organization cannot use groups.', errors: null });
+    expect(externalIds()).toEqual(['G-1']);
+  });
+
+  it('removes `deleted` entries by externalId, never an owner', async () => {
+    await start();
+    emulator.addMember({ email: 'leaver@example.com', status: MemberStatus.Confirmed, externalId: 'L-1' });
+    emulator.addMember({ email: 'owner@example.com', status: MemberStatus.Confirmed, externalId: 'O-1', type: 0 });
+    emulator.addMember({ email: 'stays@example.com', status: MemberStatus.Confirmed, externalId: 'S-1' });
+    const answer = await importMembers([{ externalId: 'L-1', deleted: true }, { externalId: 'O-1', deleted: true }, { externalId: 'UNKNOWN', deleted: true }]);
+    expect([answer.status, externalIds()]).toEqual([200, ['O-1', 'S-1']]);
+  });
+
+  it('with overwriteExisting removes the members the import does not list, and refuses while one of them has no master password', async () => {
+    await start();
+    emulator.addMember({ email: 'stays@example.com', status: MemberStatus.Confirmed, externalId: 'S-1' });
+    emulator.addMember({ email: 'goes@example.com', status: MemberStatus.Confirmed, externalId: 'G-1' });
+    emulator.addMember({ email: 'owner@example.com', status: MemberStatus.Confirmed, externalId: 'O-1', type: 0 });
+    emulator.addMember({ email: 'by-hand@example.com', status: MemberStatus.Confirmed });
+    const pending = emulator.addMember({ email: 'pending@example.com', externalId: 'P-1' });
+    const stays = [{ email: 'stays@example.com', externalId: 'S-1' }];
+    expect((await importMembers(stays, { overwriteExisting: true })).json).toEqual({
+      object: 'error', message: "Sync failed. To proceed, disable the 'Remove and re-add users during next sync' setting and try again.", errors: null,
+    });
+    expect(emulator.allMembers()).toHaveLength(5);
+    await api('DELETE', `/public/members/${pending.id}`);
+    expect((await importMembers(stays, { overwriteExisting: true })).status).toBe(200);
+    expect(emulator.allMembers().map((member) => member.email).sort()).toEqual(['by-hand@example.com', 'owner@example.com', 'stays@example.com']);
+  });
+
+  it('matches groups by externalId, creates and renames them, replaces their membership, and never deletes one', async () => {
+    await start();
+    const byHand = emulator.addGroup('By hand');
+    const engineering = emulator.addGroup('Eng', 'eng');
+    const a = emulator.addMember({ email: 'a@example.com', status: MemberStatus.Confirmed, externalId: 'A', groupIds: [byHand.id, engineering.id] });
+    const b = emulator.addMember({ email: 'b@example.com', status: MemberStatus.Confirmed, externalId: 'B', groupIds: [engineering.id] });
+    const groups = [{ name: 'Engineering', externalId: 'eng', memberExternalIds: ['A', 'C', 'UNKNOWN'] }, { name: 'Sales', externalId: 'sales', memberExternalIds: ['B'] }];
+    expect((await importMembers([{ email: 'c@example.com', externalId: 'C' }], { groups })).status).toBe(200);
+    const c = emulator.memberByExternalId('C')!;
+    const sales = emulator.groupByName('Sales')!;
+    const memberIdsOf = async (groupId: string) => ((await api('GET', `/public/groups/${groupId}/member-ids`)).json as string[]).sort();
+    const state = async () => ({
+      groups: (await api('GET', '/public/groups')).json.data.map((group: { id: string; name: string; externalId: string | null }) => [group.id, group.name, group.externalId]),
+      members: { [byHand.id]: await memberIdsOf(byHand.id), [engineering.id]: await memberIdsOf(engineering.id), [sales.id]: await memberIdsOf(sales.id) },
+    });
+    const afterImport = await state();
+    expect(afterImport).toEqual({
+      groups: [[byHand.id, 'By hand', null], [engineering.id, 'Engineering', 'eng'], [sales.id, 'Sales', 'sales']],
+      members: { [byHand.id]: [a.id], [engineering.id]: [a.id, c.id].sort(), [sales.id]: [b.id] },
+    });
+    expect((await importMembers([], { groups: [] })).status).toBe(200);
+    expect(await state()).toEqual(afterImport);
+  });
+});
+
 describe('cloud rate limits (item 15) and old servers (item 16)', () => {
   it('allows 5 writes per second per path, then answers 429 with Retry-After and the internal error model', async () => {
     await start({ rateLimits: true });
@@ -209,6 +333,36 @@ describe('cloud rate limits (item 15) and old servers (item 16)', () => {
     // Different member ids are different paths, with counters of their own.
     const ids = emulator.allMembers().slice(0, 3).map((member) => member.id);
     for (const id of ids) expect((await api('POST', `/public/members/${id}/revoke`)).status).toBe(200);
+  });
+
+  it('adds the longest matching rule’s X-Rate-Limit headers to every answer but a 429, counting imports and 401s like any request', async () => {
+    await start({ rateLimits: true });
+    const before = Date.now();
+    const reads = [await api('GET', '/public/members'), await api('GET', '/public/members')];
+    const unauthorized = await api('GET', '/public/members', undefined, { authorization: '' });
+    expect([...reads, unauthorized].map((answer) => [answer.status, answer.headers.get('x-rate-limit-limit'), answer.headers.get('x-rate-limit-remaining')])).toEqual([
+      [200, '1m', '199'],
+      [200, '1m', '198'],
+      [401, '1m', '197'],
+    ]);
+    const reset = reads[0]!.headers.get('x-rate-limit-reset')!;
+    expect(reset).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
+    expect(Date.parse(reset)).toBeGreaterThanOrEqual(before + 60_000);
+    expect(Date.parse(reset)).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(reads[1]!.headers.get('x-rate-limit-reset')).toBe(reset);
+
+    // Writes are 5 a second and 60 a minute: the headers speak of the minute.
+    const imports = [];
+    for (let index = 0; index < 6; index++) imports.push(await importMembers([]));
+    expect(imports.map((answer) => [answer.status, answer.headers.get('x-rate-limit-limit'), answer.headers.get('x-rate-limit-remaining')])).toEqual([
+      [200, '1m', '59'],
+      [200, '1m', '58'],
+      [200, '1m', '57'],
+      [200, '1m', '56'],
+      [200, '1m', '55'],
+      [429, null, null],
+    ]);
+    expect(Number(imports[5]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
   it('limits token requests to 10 a minute', async () => {

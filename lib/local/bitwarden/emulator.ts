@@ -2,17 +2,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CollectionAccess, Group, Member } from '../../bitwarden/types.js';
 import type { MemberStatusCode } from '../../vocabulary/bitwarden.js';
-import { errorBody, HttpError, modelStateError, notFound } from './http-error.js';
+import { HttpError, modelStateError, notFound, serverError } from './http-error.js';
 import { listenOnLoopback, type LoopbackServer } from '../loopback-server.js';
 import { EmulatedOrganization } from './organization.js';
+import { parseOrganizationImport } from './organization-import.js';
 import { RateLimiter, rateLimited } from './rate-limiter.js';
 
 /**
  * A local Bitwarden server for one organization, answering as docs/reference/bitwarden-public-api.md says the
  * real one does: client-credentials tokens, 401/403 with empty bodies, creates 200, actions 200
  * with an empty body, controller 404s empty, integer enums, Bitwarden's error model and texts.
- * Optional: the cloud's rate limits, a pre-v2026.2.0 server (no revoke/restore), and injected
- * faults (latency, 5xx, 429, dropped connections). Every exchange is recorded for tests.
+ * Optional: the cloud's rate limits, a pre-v2026.2.0 server (no revoke/restore), plans without
+ * groups or directory syncing, and injected faults (latency, 5xx, 429, dropped connections).
+ * Every exchange is recorded for tests.
  */
 
 export interface Exchange {
@@ -31,7 +33,8 @@ export interface Exchange {
   responseContentType: string | undefined;
 }
 
-export type InjectedFault = 500 | 502 | 503 | 429 | 'drop';
+/** `429-no-retry-after`: a 429 without Retry-After, as a proxy in front of the server may answer. */
+export type InjectedFault = 500 | 502 | 503 | 429 | '429-no-retry-after' | 'drop';
 
 export interface FaultSettings {
   /** Added to every API answer, in ms ([min, max] for a uniform spread). */
@@ -50,11 +53,16 @@ export interface BitwardenEmulatorOptions {
   clientSecret?: string;
   /** Group names that exist from the start. */
   groups?: string[];
-  /** Cloud mode: Bitwarden's IP rate limits (writes 5/s and 60/min per path, reads 200/min, tokens 10/min). */
+  /**
+   * Cloud mode: Bitwarden's IP rate limits (writes 5/s and 60/min per path, reads 200/min, tokens
+   * 10/min), and the X-Rate-Limit-* headers on every answer that is not a 429.
+   */
   rateLimits?: boolean;
   /** Server version: below 2026.2.0 revoke/restore do not exist (404); below 2025.11.1 the member list has no collections. */
   serverVersion?: string;
   useGroups?: boolean;
+  /** False: a plan without directory syncing, which answers every import 400. */
+  useDirectory?: boolean;
   tokenLifetimeSeconds?: number;
   faults?: FaultSettings;
 }
@@ -88,7 +96,7 @@ export class BitwardenEmulator {
     this.clientSecret = options.clientSecret ?? randomBytes(15).toString('base64url');
     const version = options.serverVersion ?? '2026.8.0';
     this.supportsRevoke = versionAtLeast(version, '2026.2.0');
-    this.organization = new EmulatedOrganization({ useGroups: options.useGroups, listIncludesCollections: versionAtLeast(version, '2025.11.1') });
+    this.organization = new EmulatedOrganization({ useGroups: options.useGroups, useDirectory: options.useDirectory, listIncludesCollections: versionAtLeast(version, '2025.11.1') });
     this.limiter = options.rateLimits ? new RateLimiter() : null;
     this.faults = options.faults ?? {};
     for (const name of options.groups ?? []) this.organization.addGroup(name);
@@ -191,10 +199,8 @@ export class BitwardenEmulator {
     };
     let headers: Record<string, string> = {};
     try {
-      if (url.pathname === '/connect/token') {
-        this.limiter?.check(method, url.pathname);
-        exchange.response = this.token(method, text);
-      } else {
+      if (url.pathname !== '/connect/token') {
+        // Injected faults stand for failures in front of the server: not counted, no rate-limit headers.
         const fault = this.nextFault();
         if (fault === 'drop') {
           exchange.status = 0;
@@ -204,16 +210,22 @@ export class BitwardenEmulator {
         }
         await this.delay();
         if (fault === 429) throw rateLimited(this.faults.retryAfterSeconds ?? 1);
-        if (fault !== null) throw new HttpError(fault, errorBody('An unhandled server error has occurred.'));
+        if (fault === '429-no-retry-after') throw rateLimited(null);
+        if (fault !== null) throw serverError(fault);
+      }
+      // The cloud's limiter runs before authentication and routing, so 401s and 404s count too (docs/reference/bitwarden-public-api.md §10).
+      headers = this.limiter?.check(method, url.pathname) ?? {};
+      if (url.pathname === '/connect/token') {
+        exchange.response = this.token(method, text);
+      } else {
         this.authenticate(request, url);
-        this.limiter?.check(method, url.pathname);
         exchange.response = this.route(method, url.pathname, text, request.headers['content-type']);
       }
     } catch (error) {
-      const failure = error instanceof HttpError ? error : new HttpError(500, errorBody('An unhandled server error has occurred.'));
+      const failure = error instanceof HttpError ? error : serverError();
       exchange.status = failure.status;
       exchange.response = failure.body;
-      headers = failure.headers;
+      headers = { ...headers, ...failure.headers };
     }
     if (exchange.status === 401) headers['www-authenticate'] = 'Bearer';
     this.exchanges.push(exchange);
@@ -273,10 +285,15 @@ export class BitwardenEmulator {
     const segments = path.split('/').filter(Boolean);
     if (segments[0] !== 'public' || segments.length > 4) throw notFound();
     const [, resource, id, action] = segments;
-    if (id !== undefined && !GUID.test(id)) throw modelStateError({ id: [`The value '${id}' is not valid.`] });
-    const key = `${method} ${resource}${id ? '/{id}' : ''}${action ? `/${action}` : ''}`;
     const org = this.organization;
     const body = () => requireJsonBody(text, contentType);
+    // `/public/organization/import` has a word where every other route has an id.
+    if (resource === 'organization') {
+      if (method === 'POST' && id === 'import' && action === undefined) return org.importOrganization(parseOrganizationImport(body()));
+      throw notFound();
+    }
+    if (id !== undefined && !GUID.test(id)) throw modelStateError({ id: [`The value '${id}' is not valid.`] });
+    const key = `${method} ${resource}${id ? '/{id}' : ''}${action ? `/${action}` : ''}`;
 
     switch (key) {
       case 'GET members': return org.listMembers();

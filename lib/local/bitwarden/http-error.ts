@@ -17,3 +17,10 @@ export const modelStateError = (errors: Record<string, string[]>) => new HttpErr
 /** A 404 from deeper validation carries a body, unlike the controllers' empty 404. */
 export const resourceNotFound = () => new HttpError(404, errorBody('Resource not found.'));
 export const notFound = () => new HttpError(404);
+/** What the server answers to any exception it does not map (docs/reference/bitwarden-public-api.md §4). */
+export const serverError = (status = 500) => new HttpError(status, errorBody('An unhandled server error has occurred.'));
+
+/** ASP.NET binds JSON property names case-insensitively; read them camelCased. */
+export function camelKeys(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key.charAt(0).toLowerCase() + key.slice(1), value]));
+}

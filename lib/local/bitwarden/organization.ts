@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { BitwardenMessages } from '../../bitwarden/errors.js';
 import { type CollectionAccess, type Group, type Member } from '../../bitwarden/types.js';
 import { MemberStatus, type MemberStatusCode } from '../../vocabulary/bitwarden.js';
-import { badRequest, modelStateError, notFound, resourceNotFound } from './http-error.js';
+import { badRequest, camelKeys, modelStateError, notFound, resourceNotFound, serverError } from './http-error.js';
+import type { ImportedGroupEntry, ImportedMemberEntry, OrganizationImport } from './organization-import.js';
 
 /**
  * The state of one emulated Bitwarden organization and the rules the server applies to it
  * (docs/reference/bitwarden-public-api.md §7–§9): validation, PUT semantics, lifecycle transitions, duplicate invites,
- * set replacement, owner protections. Every method takes request bodies as parsed JSON and
+ * set replacement, owner protections, the directory import. Every method takes request bodies as parsed JSON and
  * returns the response body (undefined for the 200-with-empty-body answers), or throws HttpError.
  */
 
@@ -29,6 +30,7 @@ const STRICT_EMAIL = /^[\x00-\x7F]+@.+\.\p{L}+$/u;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MEMBER_TYPES = new Set([0, 1, 2, 4]);
 const OWNER = 0;
+const USER = 2;
 const CUSTOM = 4;
 const PERMISSION_NAMES = [
   'accessEventLogs', 'accessImportExport', 'accessReports', 'createNewCollections', 'editAnyCollection', 'deleteAnyCollection', 'manageGroups',
@@ -36,17 +38,17 @@ const PERMISSION_NAMES = [
 ] as const;
 const MANAGE_EXCLUSIVE = 'The Manage property is mutually exclusive and cannot be true while the ReadOnly or HidePasswords properties are also true.';
 const LAST_OWNER = 'Organization must have at least one confirmed owner.';
+/** Without `largeImport`, the cloud takes at most this many groups, and this many members not `deleted`, in one import. */
+const IMPORT_LIMIT = 2_000;
+const OVERWRITE_REFUSED = "Sync failed. To proceed, disable the 'Remove and re-add users during next sync' setting and try again.";
 
 export interface OrganizationOptions {
   /** Plans without groups answer group creation with 400. */
   useGroups?: boolean;
   /** Before 2025.11.1 the member list carries `collections: null`. */
   listIncludesCollections?: boolean;
-}
-
-/** ASP.NET binds JSON property names case-insensitively; read them camelCased. */
-export function camelKeys(body: Body): Body {
-  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key.charAt(0).toLowerCase() + key.slice(1), value]));
+  /** Plans without directory syncing answer the import with 400. */
+  useDirectory?: boolean;
 }
 
 
@@ -66,9 +68,7 @@ export class EmulatedOrganization {
   }
 
   addGroup(name: string, externalId: string | null = null): Group {
-    const stored: StoredGroup = { group: { object: 'group', id: randomUUID(), name, externalId }, collections: [] };
-    this.groups.set(stored.group.id, stored);
-    return this.groupView(stored);
+    return this.groupView(this.storeGroup(name, externalId, []));
   }
 
   addMember(fields: { email: string; status?: MemberStatusCode; externalId?: string | null; type?: number; groupIds?: string[]; collections?: CollectionAccess[] }): Member {
@@ -119,16 +119,15 @@ export class EmulatedOrganization {
     else if (!STRICT_EMAIL.test(email)) errors.Email = ['The Email field is not a supported e-mail address format.'];
     const { type, collections, permissions } = this.validateMemberModel(body, errors);
 
-    const lowered = (email as string).toLowerCase();
-    if ([...this.members.values()].some(({ member }) => member.email.toLowerCase() === lowered)) throw badRequest(BitwardenMessages.alreadyInvited);
+    if (this.knownEmails().has((email as string).toLowerCase())) throw badRequest(BitwardenMessages.alreadyInvited);
     const groupIds = Array.isArray(body.groups) ? (body.groups as unknown[]).map((id) => String(id).toLowerCase()) : [];
     // A group id that does not exist breaks the GroupUser foreign key; the server rolls back and says so.
     if (groupIds.some((groupId) => !this.groups.has(groupId))) throw badRequest('Failed to invite users');
 
     const externalId = typeof body.externalId === 'string' && body.externalId.trim().length > 0 ? body.externalId : null;
-    const member = newMember(lowered, type!, externalId, (collections ?? []).filter((access) => this.collections.has(access.id)));
+    const member = newMember(email as string, type!, externalId, (collections ?? []).filter((access) => this.collections.has(access.id)));
     member.permissions = type === CUSTOM ? (permissions ?? allPermissions(false)) : null;
-    this.members.set(member.id, { member, priorStatus: MemberStatus.Invited, groupIds: new Set(groupIds) });
+    this.storeInvited(member, groupIds);
     return { ...structuredClone(member), collections: collections ?? null };
   }
 
@@ -206,12 +205,8 @@ export class EmulatedOrganization {
     const body = camelKeys(raw);
     const collections = this.validateGroup(body);
     if (this.options.useGroups === false) throw badRequest('This organization cannot use groups.');
-    const stored: StoredGroup = {
-      group: { object: 'group', id: randomUUID(), name: body.name as string, externalId: typeof body.externalId === 'string' ? body.externalId : null },
-      // Unknown collection ids are not stored, yet the response echoes them.
-      collections: (collections ?? []).filter((access) => this.collections.has(access.id)),
-    };
-    this.groups.set(stored.group.id, stored);
+    // Unknown collection ids are not stored, yet the response echoes them.
+    const stored = this.storeGroup(body.name as string, typeof body.externalId === 'string' ? body.externalId : null, (collections ?? []).filter((access) => this.collections.has(access.id)));
     return { ...stored.group, collections: collections ?? null };
   }
 
@@ -240,16 +235,112 @@ export class EmulatedOrganization {
   }
 
   putGroupMemberIds(id: string, raw: Body): undefined {
-    const groupId = this.group(id).group.id;
-    const ids = new Set(idList(camelKeys(raw).memberIds));
-    for (const stored of this.members.values()) {
-      if (ids.has(stored.member.id)) stored.groupIds.add(groupId);
-      else stored.groupIds.delete(groupId);
-    }
+    this.setGroupMembers(this.group(id).group.id, new Set(idList(camelKeys(raw).memberIds)));
     return undefined;
   }
 
+  // ---- directory import ----
+
+  /**
+   * POST /public/organization/import (docs/reference/bitwarden-public-api.md §8): the size limit and directory
+   * syncing, then the server's five steps in its order. A step keeps what it did when a later one
+   * fails, as on the server.
+   */
+  importOrganization(request: OrganizationImport): undefined {
+    const imported = request.members.filter((entry) => !entry.deleted);
+    if (!request.largeImport && (request.groups.length > IMPORT_LIMIT || imported.length > IMPORT_LIMIT)) throw badRequest('You cannot import this much data at once.');
+    if (this.options.useDirectory === false) throw badRequest('Organization cannot use directory syncing.');
+
+    const importedExternalIds = new Set(imported.map((entry) => entry.externalId));
+    // Steps 1 and 2 both look at the members as they were before the import.
+    const existing = uniqueIndex(this.membersWithExternalId(), (stored) => stored.member.externalId!);
+    // 1. `deleted` entries remove by externalId: never an owner, nor one the import also lists as not deleted.
+    for (const entry of request.members.filter((candidate) => candidate.deleted && !importedExternalIds.has(candidate.externalId))) {
+      const stored = existing.get(entry.externalId);
+      if (stored && stored.member.type !== OWNER) this.members.delete(stored.member.id);
+    }
+    // 2. `overwriteExisting` removes every other member with an externalId the import does not list, except owners.
+    if (request.overwriteExisting) {
+      const absent = [...existing.values()].filter((stored) => stored.member.type !== OWNER && !importedExternalIds.has(stored.member.externalId!));
+      // Removing a member without a master password (every one without an account, like all
+      // Invited members) would leave them unrecoverable, so the server refuses.
+      if (absent.some((stored) => stored.member.userId === null)) throw badRequest(OVERWRITE_REFUSED);
+      for (const stored of absent) this.members.delete(stored.member.id);
+    }
+    this.adoptExternalIds(imported);
+    this.inviteImported(imported);
+    if (request.groups.length > 0) this.importGroups(request.groups);
+    return undefined;
+  }
+
+  /** Step 3: a member without an externalId adopts the one imported with its e-mail. */
+  private adoptExternalIds(imported: ImportedMemberEntry[]): void {
+    const knownExternalIds = new Set(this.membersWithExternalId().map((stored) => stored.member.externalId!));
+    const importedByEmail = uniqueIndex(imported, (entry) => entry.email!.toLowerCase());
+    for (const stored of [...this.members.values()].filter((candidate) => !hasText(candidate.member.externalId))) {
+      const entry = importedByEmail.get(stored.member.email.toLowerCase());
+      if (!entry) continue;
+      // The server adds it to its dictionary of known externalIds: one already there is an unhandled exception.
+      if (knownExternalIds.has(entry.externalId)) throw serverError();
+      knownExternalIds.add(entry.externalId);
+      stored.member.externalId = entry.externalId;
+    }
+  }
+
+  /** Step 4: externalIds still unknown are invited as Users; an e-mail already in the organization, in any status, is skipped silently. */
+  private inviteImported(imported: ImportedMemberEntry[]): void {
+    const knownExternalIds = new Set(this.membersWithExternalId().map((stored) => stored.member.externalId!));
+    const emails = this.knownEmails();
+    for (const entry of imported) {
+      if (knownExternalIds.has(entry.externalId) || emails.has(entry.email!.toLowerCase())) continue;
+      const member = newMember(entry.email!, USER, entry.externalId, []);
+      this.storeInvited(member, []);
+      emails.add(member.email);
+    }
+  }
+
+  /** Step 5: groups matched by externalId, created or renamed, their membership replaced; groups the import does not name are kept. */
+  private importGroups(entries: ImportedGroupEntry[]): void {
+    if (this.options.useGroups === false) throw badRequest('Organization cannot use groups.');
+    const imported = uniqueIndex(entries, (entry) => entry.externalId);
+    const existing = uniqueIndex([...this.groups.values()].filter((stored) => hasText(stored.group.externalId)), (stored) => stored.group.externalId!);
+    // Two invites can share an externalId; the server's lookup keeps the first one.
+    const memberIds = new Map(this.membersWithExternalId().reverse().map(({ member }) => [member.externalId!, member.id]));
+    for (const entry of imported.values()) {
+      const stored = existing.get(entry.externalId) ?? this.storeGroup(entry.name, entry.externalId, []);
+      stored.group.name = entry.name;
+      this.setGroupMembers(stored.group.id, new Set(entry.memberExternalIds.flatMap((externalId) => memberIds.get(externalId) ?? [])));
+    }
+  }
+
+  private membersWithExternalId(): StoredMember[] {
+    return [...this.members.values()].filter((stored) => hasText(stored.member.externalId));
+  }
+
   // ---- helpers ----
+
+  private storeInvited(member: Member, groupIds: Iterable<string>): void {
+    this.members.set(member.id, { member, priorStatus: MemberStatus.Invited, groupIds: new Set(groupIds) });
+  }
+
+  private storeGroup(name: string, externalId: string | null, collections: CollectionAccess[]): StoredGroup {
+    const stored: StoredGroup = { group: { object: 'group', id: randomUUID(), name, externalId }, collections };
+    this.groups.set(stored.group.id, stored);
+    return stored;
+  }
+
+  /** Set replacement: exactly these members are in the group afterwards. */
+  private setGroupMembers(groupId: string, memberIds: ReadonlySet<string>): void {
+    for (const stored of this.members.values()) {
+      if (memberIds.has(stored.member.id)) stored.groupIds.add(groupId);
+      else stored.groupIds.delete(groupId);
+    }
+  }
+
+  /** The lower-cased e-mails of every member, in any status: neither the invite nor the import adds one twice. */
+  private knownEmails(): Set<string> {
+    return new Set([...this.members.values()].map(({ member }) => member.email.toLowerCase()));
+  }
 
   private member(id: string): StoredMember {
     const stored = this.members.get(id.toLowerCase());
@@ -339,6 +430,19 @@ function validatePermissions(body: Body, type: number | undefined, errors: Recor
   }
   const given = camelKeys(body.permissions as Body);
   return Object.fromEntries(PERMISSION_NAMES.map((name) => [name, given[name] === true]));
+}
+
+/** .NET's `!string.IsNullOrWhiteSpace`. */
+const hasText = (value: string | null) => value !== null && value.trim().length > 0;
+
+/** .NET's `ToDictionary`, which the server builds its lookups with: a duplicate key is an unhandled exception (500). */
+function uniqueIndex<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T> {
+  const index = new Map<string, T>();
+  for (const item of items) {
+    if (index.has(keyOf(item))) throw serverError();
+    index.set(keyOf(item), item);
+  }
+  return index;
 }
 
 const allPermissions = (value: boolean) => Object.fromEntries(PERMISSION_NAMES.map((name) => [name, value]));

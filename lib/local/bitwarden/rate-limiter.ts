@@ -26,8 +26,11 @@ export class RateLimiter {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  /** Counts the request, or throws the 429 the cloud would answer. */
-  check(method: string, path: string): void {
+  /**
+   * Counts the request and returns the headers the cloud adds to an answer it lets through, or
+   * throws the 429 it would answer instead.
+   */
+  check(method: string, path: string): Record<string, string> {
     const kind = path === '/connect/token' ? 'token' : method === 'GET' ? 'read' : 'write';
     const now = this.clock();
     const key = `${method.toLowerCase()}:${path.toLowerCase()}`;
@@ -46,14 +49,24 @@ export class RateLimiter {
       throw rateLimited(retryAfter, exceeded.rule.period);
     }
     for (const { window } of counters) window.count++;
+    // AspNetCoreRateLimit reports the matching rule with the longest period (docs/reference/bitwarden-public-api.md §10).
+    const { rule, window } = counters.reduce((longest, counter) => (counter.rule.periodMs > longest.rule.periodMs ? counter : longest));
+    return {
+      'x-rate-limit-limit': rule.period,
+      'x-rate-limit-remaining': String(rule.limit - window.count),
+      'x-rate-limit-reset': roundTripUtc(window.start + rule.periodMs),
+    };
   }
 }
 
-/** The 429 uses Bitwarden's internal error model (`validationErrors`, not `errors`). */
-export function rateLimited(retryAfterSeconds: number, period = '1s'): HttpError {
+/** .NET's round-trip ("o") format of a UTC time, with seven fractional digits: `2026-08-20T10:00:00.1230000Z`. */
+const roundTripUtc = (epochMs: number) => new Date(epochMs).toISOString().replace('Z', '0000Z');
+
+/** The 429 uses Bitwarden's internal error model (`validationErrors`, not `errors`); `null` leaves out Retry-After. */
+export function rateLimited(retryAfterSeconds: number | null, period = '1s'): HttpError {
   return new HttpError(
     429,
     { object: 'error', message: `Slow down! Too many requests. Try again in ${period}.`, validationErrors: null, exceptionMessage: null, exceptionStackTrace: null, innerExceptionMessage: null },
-    { 'retry-after': String(retryAfterSeconds) },
+    retryAfterSeconds === null ? {} : { 'retry-after': String(retryAfterSeconds) },
   );
 }
