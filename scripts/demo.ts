@@ -1,19 +1,32 @@
 /**
- * `npm run demo`: sends signed generic-format events for one person to a running `npm start`
- * (hire → role change → termination) and shows what Bitwarden holds after each.
- * Environment: DEMO_URL (default http://127.0.0.1:$PORT or :3000), GENERIC_WEBHOOK_SECRET.
+ * `npm run demo`: sends signed generic-format events for one person to the `npm start` running from
+ * this folder (hire → role change → termination), shows what Bitwarden holds after each, and
+ * prints the worker's id with the commands that show it.
+ * Environment: DEMO_URL (default: the URL npm start recorded in .local/runtime.json), GENERIC_WEBHOOK_SECRET.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
+import { selectTarget } from '../lib/runtime/local-target.js';
 import { genericSource } from '../lib/sources/generic/generic.js';
 import { MemberStatus, memberStatusName } from '../lib/vocabulary/bitwarden.js';
 
-const baseUrl = process.env.DEMO_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+/** The running npm start's HTTP API, from its runtime file (lib/local/main.ts records it on whatever port it took). */
+function runningApiUrl(): string | undefined {
+  if (process.env.DEMO_URL) return process.env.DEMO_URL;
+  const { target, env } = selectTarget(false);
+  return target === 'local' ? env.variables.LIFECYCLE_API_URL : undefined;
+}
+
+const baseUrl = runningApiUrl();
+if (!baseUrl) {
+  console.error('No npm start is running from this folder. Start the product first: npm start');
+  process.exit(1);
+}
 const signer = new Webhook(process.env.GENERIC_WEBHOOK_SECRET ?? genericSource.localSecret);
 // The reference fixture's person, given a fresh id so the demo can run again against the same runtime.
-const hired = JSON.parse(readFileSync('test/fixtures/hris/generic/worker.hired.json', 'utf8'));
+const hired = JSON.parse(readFileSync(new URL('../test/fixtures/hris/generic/worker.hired.json', import.meta.url), 'utf8'));
 const person = { ...hired.data.worker, externalId: `DEMO-${randomUUID().slice(0, 6)}`, workEmail: `priya.${randomUUID().slice(0, 6)}@example.com`, status: 'active' };
 
 interface MemberView {
@@ -55,6 +68,8 @@ try {
   process.exit(1);
 }
 
+console.log(`Worker ${person.externalId} (${person.displayName}), through ${baseUrl}/webhooks/generic`);
+
 await send('1. Hire: Software Engineer in Engineering', 'worker.hired', person, new Date(Date.now() - 3000).toISOString());
 await waitForMember((member) => member?.status === 0);
 
@@ -65,4 +80,6 @@ const today = new Date().toISOString().slice(0, 10);
 await send(`3. Termination effective today (${today})`, 'worker.terminated', { ...person, department: 'Finance', jobTitle: 'Accountant', status: 'terminated', terminationDate: today }, new Date(Date.now() - 1000).toISOString());
 await waitForMember((member) => member?.status === MemberStatus.Revoked);
 
-console.log('\nDone: one invite, one group-ids PUT, one revoke. The audit trail is in the Audit table.');
+console.log(`\nDone: one invite, one group-ids PUT, one revoke. The worker's id is ${person.externalId}; see what the product did with:
+  npx lifecycle status ${person.externalId}    # HR record, desired and actual Bitwarden state
+  npx lifecycle audit ${person.externalId}     # every action, oldest first`);

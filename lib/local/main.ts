@@ -1,5 +1,6 @@
 import '../runtime/machine-defaults.js';
 import { rmSync, watch } from 'node:fs';
+import path from 'node:path';
 import { LOCAL_RUNTIME_FILE, writeLocalRuntimeFile } from '../runtime/local-target.js';
 import { logger } from '../runtime/observability.js';
 import { startLocalRuntime } from './runtime.js';
@@ -36,6 +37,21 @@ async function shutdown(why: string, exitCode: 0 | 1, error?: unknown): Promise<
   process.exit(exitCode);
 }
 
+/**
+ * Calls `onSave` once per save of `file` (a save may fire several events), however it is saved: in
+ * place, or as editors and `sed -i` do, by renaming a new file over it. A watch on the file itself
+ * stays on the replaced inode and misses every later save, so the directory is watched.
+ */
+function watchSaves(file: string, onSave: () => void): void {
+  const name = path.basename(file);
+  let debounce: NodeJS.Timeout | undefined;
+  watch(path.dirname(file), (_event, changed) => {
+    if (changed !== null && changed !== name) return;
+    clearTimeout(debounce);
+    debounce = setTimeout(onSave, 200);
+  });
+}
+
 const failWith = (why: string) => (error: unknown) => {
   if (!stopping) void shutdown(`${why}: ${oneLine(error)}`, 1, error);
 };
@@ -49,23 +65,26 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const runtime = await starting.catch((error: unknown) => shutdown(`could not start: ${oneLine(error)}`, 1, error));
 
-// The CLI (npx lifecycle) finds this runtime through this file.
+// The CLI (npx lifecycle) and npm run demo find this runtime through this file, which keeps every
+// *_API_URL (lib/runtime/local-target.ts): the demo posts its webhooks to this one.
+process.env.LIFECYCLE_API_URL = runtime.url;
 writeLocalRuntimeFile();
 published = true;
 
-const bitwarden = runtime.bitwarden ? `Bitwarden emulator at ${runtime.bitwarden.url}` : `Bitwarden at ${process.env.BITWARDEN_API_URL}`;
-console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwarden} · sweeping every ${sweepIntervalSeconds} s`);
-
 for (const [lane, worker] of Object.entries(runtime.workers)) worker.on('pollError', (error) => console.error(`${lane} worker could not poll its queue: ${error.message}`));
 
-// Admins edit the config while it runs: every save redeploys the rules (a bad file changes nothing).
-let reload: NodeJS.Timeout | undefined;
-watch(configPath, () => {
-  clearTimeout(reload);
-  reload = setTimeout(() => {
+// Admins edit the config while it runs: every save redeploys the rules (a bad file changes nothing);
+// armed before the ready line, so that a save right after it counts.
+let reloading = Promise.resolve();
+watchSaves(configPath, () => {
+  // One after another: two deployments at once would race on the rules table.
+  reloading = reloading.then(() =>
     runtime.reloadRules().then(
-      (deployment) => console.log(`rules v${deployment.version} deployed from ${configPath}: ${deployment.written.length} written, ${deployment.deleted.length} deleted, ${deployment.reevaluated.length} worker(s) re-evaluated`),
+      (deployment) => console.log(`rules v${deployment.version} deployed from ${configPath}: ${deployment.ruleCount} rules, ${deployment.written.length} written, ${deployment.deleted.length} deleted, ${deployment.reevaluated.length} worker(s) re-evaluated`),
       (error: Error) => console.error(`rules not reloaded, the running rules stay: ${error.message}`),
-    );
-  }, 200);
+    ),
+  );
 });
+
+const bitwarden = runtime.bitwarden ? `Bitwarden emulator at ${runtime.bitwarden.url}` : `Bitwarden at ${process.env.BITWARDEN_API_URL}`;
+console.log(`lifecycle ready: POST ${runtime.url}/webhooks/{provider} · ${bitwarden} · sweeping every ${sweepIntervalSeconds} s`);

