@@ -6,16 +6,15 @@
  */
 import '../lib/runtime/machine-defaults.js';
 import './quiet.js';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { MemberStatus } from '../lib/vocabulary/bitwarden.js';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
 import type { BatchResult } from '../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../lib/queue/message.js';
 import { genericDelivery, worker, type SignedDelivery, type WorkerInput } from '../test/support/generic-events.js';
+import { buildHandler, coldImportMs, handlerNames } from './bundles.js';
 import { rosterDayOne } from './roster.js';
 
 const SECRET = 'whsec_YmVuY2htYXJrLWJlbmNobWFyay1iZW5jaG1hcmstYmVuY2g=';
@@ -172,19 +171,10 @@ async function terminationsDuringBacklog() {
 async function bundles() {
   log('bundle sizes and cold import times');
   const results: Record<string, { bytes: number; coldImportMs: { p50: number | null; max: number | null } }> = {};
-  const out = path.resolve('bench/.build');
-  for (const name of ['ingest', 'worker', 'sweeper', 'reconciler', 'rules-deployer', 'roster-sync']) {
-    const file = path.join(out, `${name}.mjs`);
-    await build({
-      entryPoints: [`functions/${name}.ts`], bundle: true, platform: 'node', target: 'node22', format: 'esm', minify: true, sourcemap: true, outfile: file,
-      external: ['@aws-sdk/*'], mainFields: ['module', 'main'], banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" }, logLevel: 'silent',
-    });
-    const times: number[] = [];
-    for (let run = 0; run < 5; run++) {
-      const result = spawnSync(process.execPath, ['-e', `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`, '--input-type=module'], { encoding: 'utf8', env: { ...process.env, AWS_REGION: 'us-east-1' } });
-      times.push(Number(result.stdout.trim()));
-    }
-    results[name] = { bytes: statSync(file).size, coldImportMs: { p50: percentile(times, 50), max: percentile(times, 100) } };
+  for (const name of handlerNames) {
+    const { file, bytes } = await buildHandler(name, 'bench/.build');
+    const times = coldImportMs(file, 5);
+    results[name] = { bytes, coldImportMs: { p50: percentile(times, 50), max: percentile(times, 100) } };
   }
   return results;
 }

@@ -1,7 +1,6 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { deployRules, type DeployDependencies } from '../lib/rules/deploy-rules.js';
-import { s3Client } from '../lib/runtime/aws.js';
+import { readObject } from '../lib/runtime/aws.js';
 import { deployDependencies } from '../lib/runtime/dependencies.js';
 import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
@@ -40,9 +39,8 @@ export function createRulesDeployerHandler(dependencies: () => { deploy: DeployD
 
 export const handler = createRulesDeployerHandler(() => {
   const env = readEnvironment();
-  const s3 = s3Client(env);
   return {
     deploy: deployDependencies(env),
-    readConfig: async (bucket, key) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8'),
+    readConfig: async (bucket, key) => (await readObject(env, `s3://${bucket}/${key}`)).toString('utf8'),
   };
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from '../vocabulary/zod.js';
 import { formatPath } from '../vocabulary/field-path.js';
 import type { LifecycleConfig } from './schema.js';
 import { ConfigError, issueDetail, validateConfig } from './validate.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { z } from 'zod';
+import type * as z from '../vocabulary/zod.js';
 import { formatPath } from '../vocabulary/field-path.js';
 import { lifecycleConfigSchema, type LifecycleConfig } from './schema.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../vocabulary/zod.js';
 import type { QueueDefinition } from '../queue/queues.js';
 import type { TableDefinition } from '../store/tables.js';
 
@@ -8,18 +8,19 @@ import type { TableDefinition } from '../store/tables.js';
  * Table names and queue URLs are checked where they are needed, so that a handler that uses no
  * queue does not need one.
  */
-const optional = z.string().trim().min(1).optional();
+const nonEmpty = z.string().check(z.trim(), z.minLength(1));
+const optional = z.optional(nonEmpty);
 const EnvironmentSchema = z.object({
   /** The config file: the one the stack bundles beside the handler, or the local one. */
-  LIFECYCLE_CONFIG: z.string().trim().min(1).default('cdk/config/lifecycle.yaml'),
+  LIFECYCLE_CONFIG: z._default(nonEmpty, 'cdk/config/lifecycle.yaml'),
   /** Bitwarden's API and identity base URLs, when not the config's region (a self-hosted server, the local emulator). */
-  BITWARDEN_API_URL: z.url().optional(),
-  BITWARDEN_IDENTITY_URL: z.url().optional(),
+  BITWARDEN_API_URL: z.optional(z.url()),
+  BITWARDEN_IDENTITY_URL: z.optional(z.url()),
   /** Local runs: the organization API key. In AWS the key is the secret named by BITWARDEN_CREDENTIALS_ARN. */
   BITWARDEN_CLIENT_ID: optional,
   BITWARDEN_CLIENT_SECRET: optional,
   /** How long a worker is leased: longer than an invocation (30 s), shorter than the visibility timeout. */
-  WORKER_LEASE_SECONDS: z.coerce.number().int().positive().default(60),
+  WORKER_LEASE_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive()), 60),
   /** A local S3 endpoint has no per-bucket host names. */
   AWS_ENDPOINT_URL_S3: optional,
 });

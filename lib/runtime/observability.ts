@@ -1,18 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
  * Powertools for every handler, configured by environment (POWERTOOLS_SERVICE_NAME,
- * POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_METRICS_DISABLED). Tracing is
- * active in Lambda and a no-op elsewhere.
+ * POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_METRICS_DISABLED). Traces are
+ * Lambda's own active tracing (cdk/lifecycle-function.ts): Powertools' Tracer would bring the X-Ray
+ * SDK, about half of a handler's bundle and of its cold import, for subsegments of each AWS and
+ * HTTP call.
  */
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'hr-bitwarden-lifecycle';
 export const METRICS_NAMESPACE = 'HrBitwardenLifecycle';
 
 export const logger = new Logger({ serviceName });
 export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE });
-export const tracer = new Tracer({ serviceName });
 
 /** The product's metrics: the alarms and the dashboard read these names. */
 export const Metric = {

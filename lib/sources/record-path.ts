@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../vocabulary/zod.js';
 import { WorkerRecordSchema } from '../vocabulary/worker-record.js';
 
 /**
@@ -43,7 +43,7 @@ export function textAt(record: unknown, path: RecordPath): string | null {
 }
 
 /** Attribute names as a worker record takes them (lib/vocabulary/worker-record.ts): checked when the config loads, not on every record. */
-export function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.RefinementCtx) {
+export function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.core.$RefinementCtx) {
   const check = WorkerRecordSchema.shape.attributes.safeParse(Object.fromEntries(Object.keys(attributes).map((name) => [name, null])));
   for (const issue of check.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 }
@@ -53,11 +53,13 @@ export function checkAttributeNames(attributes: Record<string, unknown>, ctx: z.
  * loads. `accepts` narrows the paths a source can read (e.g. Finch's two records); `example` shows one.
  */
 export function attributePathsSetting(example: string, accepts: (path: RecordPath) => boolean = () => true) {
-  const path = z.string().refine((text) => {
-    const parsed = parseRecordPath(text);
-    return parsed !== null && accepts(parsed);
-  }, `must be a record path, e.g. ${example}`);
-  return z.record(z.string(), path).superRefine(checkAttributeNames).default({});
+  const path = z.string().check(
+    z.refine((text) => {
+      const parsed = parseRecordPath(text);
+      return parsed !== null && accepts(parsed);
+    }, `must be a record path, e.g. ${example}`),
+  );
+  return z._default(z.record(z.string(), path).check(z.superRefine(checkAttributeNames)), {});
 }
 
 /** The mapped attributes of one record (the paths were checked when the config loaded). */

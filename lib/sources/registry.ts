@@ -1,45 +1,27 @@
-import { bambooHrSource } from './bamboohr/bamboohr.js';
+import { connectedSources, enabledConnectedSources } from './connected-sources.js';
 import { fileSource } from './file/file.js';
-import { finchSource } from './finch/finch.js';
-import { genericSource } from './generic/generic.js';
-import { hiBobSource } from './hibob/hibob.js';
-import { mergeSource } from './merge/merge.js';
+import { FILE_SOURCE_NAME } from './file/settings.js';
 import type { Source, SourceSettings } from './source.js';
 
+export { registerSource, registryRevision, webhookSources } from './connected-sources.js';
+
 /**
- * Every source the product knows. Adding one is a folder under lib/sources and one line here: the
- * config schema, the ingest, the worker, the CLI, the local runtime and the CDK stack read this list.
+ * Every source the product knows: the connected ones (lib/sources/connected-sources.ts, where
+ * adding a source is one line) and the roster file. The ingest, the worker, the CLI, the local
+ * runtime and the CDK stack read this list.
  */
-const sources: Source[] = [genericSource, bambooHrSource, hiBobSource, mergeSource, finchSource, fileSource].map((source) => source as unknown as Source);
+const rosterFile = fileSource as unknown as Source;
 
-/** Bumped by every registration, so that what is derived from the list (the config schema) knows to rebuild. */
-let revision = 0;
-
-export const registeredSources = (): readonly Source[] => sources;
-export const registryRevision = () => revision;
+export const registeredSources = (): readonly Source[] => [...connectedSources(), rosterFile];
 
 export function findSource(name: string): Source | undefined {
-  return sources.find((source) => source.name === name);
-}
-
-/** Adds a source at run time (a test's throwaway source, or a customer's own in a fork). */
-export function registerSource<Settings extends SourceSettings>(source: Source<Settings>): void {
-  if (findSource(source.name)) throw new Error(`a source named "${source.name}" is registered already`);
-  sources.push(source as unknown as Source);
-  revision++;
-}
-
-/** Enabled sources that take webhooks, by route name, each with its own settings from `providers.<name>` of the config. */
-export function webhookSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
-  return new Map([...enabledSources(providers)].filter(([, { source }]) => source.takesWebhooks !== false));
+  return name === FILE_SOURCE_NAME ? rosterFile : connectedSources().find((source) => source.name === name);
 }
 
 /** Enabled sources by name, each with its own settings from `providers.<name>` of the config. */
 export function enabledSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
-  const enabled = new Map<string, { source: Source; settings: SourceSettings }>();
-  for (const source of sources) {
-    const settings = providers[source.name];
-    if (settings?.enabled) enabled.set(source.name, { source, settings });
-  }
+  const enabled = enabledConnectedSources(providers);
+  const settings = providers[FILE_SOURCE_NAME];
+  if (settings?.enabled) enabled.set(FILE_SOURCE_NAME, { source: rosterFile, settings });
   return enabled;
 }

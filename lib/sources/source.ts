@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../vocabulary/zod.js';
 import type { WorkerChange } from '../vocabulary/worker-change.js';
 import type { ReadRosterPage } from './roster.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
@@ -62,8 +62,8 @@ export const WORKER_GONE = null;
 export interface Source<Settings extends SourceSettings = SourceSettings> {
   /** The route segment (`POST /webhooks/{name}`), the config key under `providers`, and the prefix of its variables. */
   readonly name: string;
-  /** The schema of `providers.<name>` in the config file. */
-  readonly settings: z.ZodType<Settings>;
+  /** The schema of `providers.<name>` in the config file, zod/mini's or classic zod's (a test's throwaway source): `Settings` is inferred from its output alone. */
+  readonly settings: z.core.$ZodType<Settings> & { parse(data: unknown): NoInfer<Settings>; safeParse(data: unknown): z.core.util.SafeParseResult<NoInfer<Settings>> };
   /** False for a source that is only read (a roster file): it gets no webhook route and no webhook secret. */
   readonly takesWebhooks?: false;
   /** The variable holding its webhook secret(s); `<VAR>_ARN` names a Secrets Manager secret instead. */

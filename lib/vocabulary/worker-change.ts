@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 import { WorkerRecordSchema } from './worker-record.js';
 
 /**
@@ -10,10 +10,10 @@ import { WorkerRecordSchema } from './worker-record.js';
  */
 export const SubjectSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('record'), worker: WorkerRecordSchema }),
-  z.object({ kind: z.literal('fetch'), mayRevoke: z.boolean().default(true) }),
-  z.object({ kind: z.literal('removed'), workEmail: z.string().nullable() }),
+  z.object({ kind: z.literal('fetch'), mayRevoke: z._default(z.boolean(), true) }),
+  z.object({ kind: z.literal('removed'), workEmail: z.nullable(z.string()) }),
   /** `urgent` false for work that cannot revoke (a rule change), so it does not crowd the urgent lane. */
-  z.object({ kind: z.literal('reevaluate'), urgent: z.boolean().default(true) }),
+  z.object({ kind: z.literal('reevaluate'), urgent: z._default(z.boolean(), true) }),
 ]);
 export type Subject = z.output<typeof SubjectSchema>;
 

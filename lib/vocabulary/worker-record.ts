@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 import { isOpenEnded, readRecordDate } from './dates.js';
 
 /**
@@ -19,13 +19,18 @@ const atMost = (max: number) => `must be at most ${max} characters`;
 
 export const calendarDateOrInstant = z
   .string()
-  .max(DATE_TEXT_MAX, atMost(DATE_TEXT_MAX))
-  .refine((text) => readRecordDate(text) !== null, 'must be a real calendar date (YYYY-MM-DD) or an RFC 3339 instant');
+  .check(
+    z.maxLength(DATE_TEXT_MAX, atMost(DATE_TEXT_MAX)),
+    z.refine((text) => readRecordDate(text) !== null, 'must be a real calendar date (YYYY-MM-DD) or an RFC 3339 instant'),
+  );
 
-const optionalText = z.string().trim().min(1).max(TEXT_MAX, atMost(TEXT_MAX)).nullish().transform((value) => value ?? null);
-const optionalDate = calendarDateOrInstant.nullish().transform((value) => value ?? null);
+/** Absent (undefined or null) becomes null. */
+const orNull = <S extends z.ZodMiniType>(schema: S) => z.pipe(z.nullish(schema), z.transform((value: z.output<S> | null | undefined) => value ?? null));
+
+const optionalText = orNull(z.string().check(z.trim(), z.minLength(1), z.maxLength(TEXT_MAX, atMost(TEXT_MAX))));
+const optionalDate = orNull(calendarDateOrInstant);
 /** An end or termination written as a far-future "open-ended" marker is none (lib/vocabulary/dates.ts, OPEN_ENDED_FROM_YEAR). */
-const optionalEnd = calendarDateOrInstant.nullish().transform((value) => (value && !isOpenEnded(value) ? value : null));
+const optionalEnd = z.pipe(z.nullish(calendarDateOrInstant), z.transform((value) => (value && !isOpenEnded(value) ? value : null)));
 
 /**
  * Names every object inherits: as attribute names they would read (or, for `__proto__`, replace) the
@@ -43,25 +48,29 @@ function attributeNameProblem(name: string): string | null {
  * Custom attributes, their names checked on the object as sent: zod's record silently drops a
  * `__proto__` key, which JSON.parse makes an ordinary own key.
  */
-const attributes = z
-  .custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'must be an object of names and values')
-  .superRefine((input, ctx) => {
-    const names = Object.keys(input);
-    if (names.length > ATTRIBUTES_MAX) return ctx.addIssue({ code: 'custom', message: `must have at most ${ATTRIBUTES_MAX} attributes` });
-    for (const name of names) {
-      const problem = attributeNameProblem(name);
-      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
-    }
-  })
-  .pipe(z.record(z.string(), z.string().max(TEXT_MAX, atMost(TEXT_MAX)).nullable()));
+const attributes = z.pipe(
+  z
+    .custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'must be an object of names and values')
+    .check(
+      z.superRefine((input, ctx) => {
+        const names = Object.keys(input);
+        if (names.length > ATTRIBUTES_MAX) return ctx.addIssue({ code: 'custom', message: `must have at most ${ATTRIBUTES_MAX} attributes` });
+        for (const name of names) {
+          const problem = attributeNameProblem(name);
+          if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+        }
+      }),
+    ),
+  z.record(z.string(), z.nullable(z.string().check(z.maxLength(TEXT_MAX, atMost(TEXT_MAX))))),
+);
 
 export const employmentTypes = ['employee', 'contractor', 'intern', 'temporary', 'other'] as const;
 export const workerStatuses = ['pending', 'active', 'on_leave', 'terminated'] as const;
 
 export const WorkerRecordSchema = z.object({
-  externalId: z.string().trim().min(1, 'is required: the stable HR worker id').max(EXTERNAL_ID_MAX, atMost(EXTERNAL_ID_MAX)),
-  workEmail: z.email('must be an e-mail address').max(TEXT_MAX, atMost(TEXT_MAX)).nullish().transform((value) => value?.toLowerCase() ?? null),
-  personalEmail: z.string().max(TEXT_MAX, atMost(TEXT_MAX)).nullish().transform((value) => value ?? null),
+  externalId: z.string().check(z.trim(), z.minLength(1, 'is required: the stable HR worker id'), z.maxLength(EXTERNAL_ID_MAX, atMost(EXTERNAL_ID_MAX))),
+  workEmail: z.pipe(z.nullish(z.email('must be an e-mail address').check(z.maxLength(TEXT_MAX, atMost(TEXT_MAX)))), z.transform((value) => value?.toLowerCase() ?? null)),
+  personalEmail: orNull(z.string().check(z.maxLength(TEXT_MAX, atMost(TEXT_MAX)))),
   firstName: optionalText,
   lastName: optionalText,
   displayName: optionalText,
@@ -70,13 +79,13 @@ export const WorkerRecordSchema = z.object({
   team: optionalText,
   managerWorkEmail: optionalText,
   location: optionalText,
-  employmentType: z.enum(employmentTypes).nullish().transform((value) => value ?? 'employee'),
+  employmentType: z.pipe(z.nullish(z.enum(employmentTypes)), z.transform((value) => value ?? 'employee')),
   status: z.enum(workerStatuses),
   startDate: optionalDate,
   endDate: optionalEnd,
   terminationDate: optionalEnd,
   /** Custom attributes a provider maps (e.g. costCenter), matchable by rules under `match.attributes`. */
-  attributes: attributes.nullish().transform((value) => value ?? {}),
+  attributes: z.pipe(z.nullish(attributes), z.transform((value) => value ?? {})),
 });
 
 export type WorkerRecord = z.output<typeof WorkerRecordSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../vocabulary/zod.js';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { formatPath } from '../../vocabulary/field-path.js';
 import { readJson, validateJson } from '../parse-json.js';
@@ -19,7 +19,10 @@ import { checkAttributeNames } from '../record-path.js';
  * "Roster reads"), each employee dated by BambooHR's own change time.
  */
 
-const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
+const names = z.pipe(
+  z.union([z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1))).check(z.minLength(1))]),
+  z.transform((value) => (Array.isArray(value) ? value : [value])),
+);
 /** Each attribute: the BambooHR field names that carry it, API aliases (fetch) and English names (field-based webhooks) alike. */
 const fieldDefaults = {
   workEmail: ['workEmail', 'Work Email'],
@@ -39,25 +42,23 @@ type BambooField = keyof typeof fieldDefaults;
 
 /** `providers.bamboohr` in the config file. */
 const SettingsSchema = z.strictObject({
-  enabled: z.boolean().default(true),
+  enabled: z._default(z.boolean(), true),
   /** https://api.bamboohr.com/api/gateway.php/<company subdomain> */
-  apiUrl: z.url().optional(),
+  apiUrl: z.optional(z.url()),
   /** BambooHR documents no window and retries for up to 155 minutes; deliveries older than this are refused. */
-  timestampToleranceSeconds: z.number().int().positive().default(3 * 3600),
-  fields: z
-    .strictObject(Object.fromEntries(Object.keys(fieldDefaults).map((key) => [key, names.optional()])) as Record<BambooField, z.ZodOptional<typeof names>>)
-    .default({})
-    .transform((fields) => ({ ...fieldDefaults, ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) }) as Record<BambooField, string[]>),
+  timestampToleranceSeconds: z._default(z.number().check(z.int(), z.positive()), 3 * 3600),
+  fields: z.pipe(
+    z._default(z.strictObject(Object.fromEntries(Object.keys(fieldDefaults).map((key) => [key, z.optional(names)])) as Record<BambooField, z.ZodMiniOptional<typeof names>>), {}),
+    z.transform((fields) => ({ ...fieldDefaults, ...Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) }) as Record<BambooField, string[]>),
+  ),
   /** "Employment Status" values (tenant-defined in BambooHR) → employment type; matched ignoring case. */
-  employmentTypes: z
-    .record(z.string(), z.enum(employmentTypes))
-    .default({ contractor: 'contractor', 'full-time': 'employee', 'part-time': 'employee', intern: 'intern', temporary: 'temporary' }),
+  employmentTypes: z._default(z.record(z.string(), z.enum(employmentTypes)), { contractor: 'contractor', 'full-time': 'employee', 'part-time': 'employee', intern: 'intern', temporary: 'temporary' }),
   /** Custom attribute → the BambooHR field names that carry it: its API alias (reads) and English name (field-based webhooks). */
-  attributes: z.record(z.string(), names).superRefine(checkAttributeNames).default({}),
+  attributes: z._default(z.record(z.string(), names).check(z.superRefine(checkAttributeNames)), {}),
 });
 type Settings = z.output<typeof SettingsSchema>;
 
-const id = z.union([z.string().min(1), z.number().int()]).transform(String);
+const id = z.pipe(z.union([z.string().check(z.minLength(1)), z.number().check(z.int())]), z.transform(String));
 const EventBasedSchema = z.object({
   type: z.enum(['employee.created', 'employee.updated', 'employee.deleted']),
   timestamp: z.string(),
@@ -65,8 +66,8 @@ const EventBasedSchema = z.object({
 });
 const FieldBasedSchema = z.object({
   employees: z
-    .array(z.object({ action: z.enum(['Created', 'Updated', 'Deleted']), id, timestamp: z.string(), fields: z.record(z.string(), z.unknown()).default({}) }))
-    .min(1, 'must list at least one employee'),
+    .array(z.object({ action: z.enum(['Created', 'Updated', 'Deleted']), id, timestamp: z.string(), fields: z._default(z.record(z.string(), z.unknown()), {}) }))
+    .check(z.minLength(1, 'must list at least one employee')),
 });
 
 function occurredAt(timestamp: string, path: string): string {
@@ -126,7 +127,7 @@ const CHANGE_TRACKING_SINCE = '2011-06-01T00:00:00Z';
 const ROSTER_TIMEOUT_MS = 60_000;
 
 /** A 2xx answer of the shape the operation documents; anything else is the API's failure, not the worker's. */
-async function rosterRequest<S extends z.ZodType>(operation: string, url: string, init: RequestInit, schema: S): Promise<z.output<S>> {
+async function rosterRequest<S extends z.ZodMiniType>(operation: string, url: string, init: RequestInit, schema: S): Promise<z.output<S>> {
   const { status, body } = await providerRequest(operation, url, init, ROSTER_TIMEOUT_MS);
   if (status === 404) throw new ProviderApiError(operation, status, 'not found: check the company domain in the API URL');
   const answer = schema.safeParse(body);
@@ -135,7 +136,7 @@ async function rosterRequest<S extends z.ZodType>(operation: string, url: string
 }
 
 const ChangedEmployeesSchema = z.object({ employees: z.record(z.string(), z.object({ id, lastChanged: z.string() })) });
-const CustomReportSchema = z.object({ employees: z.array(z.object({ id }).loose()) });
+const CustomReportSchema = z.object({ employees: z.array(z.looseObject({ id })) });
 
 /** `GET /v1/employees/changed`: each employee's last change time, by id. */
 async function lastChangedTimes(context: FetchContext<Settings>): Promise<Map<string, string>> {

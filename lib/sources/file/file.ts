@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../vocabulary/zod.js';
 import { formatPath } from '../../vocabulary/field-path.js';
 import { WorkerRecordSchema } from '../../vocabulary/worker-record.js';
 import { RosterUnreadableError, type RosterPage, type RosterProblem, type RosterRecord } from '../roster.js';
 import { defineSource, WebhookRejection, type FetchContext } from '../source.js';
-import { allColumns, columnMap, FileSettingsSchema, requiredFields, type Column, type ColumnMap, type FileSettings } from './settings.js';
+import { allColumns, columnMap, FILE_SOURCE_NAME, FileSettingsSchema, requiredFields, type Column, type ColumnMap, type FileSettings } from './settings.js';
 import { headerKey, readTable, UnreadableTableError, type Row, type Table } from './table.js';
 
 /**
@@ -165,7 +165,7 @@ function instantOf(value: unknown): string | null | undefined {
 }
 
 export const fileSource = defineSource({
-  name: 'file',
+  name: FILE_SOURCE_NAME,
   settings: FileSettingsSchema,
   // Only read: no webhook route, no webhook secret. The interface still names one, never used.
   takesWebhooks: false,

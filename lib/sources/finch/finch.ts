@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../vocabulary/zod.js';
 import { normalizeDate } from '../../vocabulary/dates.js';
 import { formatPath } from '../../vocabulary/field-path.js';
 import { parseJsonBody, validateJson } from '../parse-json.js';
@@ -17,7 +17,7 @@ import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-r
  * (docs/reference/hris-webhooks.md, "Roster reads"); `providers.finch.attributes` maps custom
  * attributes to paths into the two records.
  */
-const EventSchema = z.object({ event_type: z.string().min(1), data: z.object({ individual_id: z.string().min(1) }).loose().nullish() });
+const EventSchema = z.object({ event_type: z.string().check(z.minLength(1)), data: z.nullish(z.looseObject({ individual_id: z.string().check(z.minLength(1)) })) });
 
 const headers = { id: 'finch-event-id', timestamp: 'finch-timestamp', signature: 'finch-signature' };
 const WORKER_EVENTS = /^(employment|individual|directory)\.(created|updated|deleted)$/;
@@ -25,8 +25,8 @@ const API_VERSION = '2020-09-17';
 
 /** `providers.finch` in the config file. */
 const SettingsSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  apiUrl: z.url().default('https://api.tryfinch.com'),
+  enabled: z._default(z.boolean(), true),
+  apiUrl: z._default(z.url(), 'https://api.tryfinch.com'),
   /** Custom attribute → a path into `employment` or `individual`, e.g. `employment.custom_fields[name=Cost Center].value` (lib/sources/record-path.ts). */
   attributes: attributePathsSetting('employment.custom_fields[name=Cost Center].value', ([first]) => first!.name === 'employment' || first!.name === 'individual'),
 });
@@ -79,7 +79,7 @@ interface BatchAnswer<T> {
   body: T | { code?: number; message?: string; finch_code?: string };
 }
 const BatchSchema = z.object({ responses: z.array(z.object({ individual_id: z.string(), code: z.number(), body: z.unknown() })) });
-const unexpected = (operation: string, status: number, error: z.ZodError) =>
+const unexpected = (operation: string, status: number, error: z.core.$ZodError) =>
   new ProviderApiError(operation, status, `unexpected answer at ${formatPath(error.issues[0]!.path) || 'the top'}: ${error.issues[0]!.message}`);
 
 const headersOf = (credentials: string) => ({ authorization: `Bearer ${credentials}`, 'finch-api-version': API_VERSION });
@@ -105,7 +105,10 @@ const DIRECTORY = 'GET finch /employer/directory';
 const PAGE_SIZE = 200;
 /** Finch may ask the HR system live (seconds to minutes): a page gets more time than one person's read. */
 const ROSTER_TIMEOUT_MS = 60_000;
-const DirectorySchema = z.object({ paging: z.object({ count: z.number().int().nonnegative(), offset: z.number().int().nonnegative() }), individuals: z.array(z.object({ id: z.string().min(1) }).loose()) });
+const DirectorySchema = z.object({
+  paging: z.object({ count: z.number().check(z.int(), z.nonnegative()), offset: z.number().check(z.int(), z.nonnegative()) }),
+  individuals: z.array(z.looseObject({ id: z.string().check(z.minLength(1)) })),
+});
 
 /**
  * Where a read continues: the directory offset, and the directory's size when the read began

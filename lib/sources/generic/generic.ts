@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../vocabulary/zod.js';
 import { parseJsonBody } from '../parse-json.js';
 import { defineSource } from '../source.js';
 import { base64Key, signStandardWebhook, verifyStandardWebhook } from '../signatures.js';
@@ -19,7 +19,7 @@ const headers = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: '
 
 export const genericSource = defineSource({
   name: 'generic',
-  settings: z.strictObject({ enabled: z.boolean().default(true) }),
+  settings: z.strictObject({ enabled: z._default(z.boolean(), true) }),
   secretEnvVar: 'GENERIC_WEBHOOK_SECRET',
   localSecret: `whsec_${Buffer.from('local-development-only-generic-secret').toString('base64')}`,
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../vocabulary/zod.js';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { formatPath } from '../../vocabulary/field-path.js';
 import { parseJsonBody, validateJson } from '../parse-json.js';
@@ -18,9 +18,9 @@ import { checkAttributeNames } from '../record-path.js';
  * fields that carry custom attributes.
  */
 const EventSchema = z.object({
-  type: z.string().min(1),
-  triggeredAt: z.string().min(1),
-  data: z.object({ employeeId: z.union([z.string().min(1), z.number()]).transform(String), email: z.string().nullish() }).loose(),
+  type: z.string().check(z.minLength(1)),
+  triggeredAt: z.string().check(z.minLength(1)),
+  data: z.looseObject({ employeeId: z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform(String)), email: z.nullish(z.string()) }),
 });
 
 /** Record fields and the Bob field paths (its field IDs) that carry them. Reconstructed from the docs, like the emulator that serves them. */
@@ -42,14 +42,14 @@ const FIELDS = {
 /** An employee as `/people/search` answers: its id, and each requested field under its path in slashes (`/work/title`) as `{value}`. */
 export type BobEmployee = { id: string } & Record<string, unknown>;
 
-const fieldPath = z.string().regex(/^\w+(\.\w+)+$/, 'must be a Bob field path, e.g. work.custom.costCenter');
+const fieldPath = z.string().check(z.regex(/^\w+(\.\w+)+$/, 'must be a Bob field path, e.g. work.custom.costCenter'));
 
 /** `providers.hibob` in the config file. */
 const SettingsSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  apiUrl: z.url().default('https://api.hibob.com'),
+  enabled: z._default(z.boolean(), true),
+  apiUrl: z._default(z.url(), 'https://api.hibob.com'),
   /** Custom attribute → the Bob field path that carries it, e.g. `work.custom.costCenter` or `payroll.costCenter`. */
-  attributes: z.record(z.string(), fieldPath).superRefine(checkAttributeNames).default({}),
+  attributes: z._default(z.record(z.string(), fieldPath).check(z.superRefine(checkAttributeNames)), {}),
 });
 type Settings = z.output<typeof SettingsSchema>;
 
@@ -84,7 +84,7 @@ export function normalizeBobPerson(employee: BobEmployee, settings: Settings): W
 const SEARCH = 'POST hibob /v1/people/search';
 /** The whole company comes back in one answer: it may take longer than one employee's read. */
 const ROSTER_TIMEOUT_MS = 60_000;
-const SearchAnswerSchema = z.object({ employees: z.array(z.object({ id: z.union([z.string().min(1), z.number()]).transform(String) }).loose()) });
+const SearchAnswerSchema = z.object({ employees: z.array(z.looseObject({ id: z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform(String)) })) });
 
 /**
  * `POST /v1/people/search` for the mapped fields, terminated employees included (`showInactive`);

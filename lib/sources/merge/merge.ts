@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../vocabulary/zod.js';
 import { normalizeDate, toInstant } from '../../vocabulary/dates.js';
 import { formatPath } from '../../vocabulary/field-path.js';
 import { parseJsonBody, validateJson } from '../parse-json.js';
@@ -19,8 +19,8 @@ import { WorkerRecordSchema, type WorkerRecord } from '../../vocabulary/worker-r
  * "Roster reads"); `providers.merge.attributes` maps custom attributes to paths into the Employee.
  */
 const EventSchema = z.object({
-  hook: z.object({ event: z.string().min(1) }),
-  data: z.object({ id: z.string().optional(), employee: z.string().nullish(), modified_at: z.string().nullish(), work_email: z.string().nullish(), remote_was_deleted: z.boolean().nullish() }).loose(),
+  hook: z.object({ event: z.string().check(z.minLength(1)) }),
+  data: z.looseObject({ id: z.optional(z.string()), employee: z.nullish(z.string()), modified_at: z.nullish(z.string()), work_email: z.nullish(z.string()), remote_was_deleted: z.nullish(z.boolean()) }),
 });
 
 /** An expanded related object keeps its own modification time. */
@@ -48,8 +48,8 @@ interface MergeEmployee {
 
 /** `providers.merge` in the config file. */
 const SettingsSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  apiUrl: z.url().default('https://api.merge.dev'),
+  enabled: z._default(z.boolean(), true),
+  apiUrl: z._default(z.url(), 'https://api.merge.dev'),
   /** Custom attribute → a path into the Employee as the API answers it, e.g. `custom_fields.cost_center` (lib/sources/record-path.ts). */
   attributes: attributePathsSetting('custom_fields.cost_center'),
 });
@@ -86,7 +86,7 @@ const LIST = 'GET merge /api/hris/v1/employees';
 /** Merge's largest page. */
 const PAGE_SIZE = 100;
 const EXPAND = 'employments,groups,work_location';
-const ListAnswerSchema = z.object({ next: z.string().nullable(), results: z.array(z.object({ id: z.string().min(1) }).loose()) });
+const ListAnswerSchema = z.object({ next: z.nullable(z.string()), results: z.array(z.looseObject({ id: z.string().check(z.minLength(1)) })) });
 
 const authorization = (credentials: string) => {
   const [apiKey, accountToken] = credentialPair(credentials, 'Merge (api key:account token)');

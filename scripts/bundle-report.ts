@@ -1,0 +1,48 @@
+/**
+ * `npx tsx scripts/bundle-report.ts [handler…]`: each Lambda bundle built as the bench and the stack
+ * build it (bench/bundles.ts), with its size, what fills it (by package, then by file) and its cold
+ * import time (p50 of 5 fresh processes). The bundles stay in bench/.build/report for a closer look.
+ */
+import path from 'node:path';
+import type { Metafile } from 'esbuild';
+import { buildHandler, coldImportMs, handlerNames } from '../bench/bundles.js';
+
+const TOP = 12;
+const outdir = path.resolve('bench/.build/report');
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** A node_modules package (`zod`, `@aws-lambda-powertools/logger`) or, for our own code, its folder (`lib/sources`). */
+function owner(input: string): string {
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  if (inPackage) return inPackage[1]!;
+  return input.split('/').slice(0, 2).join('/');
+}
+
+function largest(entries: Iterable<[string, number]>): [string, number][] {
+  return [...entries].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+}
+
+function inputsOf(metafile: Metafile, file: string): [string, number][] {
+  const output = metafile.outputs[path.relative(process.cwd(), file)]!;
+  return Object.entries(output.inputs).map(([input, { bytesInOutput }]) => [input, bytesInOutput]);
+}
+
+const requested = process.argv.slice(2);
+const names = requested.length > 0 ? requested : handlerNames;
+const rows: string[] = [];
+for (const name of names) {
+  const { file, bytes, metafile } = await buildHandler(name, outdir);
+  const times = coldImportMs(file, 5);
+  const p50 = times[Math.ceil(times.length / 2) - 1]!;
+  const inputs = inputsOf(metafile, file);
+  const byOwner = new Map<string, number>();
+  for (const [input, size] of inputs) byOwner.set(owner(input), (byOwner.get(owner(input)) ?? 0) + size);
+
+  console.log(`\n${name}: ${kib(bytes)} (${bytes} bytes), cold import p50 ${p50.toFixed(0)} ms`);
+  console.log('  by package or folder:');
+  for (const [what, size] of largest(byOwner)) console.log(`    ${kib(size).padStart(10)}  ${what}`);
+  console.log('  by file:');
+  for (const [input, size] of largest(inputs)) console.log(`    ${kib(size).padStart(10)}  ${input}`);
+  rows.push(`| ${name} | ${bytes} | ${kib(bytes)} | ${p50.toFixed(0)} ms |`);
+}
+console.log(`\n| handler | bytes | size | cold import p50 |\n|---|---|---|---|\n${rows.join('\n')}`);
