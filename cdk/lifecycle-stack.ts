@@ -106,6 +106,8 @@ export class LifecycleStack extends Stack {
     this.tables.guard.grantReadWriteData(worker);
     this.tables.audit.grantWriteData(worker);
     this.tables.rules.grantReadData(worker);
+    this.tables.invites.grantReadWriteData(worker);
+    this.shareRateBudget(worker);
     bitwardenCredentials.grantRead(worker);
     // One mapping per lane, each with its own concurrency: a backlog of hires cannot take the urgent lane's workers.
     worker.addEventSource(new SqsEventSource(this.queues.events, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: WORKER_MAX_CONCURRENCY }));
@@ -126,6 +128,7 @@ export class LifecycleStack extends Stack {
     this.tables.workers.grantReadData(sweeper);
     this.tables.guard.grantReadData(sweeper);
     bitwardenCredentials.grantRead(sweeper);
+    this.shareRateBudget(sweeper);
     this.queues.urgent.grantSendMessages(sweeper);
     new Rule(this, 'SweepEveryMinute', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })] });
 
@@ -147,6 +150,7 @@ export class LifecycleStack extends Stack {
     this.tables.workers.grantReadData(reconciler);
     this.tables.rules.grantReadData(reconciler);
     bitwardenCredentials.grantRead(reconciler);
+    this.shareRateBudget(reconciler);
     for (const { secret } of rosterSources) secret.grantRead(reconciler);
     for (const queue of Object.values(this.queues)) queue.grantSendMessages(reconciler);
     new Rule(this, 'ReconcileDaily', { schedule: Schedule.cron({ minute: '17', hour: '3' }), targets: [new LambdaFunction(reconciler, { retryAttempts: 2 })] });
@@ -192,7 +196,7 @@ export class LifecycleStack extends Stack {
     new CfnOutput(this, 'RosterBucket', { value: rosterBucket.bucketName, description: 'Drop HR exports (CSV or JSON) under roster/ to sync them' });
 
     // The rules reach the table at deploy time, from the config file shipped as an S3 asset.
-    const configAsset = new Asset(this, 'ConfigFile', { path: props.configPath });
+    const configAsset = new Asset(this, 'ConfigFile', { path: shippedConfigPath });
     const rulesDeployer = new LifecycleFunction(this, 'RulesDeployer', {
       entry: 'rules-deployer.ts',
       description: 'Writes the config file rules to the rules table on deploy',
@@ -210,6 +214,7 @@ export class LifecycleStack extends Stack {
     this.tables.workers.grantReadData(rulesDeployer);
     this.queues.events.grantSendMessages(rulesDeployer);
     bitwardenCredentials.grantRead(rulesDeployer);
+    this.shareRateBudget(rulesDeployer);
     configAsset.grantRead(rulesDeployer);
     const rulesProvider = new Provider(this, 'RulesProvider', { onEventHandler: rulesDeployer });
     Validations.of(rulesProvider).acknowledge(
@@ -272,6 +277,12 @@ export class LifecycleStack extends Stack {
   }
 
   /** On-demand, encrypted, point-in-time recovery, and kept when the stack is deleted. */
+  /** Every function that calls Bitwarden draws from the one rate budget (lib/store/rate-budget-store.ts), so that together they stay under its limits. */
+  private shareRateBudget(fn: LifecycleFunction): void {
+    fn.addEnvironment(Tables.rateBudget.envVar, this.tables.rateBudget.tableName);
+    this.tables.rateBudget.grantReadWriteData(fn);
+  }
+
   private table(definition: TableDefinition): TableV2 {
     return new TableV2(this, `${definition.id}Table`, {
       partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { receiveWebhook, type IngestDependencies } from '../lib/ingest/receive-webhook.js';
-import { ingestDependencies } from '../lib/runtime/dependencies.js';
+import { ingestDependencies } from '../lib/runtime/ingest-dependencies.js';
 import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';

@@ -1,4 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { parseShippedConfig } from '../lib/config/validate.js';
 import { deployRules, type DeployDependencies } from '../lib/rules/deploy-rules.js';
 import { readObject } from '../lib/runtime/aws.js';
 import { deployDependencies } from '../lib/runtime/dependencies.js';
@@ -10,7 +11,8 @@ const PHYSICAL_ID = 'lifecycle-rules';
 
 /**
  * Custom resource (CDK provider framework): on create and update, writes the rules of the config
- * file (an S3 asset, so its size is not bound by resource properties) to the rules table and
+ * (an S3 asset, so its size is not bound by resource properties: the file validated at synth, as
+ * JSON, so that no YAML parser is bundled) to the rules table and
  * re-evaluates the workers whose groups may change. On delete it does nothing: the rules stay
  * with the retained table.
  */
@@ -20,7 +22,8 @@ export function createRulesDeployerHandler(dependencies: () => { deploy: DeployD
     if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
     resolved ??= dependencies();
     const { ConfigBucket: bucket, ConfigKey: key } = event.ResourceProperties as unknown as { ConfigBucket: string; ConfigKey: string };
-    const deployment = await deployRules(await resolved.readConfig(bucket, key), `s3://${bucket}/${key}`, resolved.deploy);
+    const location = `s3://${bucket}/${key}`;
+    const deployment = await deployRules(parseShippedConfig(await resolved.readConfig(bucket, key), location), location, resolved.deploy);
     logger.info('rules deployed', { ...deployment, reevaluated: deployment.reevaluated.length });
     return {
       PhysicalResourceId: PHYSICAL_ID,

@@ -1,7 +1,4 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { parse } from '@aws-lambda-powertools/parser';
-import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
-import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import { ChangeMessageVisibilityBatchCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { WorkerEventMessageSchema } from '../lib/queue/message.js';
@@ -10,38 +7,47 @@ import { syncDependencies } from '../lib/runtime/dependencies.js';
 import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
-import { WorkerBusyError } from '../lib/store/worker-state.js';
+import { withinCallScope } from '../lib/bitwarden/call-scope.js';
+import { RateBudgetExhaustedError } from '../lib/bitwarden/errors.js';
+import { laneOf } from '../lib/queue/lanes.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
 
-const RecordSchema = SqsRecordSchema.extend({ body: JSONStringified(WorkerEventMessageSchema) });
-
 /**
- * How soon a message comes back when the other lane still held its worker after lease() waited:
- * seconds, where the queue's visibility timeout would take 180. The delay grows with each receive,
- * so that the queue's five receives (then the dead-letter queue) outlast the lease of a holder that
- * crashed (WORKER_LEASE_SECONDS, 60 s): 4 × 10 s of waiting plus 3 + 6 + 9 + 12 s.
+ * How soon a failed message comes back: seconds, not the queue's 180 s visibility timeout. Transient
+ * failures (Bitwarden 5xx, a worker the other lane held) back off exponentially with jitter, about 2,
+ * 4, 8, 16 s over the queue's five receives; with lease() waiting 10 s on each, they outlast the lease
+ * of a holder that crashed (WORKER_LEASE_SECONDS, 60 s). A call the rate budget could not fit comes
+ * back exactly when its slot is free.
  */
-const BUSY_RETRY_SECONDS = 3;
-const busyRetrySeconds = (record: SQSRecord) => BUSY_RETRY_SECONDS * Number(record.attributes.ApproximateReceiveCount);
+const MAX_RETRY_SECONDS = 60;
+export function retryDelaySeconds(error: unknown, receiveCount: number): number {
+  if (error instanceof RateBudgetExhaustedError) return Math.min(MAX_RETRY_SECONDS, Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  const base = 2 ** Math.max(1, receiveCount);
+  return Math.min(MAX_RETRY_SECONDS, Math.max(1, Math.round(base * (0.75 + Math.random() * 0.5))));
+}
 
 /** Consumes the worker-events FIFO queue, reporting partial batch failures. */
 export function createWorkerHandler(dependencies: () => SyncDependencies) {
   // Within a batch, a failed message fails the rest of its worker's messages (order holds) but not other workers'.
   const processor = new SqsFifoPartialProcessorAsync();
   let resolved: SyncDependencies | undefined;
-  // The message groups (worker keys) of this invocation whose worker the other lane held.
-  const busyGroups = new Set<string>();
+  // Why each message group (worker key) of this invocation failed: its records come back after retryDelaySeconds.
+  const failedGroups = new Map<string, unknown>();
   let sqs: SQSClient | undefined;
   const queueUrls = new Map<string, string>();
 
-  async function processRecord(record: SQSRecord): Promise<void> {
-    const { body: message } = parse(record, undefined, RecordSchema);
+  async function processRecord(record: SQSRecord, context: Context): Promise<void> {
+    // A body that is not a worker event throws: the record is retried, then dead-lettered.
+    const message = WorkerEventMessageSchema.parse(JSON.parse(record.body));
     resolved ??= dependencies();
+    const deps = resolved;
     let result: Awaited<ReturnType<typeof applyWorkerEvent>>;
     try {
-      result = await applyWorkerEvent(message, resolved);
+      // Revocations draw from Bitwarden's rate budget first; every wait is bounded by the time this invocation has left.
+      const scope = { priority: laneOf(message) === 'urgent' ? ('urgent' as const) : ('normal' as const), timeLeft: () => context.getRemainingTimeInMillis() };
+      result = await withinCallScope(scope, () => applyWorkerEvent(message, deps));
     } catch (error) {
-      if (error instanceof WorkerBusyError) busyGroups.add(record.attributes.MessageGroupId!);
+      failedGroups.set(record.attributes.MessageGroupId!, error);
       // The reason a message is retried, and after 5 receives dead-lettered: the runbook starts here.
       logger.error('worker event failed; SQS will retry it', { workerKey: message.workerKey, deliveryId: message.deliveryId, receiveCount: record.attributes.ApproximateReceiveCount, error });
       throw error;
@@ -67,16 +73,16 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
   }
 
   async function processBatch(event: SQSEvent, context: Context) {
-    busyGroups.clear();
+    failedGroups.clear();
     try {
-      return await processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true });
+      return await processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, { context, skipGroupOnError: true });
     } finally {
-      // The busy record and the ones after it in its group failed: FIFO holds the group until they all come back.
-      await retrySoon((processor.failureMessages as SQSRecord[]).filter((record) => busyGroups.has(record.attributes.MessageGroupId!)));
+      // The failed record and the ones after it in its group: FIFO holds the group until they all come back.
+      await retrySoon(processor.failureMessages as SQSRecord[]);
     }
   }
 
-  /** Makes busy records visible again after busyRetrySeconds; should that fail, they come back after the visibility timeout. */
+  /** Makes failed records visible again after retryDelaySeconds; should that fail, they come back after the visibility timeout. */
   async function retrySoon(records: SQSRecord[]): Promise<void> {
     if (records.length === 0) return;
     sqs ??= sqsClient();
@@ -86,11 +92,15 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
       await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: await queueUrl(sqs, records[0]!.eventSourceARN),
-          Entries: records.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle, VisibilityTimeout: busyRetrySeconds(record) })),
+          Entries: records.map((record, index) => ({
+            Id: String(index),
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: retryDelaySeconds(failedGroups.get(record.attributes.MessageGroupId!), Number(record.attributes.ApproximateReceiveCount)),
+          })),
         }),
       );
     } catch (error) {
-      logger.warn('busy messages come back after the visibility timeout instead', { error });
+      logger.warn('failed messages come back after the visibility timeout instead', { error });
     }
   }
 

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BitwardenError, BitwardenMessages, RevokeUnsupportedError } from './errors.js';
-import type { Group, GroupRequest, InviteRequest, Member, MemberUpdateRequest } from './types.js';
+import { currentCallScope } from './call-scope.js';
+import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from './errors.js';
+import { callKey, LocalRateBudget, NORMAL_HORIZON_MS, type CallKey, type RateBudget } from './rate-budget.js';
+import type { Group, GroupRequest, ImportedMember, InviteRequest, Member, MemberUpdateRequest } from './types.js';
 
 export interface BitwardenCredentials {
   clientId: string;
@@ -18,14 +20,28 @@ export interface BitwardenClientOptions {
   timeoutMs?: number;
   /** Retries after the first attempt, for 5xx, 429 and network errors. */
   maxRetries?: number;
-  /** The longest single wait the caller can afford; a longer Retry-After fails fast so the queue retries later. */
+  /** The longest single wait the caller can afford; a longer one fails fast so the queue retries later. Also bounded by the call scope's remaining time. */
   maxWaitMs?: number;
+  /**
+   * The rate budget every invocation shares (lib/store/rate-budget-store.ts), for the counters
+   * several invocations use at once (`POST /public/members`, the listings, tokens). Per-member
+   * counters are kept in this process. Without one, every counter is kept in this process.
+   */
+  sharedBudget?: RateBudget;
+  /** False for servers without rate limits (self-hosted, docs/reference/bitwarden-public-api.md §10): calls are sent at once. */
+  rateLimited?: boolean;
   /** Told of every answer (status 0: none came), for metrics. */
   onResponse?: (operation: string, status: number) => void;
 }
 
 /** Refresh this long before `expires_in` says the token dies. */
 const TOKEN_MARGIN_MS = 5 * 60_000;
+
+/** Kept from the invocation's remaining time for the call itself and what follows it. */
+const TIME_FOR_THE_CALL_MS = 3_000;
+
+/** A 429 without Retry-After still backs off: at least this long (the server's shortest window is a second). */
+const MIN_THROTTLED_WAIT_MS = 1_000;
 
 interface CachedToken {
   value: string;
@@ -43,6 +59,7 @@ export class BitwardenClient {
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly maxWaitMs: number;
+  private readonly localBudget = new LocalRateBudget();
 
   constructor(private readonly options: BitwardenClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -130,6 +147,18 @@ export class BitwardenClient {
     await this.call('PUT', `/public/groups/${id}/member-ids`, { memberIds });
   }
 
+  /**
+   * Invites many members in one call, as Directory Connector does (docs/reference/bitwarden-public-api.md §8):
+   * members only, never groups (an import replaces the membership of every group it names), and
+   * `overwriteExisting: false`, so no member outside the list is touched. Each is invited as a
+   * User; an e-mail already in the organization is skipped without an error, and an existing member
+   * without an externalId whose e-mail matches adopts the one given.
+   */
+  async importMembers(members: readonly ImportedMember[]): Promise<void> {
+    if (members.length > MAX_IMPORT_MEMBERS) throw new RangeError(`an import holds at most ${MAX_IMPORT_MEMBERS} members, not ${members.length}`);
+    await this.call('POST', '/public/organization/import', { groups: [], members: members.map(({ email, externalId }) => ({ email, externalId, deleted: false })), overwriteExisting: false, largeImport: false });
+  }
+
   /** A GET whose 404 (unknown id, or another organization's) means "no such thing". */
   private async getOrNull<T>(path: string): Promise<T | null> {
     try {
@@ -156,31 +185,79 @@ export class BitwardenClient {
     }
   }
 
+  /**
+   * One call, within the rate budget: it starts when its counter has a slot (never to be refused),
+   * and is retried after 5xx, 429 and network errors. A 429 tells the budget the counter is spent
+   * until its Retry-After, so the retry (and every other caller) waits for that.
+   */
   private async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     const operation = `${method} ${path.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '{id}')}`;
+    const key = callKey(method, path);
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.send(method, path, body, operation, attempt === 0)) as T;
+        return (await this.send(method, path, body, operation, key, attempt === 0)) as T;
       } catch (error) {
         if (!(error instanceof BitwardenError) || !error.retryable || attempt >= this.maxRetries) throw error;
-        const wait = error.retryAfterSeconds !== null ? error.retryAfterSeconds * 1000 : backoff(attempt);
-        if (wait > this.maxWaitMs) throw error;
+        if (error.status === 429) {
+          const waitMs = Math.max(MIN_THROTTLED_WAIT_MS, (error.retryAfterSeconds ?? 0) * 1000) + backoff(0);
+          // The budget makes this call, and every other on the counter, wait; the next attempt's slot says whether it can.
+          if (this.options.rateLimited !== false) await this.budgetFor(key).exhaustedUntil(key, Date.now() + waitMs, Date.now());
+          else if (waitMs > this.longestWait()) throw new RateBudgetExhaustedError(operation, waitMs);
+          else await sleep(waitMs);
+          continue;
+        }
+        const wait = backoff(attempt);
+        if (wait > this.longestWait()) throw error;
         await sleep(wait);
       }
     }
   }
 
-  private async send(method: string, path: string, body: unknown, operation: string, mayReauthenticate: boolean): Promise<unknown> {
+  /** The longest this call may wait: the client's limit, and what the invocation has left. */
+  private longestWait(): number {
+    const scope = currentCallScope();
+    return Math.max(0, Math.min(this.maxWaitMs, scope ? scope.timeLeft() - TIME_FOR_THE_CALL_MS : Number.POSITIVE_INFINITY));
+  }
+
+  private budgetFor(key: CallKey): RateBudget {
+    return key.shared && this.options.sharedBudget ? this.options.sharedBudget : this.localBudget;
+  }
+
+  /**
+   * Waits for the counter's slot; when none comes within the time this call may wait, the caller is
+   * told when to come back. The normal lane waits at most NORMAL_HORIZON_MS, so that it never books
+   * slots far ahead of a revocation; calls outside a message (admin work) wait as long as they may.
+   */
+  private async slot(key: CallKey, operation: string): Promise<void> {
+    if (this.options.rateLimited === false) return;
+    const scope = currentCallScope();
+    const priority = scope?.priority ?? 'normal';
+    const maxWait = scope?.priority === 'normal' ? Math.min(NORMAL_HORIZON_MS, this.longestWait()) : this.longestWait();
+    const reservation = await this.budgetFor(key).reserve(key, priority, maxWait, Date.now());
+    if (!reservation.granted) throw new RateBudgetExhaustedError(operation, reservation.waitMs);
+    if (reservation.waitMs > 0) await sleep(reservation.waitMs);
+  }
+
+  /** The server's own count: a spent counter (X-Rate-Limit-Remaining 0) waits for its reset (docs/reference/bitwarden-public-api.md §10). */
+  private async observeLimit(key: CallKey, response: Response): Promise<void> {
+    if (response.headers.get('x-rate-limit-remaining') !== '0') return;
+    const reset = Date.parse(response.headers.get('x-rate-limit-reset') ?? '');
+    if (Number.isFinite(reset)) await this.budgetFor(key).exhaustedUntil(key, reset, Date.now());
+  }
+
+  private async send(method: string, path: string, body: unknown, operation: string, key: CallKey, mayReauthenticate: boolean): Promise<unknown> {
     const token = await this.accessToken();
+    await this.slot(key, operation);
     const response = await this.fetch(operation, `${this.options.apiUrl}/public${path.slice('/public'.length)}`, {
       method,
       headers: { authorization: `Bearer ${token.value}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    await this.observeLimit(key, response);
     if (response.status === 401 && mayReauthenticate) {
       // The token was revoked or the key rotated: forget both and try once more.
       this.invalidateToken(token);
-      return this.send(method, path, body, operation, false);
+      return this.send(method, path, body, operation, key, false);
     }
     const text = await response.text();
     if (response.ok) return text.length > 0 && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
@@ -202,11 +279,14 @@ export class BitwardenClient {
   private async requestToken(): Promise<CachedToken> {
     const credentials = await this.options.credentials();
     const operation = 'POST /connect/token';
+    const key = callKey('POST', '/connect/token');
+    await this.slot(key, operation);
     const response = await this.fetch(operation, `${this.options.identityUrl}/connect/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api.organization', client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString(),
     });
+    await this.observeLimit(key, response);
     const text = await response.text();
     if (!response.ok) throw errorFrom(operation, response, text);
     const payload = JSON.parse(text) as { access_token: string; expires_in: number };
@@ -227,6 +307,9 @@ export class BitwardenClient {
   }
 }
 
+/** The most members one import may carry without `largeImport` on cloud (docs/reference/bitwarden-public-api.md §8). */
+export const MAX_IMPORT_MEMBERS = 2_000;
+
 /** Exponential backoff with full jitter: 0–200 ms, 0–400 ms, 0–800 ms, … */
 function backoff(attempt: number): number {
   return Math.random() * 200 * 2 ** attempt;
@@ -240,7 +323,9 @@ function errorFrom(operation: string, response: Response, text: string): Bitward
   } catch {
     // Controller 404s, 401s and 403s have empty bodies.
   }
-  const retryAfter = Number(response.headers.get('retry-after'));
+  // A missing Retry-After is "unknown", not "0": Number(null) would make it 0 and retry at once.
+  const retryAfterHeader = response.headers.get('retry-after');
+  const retryAfter = retryAfterHeader === null ? Number.NaN : Number(retryAfterHeader);
   const retryable = response.status >= 500 || response.status === 429;
   return new BitwardenError(operation, response.status, message, retryable, response.status === 429 && Number.isFinite(retryAfter) ? retryAfter : null);
 }

@@ -3,6 +3,8 @@ export const BitwardenMessages = {
   alreadyInvited: 'This user has already been invited.',
   alreadyRevoked: 'Already revoked.',
   alreadyActive: 'Already active.',
+  /** The import's answer for an organization whose plan lacks directory sync (docs/reference/bitwarden-public-api.md §8). */
+  cannotUseDirectorySync: 'Organization cannot use directory syncing.',
 } as const;
 
 /** A Bitwarden call that failed. Carries what an operator needs, never a credential or token. */
@@ -36,5 +38,19 @@ export class RevokeUnsupportedError extends BitwardenError {
   constructor(operation: string) {
     super(operation, 404, null, false);
     this.message = `${operation}: this Bitwarden server has no ${operation.endsWith('restore') ? 'restore' : 'revoke'} endpoint (added in server v2026.2.0). Upgrade the server, or set bitwarden.onRevokeUnsupported: remove in the config to remove leavers instead.`;
+  }
+}
+
+/**
+ * The rate budget has no slot for this call within the time it may wait: nothing was sent. The
+ * caller comes back after `retryAfterMs` (the worker returns its message to the queue for exactly that long).
+ */
+export class RateBudgetExhaustedError extends Error {
+  override readonly name = 'RateBudgetExhaustedError';
+  constructor(
+    readonly operation: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(`${operation} not sent: Bitwarden's rate limit for it has no slot for ${Math.ceil(retryAfterMs / 1000)} s; retried then`);
   }
 }

@@ -55,3 +55,9 @@ export interface GroupRequest {
   externalId: string | null;
   collections?: CollectionAccess[];
 }
+
+/** One member of a bulk import (docs/reference/bitwarden-public-api.md §7.8): invited as a User, found afterwards by `externalId`. */
+export interface ImportedMember {
+  email: string;
+  externalId: string;
+}

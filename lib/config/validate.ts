@@ -30,11 +30,22 @@ export function validateConfig(data: unknown, source: string, describe: (issue: 
  * validated again by the same schema. A Lambda carries no YAML parser.
  */
 export function loadShippedConfig(path: string): LifecycleConfig {
-  let data: unknown;
+  let text: string;
   try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(path, [`cannot read the shipped config: ${(error as Error).message}`]);
   }
-  return validateConfig(data, path);
+  return parseShippedConfig(text, path);
+}
+
+/** The shipped config's text (JSON), validated; `source` names it in errors. */
+export function parseShippedConfig(text: string, source: string): LifecycleConfig {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(source, [`cannot read the shipped config: ${(error as Error).message}`]);
+  }
+  return validateConfig(data, source);
 }

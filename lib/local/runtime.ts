@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { loadConfigFile } from '../config/load.js';
 import { managedGroupNames } from '../policy/rules.js';
 import { WORKER_TIMEOUT_SECONDS, type Lane } from '../queue/queues.js';
 import { dynamoClient, sqsClient } from '../runtime/aws.js';
-import { deployDependencies, ingestDependencies, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { deployDependencies, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { ingestDependencies } from '../runtime/ingest-dependencies.js';
 import { readEnvironment } from '../runtime/env.js';
 import { findSource, registeredSources } from '../sources/registry.js';
 import { sourceVariable } from '../sources/source.js';
@@ -48,7 +48,7 @@ export interface LocalRuntime {
   queues: Record<Lane, LocalQueue>;
   /** Runs the sweeper once, now. */
   sweep(): Promise<{ due: number; released: number }>;
-  /** Deploys the config file's rules again (npm start does on every save). */
+  /** Deploys the config file's rules again (npm start does on every save); rejects, changing nothing, when the file cannot be read or is invalid. */
   reloadRules(): Promise<RulesDeployment>;
   stop(): Promise<void>;
 }
@@ -103,6 +103,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       process.env.BITWARDEN_IDENTITY_URL = bitwarden.url;
       process.env.BITWARDEN_CLIENT_ID = bitwarden.clientId;
       process.env.BITWARDEN_CLIENT_SECRET = bitwarden.clientSecret;
+      // Like a self-hosted server, the emulator limits nothing unless asked to behave as the cloud.
+      process.env.BITWARDEN_RATE_LIMITS = emulatorOptions.rateLimits ? 'cloud' : 'none';
     }
     // Each source's local secret when none is set: local use only, never in AWS.
     for (const source of registeredSources()) process.env[source.secretEnvVar] ??= source.localSecret;
@@ -119,7 +121,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Read once, as a Lambda cold start reads its environment: everything above is set by now.
     const env = readEnvironment();
     // The same step `cdk deploy` runs: the rules table follows the file.
-    const reloadRules = () => deployRules(readFileSync(options.configPath, 'utf8'), options.configPath, deployDependencies(env, config));
+    let ruleCount = 0;
+    // Async from the first step: a file gone mid-save rejects like a bad file instead of throwing out of npm start's watcher.
+    const reloadRules = async () => {
+      const deployment = await deployRules(loadConfigFile(options.configPath), options.configPath, deployDependencies(env, config));
+      ruleCount = deployment.ruleCount;
+      return deployment;
+    };
     await reloadRules();
 
     // Imported only now: the handlers read their configuration from the environment set above.
@@ -154,7 +162,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
 
     const http = await startHttpServer(options.port, ingest, {
-      '/healthz': () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: config.rules.length }),
+      '/healthz': () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: ruleCount }),
       // What the emulated organization holds, for `npm run demo` and curious humans. Local only.
       ...(bitwarden ? { '/local/bitwarden/members': () => bitwarden!.allMembers() } : {}),
     });

@@ -1,15 +1,15 @@
-import { z } from 'zod';
+import * as z from '../vocabulary/zod.js';
 import { SubjectSchema } from '../vocabulary/worker-change.js';
 
 /** What the queue carries and the worker reads: a source's worker change, with where and when it arrived. */
 export const WorkerEventMessageSchema = z.object({
   version: z.literal(1),
-  provider: z.string().min(1),
+  provider: z.string().check(z.minLength(1)),
   /** The worker's key: its id in the source. Bitwarden's `externalId` carries it, and FIFO groups on it. */
-  workerKey: z.string().min(1).max(128),
+  workerKey: z.string().check(z.minLength(1), z.maxLength(128)),
   /** The source's delivery id; the same for every retry of one delivery. */
-  deliveryId: z.string().min(1),
-  eventType: z.string().min(1),
+  deliveryId: z.string().check(z.minLength(1)),
+  eventType: z.string().check(z.minLength(1)),
   /** When the change happened in the source; orders a worker's events. */
   occurredAt: z.iso.datetime({ offset: true }),
   receivedAt: z.iso.datetime({ offset: true }),

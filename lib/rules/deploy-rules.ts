@@ -1,5 +1,5 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
-import { parseConfig } from '../config/load.js';
+import type { LifecycleConfig } from '../config/schema.js';
 import { reevaluation } from '../queue/message.js';
 import { managedGroupNames } from '../policy/rules.js';
 import type { EventPublisher } from '../queue/publisher.js';
@@ -29,11 +29,10 @@ export interface DeployDependencies {
  * Makes the rules table match the config file (the step `cdk deploy` runs through a custom
  * resource, and `npm start` at boot and on every save of the file), then re-evaluates exactly
  * the workers whose groups may change: those matched by the old or the new form of a changed
- * rule, and the members of groups that became managed. The file is validated by the same schema
- * first, so a bad file changes nothing.
+ * rule, and the members of groups that became managed. `config` was validated by the one schema
+ * (lib/config/validate.ts) before it came here, so a bad file changes nothing.
  */
-export async function deployRules(configText: string, source: string, deps: DeployDependencies): Promise<RulesDeployment> {
-  const config = parseConfig(configText, source);
+export async function deployRules(config: LifecycleConfig, source: string, deps: DeployDependencies): Promise<RulesDeployment> {
   const before = await deps.store.list();
 
   const createdGroups: string[] = [];

@@ -1,17 +1,16 @@
 import { BitwardenClient } from '../bitwarden/client.js';
 import type { LifecycleConfig } from '../config/schema.js';
 import { loadShippedConfig } from '../config/validate.js';
-import type { IngestDependencies } from '../ingest/receive-webhook.js';
 import { cachedOrganizationSize, RevocationGuard } from '../lifecycle/guard.js';
 import type { SweepDependencies } from '../lifecycle/sweep.js';
-import { enqueueOnce } from '../queue/enqueue-once.js';
 import { SqsEventPublisher } from '../queue/publisher.js';
 import { Queues } from '../queue/queues.js';
 import type { ReconcileDependencies } from '../reconcile/reconcile.js';
 import type { DeployDependencies } from '../rules/deploy-rules.js';
-import { enabledSources, findSource, webhookSources } from '../sources/registry.js';
-import { sourceVariable, type FetchContext, type SourceSettings } from '../sources/source.js';
+import { enabledConnectedSources, findConnectedSource } from '../sources/connected-sources.js';
+import { sourceVariable, type FetchContext, type Source, type SourceSettings } from '../sources/source.js';
 import { RosterStore } from '../store/roster-store.js';
+import { DynamoRateBudget } from '../store/rate-budget-store.js';
 import type { RosterSyncDependencies } from '../roster/sync-roster.js';
 import type { ReadRosterPage } from '../sources/roster.js';
 import { AuditLog } from '../store/audit-log.js';
@@ -19,13 +18,15 @@ import { currentRules, RuleStore } from '../store/rule-store.js';
 import { Tables } from '../store/tables.js';
 import { WorkerStateStore } from '../store/worker-state.js';
 import type { SyncDependencies } from '../sync/apply-worker-event.js';
-import { liveMemberLookup } from '../sync/find-member.js';
+import { MemberIndex } from '../sync/member-index.js';
+import { BulkInviter } from '../sync/bulk-invites.js';
+import { PendingInviteStore } from '../store/pending-invites.js';
 import { GroupDirectoryCache } from '../sync/group-directory.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
-import { documentClient, dynamoClient, readObject, sqsClient } from './aws.js';
+import { documentClient, readObject, sqsClient } from './aws.js';
 import { queueUrl, tableName, type Environment } from './env.js';
-import { Metric, MetricUnit, metrics } from './observability.js';
-import { readSecret, webhookSecrets } from './secrets.js';
+import { logger, Metric, MetricUnit, metrics } from './observability.js';
+import { readSecret } from './secrets.js';
 
 /**
  * The composition roots: each builds what one entry point needs (a Lambda handler at cold start,
@@ -42,7 +43,12 @@ export function eventPublisher(env: Environment): SqsEventPublisher {
 }
 
 export function bitwardenClient(env: Environment, config: LifecycleConfig): BitwardenClient {
+  const budgetTable = env.variables[Tables.rateBudget.envVar];
   return new BitwardenClient({
+    // Every function that calls Bitwarden shares one budget; a process alone (tests of the client) keeps its own.
+    sharedBudget: budgetTable ? new DynamoRateBudget(documentClient(), budgetTable) : undefined,
+    // Only Bitwarden's clouds limit the rate (docs/reference/bitwarden-public-api.md §10); the local emulator says whether it plays one.
+    rateLimited: config.bitwarden.region !== 'self-hosted' && env.variables.BITWARDEN_RATE_LIMITS !== 'none',
     onResponse: (_operation, status) => {
       if (status === 429) metrics.addMetric(Metric.BitwardenThrottled, MetricUnit.Count, 1);
       else if (status === 0 || status >= 500) metrics.addMetric(Metric.BitwardenErrors, MetricUnit.Count, 1);
@@ -60,18 +66,16 @@ export function bitwardenClient(env: Environment, config: LifecycleConfig): Bitw
 }
 
 /** The mass-revocation guard of the config, sizing the organization through `bitwarden` (for its share limit). */
-export function revocationGuard(env: Environment, config: LifecycleConfig, bitwarden: BitwardenClient): RevocationGuard {
+export function revocationGuard(env: Environment, config: LifecycleConfig, bitwarden: Pick<BitwardenClient, 'listMembers'>): RevocationGuard {
   return new RevocationGuard(documentClient(), tableName(env, Tables.guard), config.policy.massRevocationGuard, cachedOrganizationSize(bitwarden));
 }
 
 /** How to call a source's API: the URL from `<NAME>_API_URL` or the source's settings, credentials from `<NAME>_API_CREDENTIALS`. */
-function sourceContext(env: Environment, config: LifecycleConfig, sourceName: string, location?: string): () => Promise<FetchContext<SourceSettings>> {
-  const source = findSource(sourceName);
-  const settings = config.providers[sourceName] ?? (source ? source.settings.parse({}) : undefined);
+function sourceContext(env: Environment, config: LifecycleConfig, source: Source, location?: string): () => Promise<FetchContext<SourceSettings>> {
+  const settings = config.providers[source.name] ?? source.settings.parse({});
   return async () => {
-    if (!source || !settings) throw new Error(`providers.${sourceName} is not configured`);
     const apiUrl = location ?? env.variables[sourceVariable(source, 'API_URL')] ?? (settings as { apiUrl?: string }).apiUrl;
-    if (!apiUrl) throw new Error(`no API URL for ${sourceName}: set providers.${sourceName}.apiUrl or ${sourceVariable(source, 'API_URL')}`);
+    if (!apiUrl) throw new Error(`no API URL for ${source.name}: set providers.${source.name}.apiUrl or ${sourceVariable(source, 'API_URL')}`);
     // A file given by its location (the file source) is read with this process's own rights: no API credentials.
     const credentials = location ? '' : await readSecret(env, sourceVariable(source, 'API_CREDENTIALS'));
     return { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings, readObject: (where: string) => readObject(env, where) };
@@ -81,32 +85,37 @@ function sourceContext(env: Environment, config: LifecycleConfig, sourceName: st
 /** Reads a worker from its source's API. */
 function sourceFetcher(env: Environment, config: LifecycleConfig) {
   return async (sourceName: string, workerKey: string): Promise<WorkerRecord | null> => {
-    const source = findSource(sourceName);
+    const source = findConnectedSource(sourceName);
     if (!source?.fetchWorker) throw new Error(`source "${sourceName}" cannot fetch workers`);
-    return source.fetchWorker(workerKey, await sourceContext(env, config, sourceName)());
-  };
-}
-
-export function ingestDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): IngestDependencies {
-  return {
-    sources: webhookSources(config.providers),
-    secretsFor: webhookSecrets(env),
-    enqueueOnce: enqueueOnce(eventPublisher(env), dynamoClient(), tableName(env, Tables.deliveries)),
-    now: () => new Date(),
+    return source.fetchWorker(workerKey, await sourceContext(env, config, source)());
   };
 }
 
 export function syncDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): SyncDependencies {
   const db = documentClient();
   const bitwarden = bitwardenClient(env, config);
+  const members = new MemberIndex(bitwarden);
+  const audit = new AuditLog(db, tableName(env, Tables.audit), config.policy.auditRetentionDays);
+  const invitesTable = env.variables[Tables.invites.envVar];
   return {
     workers: new WorkerStateStore(db, tableName(env, Tables.workers)),
-    audit: new AuditLog(db, tableName(env, Tables.audit), config.policy.auditRetentionDays),
+    audit,
+    bulkInvites: invitesTable
+      ? new BulkInviter({
+          pending: new PendingInviteStore(db, invitesTable),
+          bitwarden,
+          publisher: eventPublisher(env),
+          audit,
+          onImportFailed: (error) => logger.warn('a bulk import failed; its invitations wait for the next one', { error }),
+          now: () => new Date(),
+        })
+      : undefined,
     rules: currentRules(new RuleStore(db, tableName(env, Tables.rules))),
     groups: new GroupDirectoryCache(bitwarden),
-    members: liveMemberLookup(bitwarden),
+    members,
     bitwarden,
-    guard: revocationGuard(env, config, bitwarden),
+    // The guard sizes the organization from the member index: no listing of its own.
+    guard: revocationGuard(env, config, members),
     policy: config.policy,
     onRevokeUnsupported: config.bitwarden.onRevokeUnsupported,
     fetchWorker: sourceFetcher(env, config),
@@ -135,11 +144,9 @@ export function deployDependencies(env: Environment, config: LifecycleConfig = s
   };
 }
 
-/** Pages of a source's roster, from its API (or, for the file source, from `location`: a path or an S3 object). */
-export function rosterReader(env: Environment, config: LifecycleConfig, sourceName: string, location?: string): ReadRosterPage {
-  const source = findSource(sourceName);
-  if (!source?.readRoster) throw new Error(`source "${sourceName}" cannot list its roster`);
-  const context = sourceContext(env, config, sourceName, location);
+/** Pages of `source`'s roster, from its API (or, for the file source, from `location`: a path or an S3 object). */
+export function sourceRosterReader(env: Environment, config: LifecycleConfig, source: Source, location?: string): ReadRosterPage {
+  const context = sourceContext(env, config, source, location);
   return async (cursor) => source.readRoster!(await context(), cursor);
 }
 
@@ -158,7 +165,7 @@ export function rosterSyncDependencies(env: Environment, config: LifecycleConfig
 export function reconcileDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): ReconcileDependencies {
   const db = documentClient();
   return {
-    rosters: rosterSources(config).map((source) => ({ source, readPage: rosterReader(env, config, source) })),
+    rosters: rosterSources(config).map((name) => ({ source: name, readPage: sourceRosterReader(env, config, findConnectedSource(name)!) })),
     workers: new WorkerStateStore(db, tableName(env, Tables.workers)),
     rules: currentRules(new RuleStore(db, tableName(env, Tables.rules))),
     bitwarden: bitwardenClient(env, config),
@@ -170,5 +177,5 @@ export function reconcileDependencies(env: Environment, config: LifecycleConfig 
 
 /** The enabled sources whose API can list their roster (a roster file is read when it arrives, not on a schedule). */
 export function rosterSources(config: LifecycleConfig): string[] {
-  return [...enabledSources(config.providers).values()].filter(({ source }) => source.readRoster && source.name !== 'file').map(({ source }) => source.name);
+  return [...enabledConnectedSources(config.providers).values()].filter(({ source }) => source.readRoster).map(({ source }) => source.name);
 }

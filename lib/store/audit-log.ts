@@ -1,8 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAll } from './dynamo.js';
 
-/** `attempted` is written before each Bitwarden write and `applied` after it, so a crash in between still leaves a trail. */
-export type AuditOutcome = 'attempted' | 'applied' | 'planned' | 'skipped' | 'blocked' | 'held';
+/**
+ * `attempted` is written before each Bitwarden write and `applied` after it, so a crash in between
+ * still leaves a trail; `queued` is an invitation left for the next bulk import.
+ */
+export type AuditOutcome = 'attempted' | 'applied' | 'planned' | 'skipped' | 'blocked' | 'held' | 'queued';
 
 /** One line of the audit trail: what was done (or deliberately not done) for a worker, and why. */
 export interface AuditEntry {

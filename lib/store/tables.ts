@@ -32,6 +32,10 @@ export const Tables = {
   guard: { id: 'Guard', envVar: 'GUARD_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
   /** What each source's roster held at its last read (a hash per worker), and the read in progress (its cursor and lock). */
   roster: { id: 'Roster', envVar: 'ROSTER_TABLE', partitionKey: 'sourceName', sortKey: 'workerKey' },
+  /** Bitwarden's rate limits as one schedule per counter, shared by every invocation (lib/store/rate-budget-store.ts). */
+  rateBudget: { id: 'RateBudget', envVar: 'RATE_BUDGET_TABLE', partitionKey: 'counter' },
+  /** Invitations waiting for the next bulk import (lib/store/pending-invites.ts), one item per worker. */
+  invites: { id: 'Invites', envVar: 'INVITES_TABLE', partitionKey: 'batch', sortKey: 'workerKey' },
   /** Deliveries already accepted (Powertools idempotency records), so a replay enqueues nothing. */
   deliveries: { id: 'Deliveries', envVar: 'DELIVERIES_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiration' },
 } as const satisfies Record<string, TableDefinition>;

@@ -27,6 +27,8 @@ export interface WorkerState {
   revokedAt: string | null;
   /** When the product invited the member (to find invitations never accepted). */
   invitedAt: string | null;
+  /** When its invitation was queued for a bulk import (lib/sync/bulk-invites.ts); null once it was sent or withdrawn. */
+  inviteQueuedAt?: string | null;
   /** A revocation the mass-revocation guard holds for approval. */
   heldByGuard: boolean;
   reevaluateAt: string | null;

@@ -1,13 +1,15 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
-import { BitwardenError, BitwardenMessages } from '../bitwarden/errors.js';
+import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from '../bitwarden/errors.js';
+import { currentCallScope } from '../bitwarden/call-scope.js';
+import { BULK_FOLLOW_UP, type BulkInviter } from './bulk-invites.js';
 import type { RevocationGuard } from '../lifecycle/guard.js';
 import type { WorkerEventMessage } from '../queue/message.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
 import type { WorkerStateStore } from '../store/worker-state.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
-import { evaluate, type EvaluateDependencies, type Evaluation } from './evaluate.js';
+import { claim, collisionReason, evaluate, type EvaluateDependencies, type Evaluation } from './evaluate.js';
 import { execute, type ExecutedAction, type RevokeFallback } from './execute.js';
-import { plan, type Plan } from './plan.js';
+import { plan, type Action, type Plan } from './plan.js';
 
 export interface SyncDependencies extends EvaluateDependencies {
   workers: WorkerStateStore;
@@ -17,11 +19,13 @@ export interface SyncDependencies extends EvaluateDependencies {
   onRevokeUnsupported: RevokeFallback;
   /** How long a worker stays leased: longer than an invocation runs, shorter than the visibility timeout. */
   leaseMs: number;
+  /** Where invitations wait when Bitwarden's invite counter is spent; without it they wait for their slot. */
+  bulkInvites?: BulkInviter;
 }
 
 export type ApplyOutcome =
   | { outcome: 'skipped'; reason: string }
-  | { outcome: 'applied' | 'planned' | 'blocked' | 'held'; plan: Plan; executed: ExecutedAction[] };
+  | { outcome: 'applied' | 'planned' | 'blocked' | 'held' | 'queued'; plan: Plan; executed: ExecutedAction[] };
 
 type Planned = Extract<Evaluation, { outcome: 'plan' }>;
 
@@ -32,6 +36,7 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
   const release = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs);
+  let queued = false;
   try {
     const audit = auditTrail(message, deps);
     const evaluated = await evaluate(message, deps);
@@ -47,11 +52,16 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
       for (const action of evaluation.plan.actions) await audit.record('planned', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; would ${action.kind}`);
       return { outcome: 'planned', plan: evaluation.plan, executed: [] };
     }
-    const result = await executePlan(evaluation, message.workerKey, deps, audit);
+    const result = await executePlan(evaluation, message, deps, audit);
     await saveState(message, evaluation, result, deps);
-    return { outcome: result.held ? 'held' : result.plan.blocked ? 'blocked' : 'applied', plan: result.plan, executed: result.executed };
+    // A queued invitation that is no longer wanted as queued (a termination, or it was sent) must not be imported.
+    if (evaluation.state?.inviteQueuedAt && !result.queued && message.eventType !== `lifecycle.${BULK_FOLLOW_UP}`) await deps.bulkInvites?.withdraw(message.workerKey);
+    queued = result.queued;
+    return { outcome: result.queued ? 'queued' : result.held ? 'held' : result.plan.blocked ? 'blocked' : 'applied', plan: result.plan, executed: result.executed };
   } finally {
     await release();
+    // After the lease: the import and its follow-ups concern other workers.
+    if (queued) await deps.bulkInvites!.flush(() => currentCallScope()?.timeLeft() ?? Number.POSITIVE_INFINITY);
   }
 }
 
@@ -67,16 +77,21 @@ interface Execution {
   executed: ExecutedAction[];
   memberId: string | null;
   held: boolean;
+  /** The invitation waits for a bulk import. */
+  queued: boolean;
 }
 
 /** Each write is audited before (write-ahead) and after; a revocation the guard holds is recorded and skipped, not failed. */
-async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDependencies, audit: AuditTrail): Promise<Execution> {
+async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<Execution> {
   const { desired, directory } = evaluation;
+  const { workerKey } = message;
   const now = deps.now();
   let found = evaluation.found;
   let planned = evaluation.plan;
   const executed: ExecutedAction[] = [];
   let held = false;
+  let queued = false;
+  let replans = 0;
   for (let index = 0; index < planned.actions.length; index++) {
     const action = planned.actions[index]!;
     const losesAccess = action.kind === 'revoke' || (action.kind === 'set-groups' && action.removed.length > 0);
@@ -95,14 +110,26 @@ async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDep
     try {
       done = await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
     } catch (error) {
-      if (action.kind !== 'invite' || !(error instanceof BitwardenError) || !error.is(BitwardenMessages.alreadyInvited)) throw error;
-      // Someone invited this e-mail since we looked: link that member instead of inviting twice, and plan again.
-      found = await deps.members.find(workerKey, null, desired.email);
-      if (!found.member) throw error;
-      planned = plan(workerKey, desired, found, directory);
+      if (action.kind === 'invite' && error instanceof RateBudgetExhaustedError && deps.bulkInvites?.accepts(action, message)) {
+        queued = true;
+        await deps.bulkInvites.queue(workerKey, action.email, now);
+        await audit.record('queued', 'invite', null, `${desired.reason}; Bitwarden's invite limit is spent for ${Math.ceil(error.retryAfterMs / 1000)} s: the invitation waits for the next bulk import`);
+        continue;
+      }
+      const contradiction = indexContradiction(error, action);
+      if (!contradiction || replans >= MAX_REPLANS) throw error;
+      // Bitwarden knows better than the member index: an e-mail invited since we looked (link it rather than
+      // invite twice), or a member removed by hand (invite again). Read it again and plan again.
+      replans++;
+      deps.members.invalidate?.();
+      const claimed = await claim(await deps.members.find(workerKey, null, desired.email, { groups: true, freshAfter: Date.now() }), workerKey, deps);
+      found = claimed.found;
+      if (contradiction === 'already-invited' && !found.member && !claimed.collision) throw error;
+      planned = claimed.collision ? { actions: [], blocked: collisionReason(claimed.collision) } : plan(workerKey, desired, found, directory);
       index = -1;
       continue;
     }
+    deps.members.applied?.(done);
     executed.push(done);
     if (losesAccess) await deps.guard.recordRevocation(workerKey, now);
     if (action.kind === 'link' && action.takenOverFrom) await releaseTakenOver(action.takenOverFrom, action.memberId, workerKey, audit, deps);
@@ -113,7 +140,25 @@ async function executePlan(evaluation: Planned, workerKey: string, deps: SyncDep
   // Every delivery leaves a trace, including one that found Bitwarden already in step.
   if (planned.actions.length === 0 && !planned.blocked) await audit.record('applied', 'none', found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
   const invited = executed.find((done) => done.action.kind === 'invite');
-  return { plan: planned, executed, held, memberId: invited?.memberId ?? found.member?.id ?? null };
+  return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null };
+}
+
+/** When a queued invitation is looked at again if its bulk import has not happened by then. */
+const QUEUED_INVITE_CHECK_MS = 5 * 60_000;
+
+const earliest = (a: string | null, b: string) => (a !== null && a < b ? a : b);
+
+/** Plans made again within one event after Bitwarden contradicted what was read: more means something else is wrong. */
+const MAX_REPLANS = 2;
+
+/**
+ * A write that failed because what was read is no longer so: the invited e-mail is already in the
+ * organization, or the member written to no longer exists (a 404 for a member-specific path).
+ */
+function indexContradiction(error: unknown, action: Action): 'already-invited' | 'member-gone' | null {
+  if (!(error instanceof BitwardenError) || error instanceof RevokeUnsupportedError) return null;
+  if (action.kind === 'invite') return error.is(BitwardenMessages.alreadyInvited) ? 'already-invited' : null;
+  return error.status === 404 ? 'member-gone' : null;
 }
 
 /** Remembers what was applied, under the optimistic version read at the start. */
@@ -135,9 +180,12 @@ async function saveState(message: WorkerEventMessage, evaluation: Planned, resul
       access: desired.access,
       groups: desired.groups,
       revokedAt: revoked && !result.held ? (state?.revokedAt ?? now.toISOString()) : null,
-      invitedAt: result.executed.some((done) => done.action.kind === 'invite') ? now.toISOString() : (state?.invitedAt ?? null),
+      // Invited now: by this event, or by the bulk import this worker's queued invitation went out in.
+      invitedAt: result.executed.some((done) => done.action.kind === 'invite') || (state?.inviteQueuedAt && result.memberId) ? now.toISOString() : (state?.invitedAt ?? null),
+      inviteQueuedAt: result.queued ? now.toISOString() : null,
       heldByGuard: result.held,
-      reevaluateAt: desired.reevaluateAt,
+      // A queued invitation is looked at again should its import never come (a crash): the sweeper re-evaluates it then.
+      reevaluateAt: result.queued ? earliest(desired.reevaluateAt, new Date(now.getTime() + QUEUED_INVITE_CHECK_MS).toISOString()) : desired.reevaluateAt,
       updatedAt: now.toISOString(),
     },
     state?.version ?? null,

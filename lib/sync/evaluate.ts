@@ -104,17 +104,35 @@ export async function evaluate(message: WorkerEventMessage, deps: EvaluateDepend
   const desired = record ? decide(record, rules, deps.policy, deps.now(), { revokedAt: state?.revokedAt ?? null }) : removedWorker(state, message, deps.policy);
   if (!desired) return skip('the HR system no longer has this worker; policy.onWorkerRemoved keeps the member as it is');
   const directory = await deps.groups.resolve(rules);
-  const candidate = await deps.members.find(message.workerKey, state?.memberId ?? null, desired.email);
-  const owner = candidate.linkedBy === 'email' ? await ownerOf(candidate.member!, message.workerKey, deps) : null;
+  const candidate = await deps.members.find(message.workerKey, state?.memberId ?? null, desired.email, {
+    // Revoking and removing keep or drop the memberships as they are: no need to read them.
+    groups: desired.access === 'member',
+    // A re-evaluation (a reconcile's correction, a bulk import's follow-up) must see Bitwarden as it was when it was asked for;
+    // a worker whose invitation was queued may have been imported since.
+    freshAfter: message.subject.kind === 'reevaluate' ? Date.parse(message.receivedAt) : state?.inviteQueuedAt ? Date.now() : undefined,
+    // A known member's revocation is one call, with no read first.
+    lastWritten: desired.access === 'revoked' && state ? { email: state.record.workEmail, revoked: state.access === 'revoked' && !state.heldByGuard } : undefined,
+  });
   const base = { outcome: 'plan' as const, state, record, recordHash, desired, directory, occurredAt: time.at, clampedFrom: time.clamped ? message.occurredAt : null };
-  if (owner?.active) {
-    const collision = { memberId: candidate.member!.id, email: candidate.member!.email, ownerWorkerKey: owner.workerKey };
-    const blocked = `the e-mail ${collision.email} belongs to member ${collision.memberId}, linked to active worker ${owner.workerKey}: not matched (a member is never moved from an active worker by e-mail)`;
-    return { ...base, collision, found: { member: null, groupIds: [], linkedBy: null }, plan: { actions: [], blocked } };
-  }
-  const found = owner ? { ...candidate, takeoverFrom: owner.workerKey } : candidate;
+  const { found, collision } = await claim(candidate, message.workerKey, deps);
+  if (collision) return { ...base, collision, found, plan: { actions: [], blocked: collisionReason(collision) } };
   return { ...base, collision: null, found, plan: plan(message.workerKey, desired, found, directory) };
 }
+
+/**
+ * Whether the worker may have the member found for it: a member found by e-mail that another active
+ * worker owns is a collision (nothing is matched); one a terminated worker owns is taken over.
+ */
+export async function claim(candidate: FoundMember, workerKey: string, deps: Pick<EvaluateDependencies, 'workers'>): Promise<{ found: FoundMember; collision: IdentityCollision | null }> {
+  const owner = candidate.linkedBy === 'email' ? await ownerOf(candidate.member!, workerKey, deps) : null;
+  if (owner?.active) {
+    return { found: { member: null, groupIds: [], linkedBy: null }, collision: { memberId: candidate.member!.id, email: candidate.member!.email, ownerWorkerKey: owner.workerKey } };
+  }
+  return { found: owner ? { ...candidate, takeoverFrom: owner.workerKey } : candidate, collision: null };
+}
+
+export const collisionReason = (collision: IdentityCollision) =>
+  `the e-mail ${collision.email} belongs to member ${collision.memberId}, linked to active worker ${collision.ownerWorkerKey}: not matched (a member is never moved from an active worker by e-mail)`;
 
 /**
  * E-mail is only a first-link hint (docs/design.md, decision 3): a member found by e-mail may
@@ -122,7 +140,7 @@ export async function evaluate(message: WorkerEventMessage, deps: EvaluateDepend
  * is never taken from a worker who still has access; from a terminated one, a rehire under a new
  * id takes it over.
  */
-async function ownerOf(member: Member, workerKey: string, deps: EvaluateDependencies): Promise<{ workerKey: string; active: boolean } | null> {
+async function ownerOf(member: Member, workerKey: string, deps: Pick<EvaluateDependencies, 'workers'>): Promise<{ workerKey: string; active: boolean } | null> {
   const keys = new Set([...(member.externalId ? [member.externalId] : []), ...(await deps.workers.linkedTo(member.id))]);
   keys.delete(workerKey);
   let terminated: string | null = null;

@@ -1,5 +1,6 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
 import { RevokeUnsupportedError } from '../bitwarden/errors.js';
+import type { Member } from '../bitwarden/types.js';
 import type { LifecycleConfig } from '../config/schema.js';
 import { memberTypeCode } from '../vocabulary/bitwarden.js';
 import type { Action } from './plan.js';
@@ -8,6 +9,8 @@ export interface ExecutedAction {
   action: Action;
   memberId: string;
   detail: string;
+  /** The member an invite created, as Bitwarden answered it. */
+  member?: Member;
 }
 
 export type RevokeFallback = LifecycleConfig['bitwarden']['onRevokeUnsupported'];
@@ -17,7 +20,7 @@ export async function execute(action: Action, bitwarden: BitwardenClient, onRevo
   switch (action.kind) {
     case 'invite': {
       const member = await bitwarden.inviteMember({ email: action.email, type: memberTypeCode(action.type), externalId: action.externalId, groups: action.groupIds });
-      return { action, memberId: member.id, detail: `invited ${action.email} with ${action.groupIds.length} group(s)` };
+      return { action, memberId: member.id, member, detail: `invited ${action.email} with ${action.groupIds.length} group(s)` };
     }
     case 'set-groups':
       await bitwarden.setMemberGroupIds(action.memberId, action.groupIds);

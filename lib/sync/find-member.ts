@@ -1,5 +1,5 @@
-import type { BitwardenClient } from '../bitwarden/client.js';
 import type { Member } from '../bitwarden/types.js';
+import type { ExecutedAction } from './execute.js';
 import type { ActualState } from './plan.js';
 
 export interface FoundMember extends ActualState {
@@ -9,31 +9,38 @@ export interface FoundMember extends ActualState {
   takeoverFrom?: string;
 }
 
-/** Finds a worker's member: live from Bitwarden for the worker, or from one listing for a whole-organization pass. */
+export interface FindOptions {
+  /** Read the member's groups too (a revocation does not need them). */
+  groups: boolean;
+  /** Epoch ms: answer from a read of Bitwarden made after this (a re-evaluation asks for what is there now). */
+  freshAfter?: number;
+  /**
+   * For a revocation of a linked member: what the product last wrote of it, enough to revoke it
+   * without reading it first. Bitwarden's answer to the revoke corrects it ("Already revoked.", or a 404).
+   */
+  lastWritten?: { email: string | null; revoked: boolean };
+}
+
+/** Finds a worker's member: from the member index for the worker (lib/sync/member-index.ts), or from one listing for a whole-organization pass. */
 export interface MemberLookup {
-  find(workerKey: string, linkedMemberId: string | null, email: string | null): Promise<FoundMember>;
+  find(workerKey: string, linkedMemberId: string | null, email: string | null, options?: FindOptions): Promise<FoundMember>;
+  /** Told of each write made, so that what it answers next includes it. */
+  applied?(done: ExecutedAction): void;
+  /** Told that Bitwarden contradicted it: the next answer comes from a new read. */
+  invalidate?(): void;
 }
 
 /**
  * The worker's member among `members`: by the id we linked it to; else by `externalId` = worker
  * key; else, once, by lower-cased e-mail (docs/design.md, decision 3). E-mail is never used again once linked.
  */
-function pick(members: readonly Member[], workerKey: string, email: string | null): Pick<FoundMember, 'member' | 'linkedBy'> {
-  const byExternalId = members.find((candidate) => candidate.externalId === workerKey);
-  if (byExternalId) return { member: byExternalId, linkedBy: 'external-id' };
-  const byEmail = email ? members.find((candidate) => candidate.email.toLowerCase() === email) : undefined;
+export function pick(members: Iterable<Member>, workerKey: string, email: string | null): Pick<FoundMember, 'member' | 'linkedBy'> {
+  let byEmail: Member | undefined;
+  for (const candidate of members) {
+    if (candidate.externalId === workerKey) return { member: candidate, linkedBy: 'external-id' };
+    if (email && !byEmail && candidate.email.toLowerCase() === email) byEmail = candidate;
+  }
   return byEmail ? { member: byEmail, linkedBy: 'email' } : { member: null, linkedBy: null };
-}
-
-/** Reads Bitwarden for each worker: the linked member by id, else one listing. */
-export function liveMemberLookup(bitwarden: Pick<BitwardenClient, 'getMember' | 'listMembers' | 'getMemberGroupIds'>): MemberLookup {
-  return {
-    async find(workerKey, linkedMemberId, email) {
-      const linked = linkedMemberId ? await bitwarden.getMember(linkedMemberId) : null;
-      const found = linked ? { member: linked, linkedBy: 'member-id' as const } : pick(await bitwarden.listMembers(), workerKey, email);
-      return { ...found, groupIds: found.member ? await bitwarden.getMemberGroupIds(found.member.id) : [] };
-    },
-  };
 }
 
 /** Answers from one listing of the organization and its managed groups' memberships: no call per worker. */

@@ -1,3 +1,4 @@
+import { Tables } from '../../lib/store/tables.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +36,9 @@ describe('the CDK stack', () => {
     });
   });
 
-  it('has the six tables, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
+  it('has every table of lib/store/tables.ts, on demand, encrypted, with point-in-time recovery, kept on stack deletion', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-    expect(Object.keys(tables)).toHaveLength(6);
+    expect(Object.keys(tables)).toHaveLength(Object.keys(Tables).length);
     for (const table of Object.values(tables)) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
@@ -84,11 +85,11 @@ describe('the CDK stack', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(17 3 * * ? *)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/compares HR rosters, stored state and Bitwarden/), 'Arn'] } })] });
   });
 
-  it('runs the sweeper every minute, able only to read workers and guard holds and to send to the urgent lane', () => {
+  it('runs the sweeper every minute, able only to read workers and guard holds (writing only the shared rate budget) and to send to the urgent lane', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/Enqueues workers whose decision is due/), 'Arn'] } })] });
     const role = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Enqueues workers whose decision is due/)]!.Properties.Role['Fn::GetAtt'][0];
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => policy.Properties.Roles.some((r: { Ref: string }) => r.Ref === role)).flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[] }>;
-    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    const actions = statements.filter((statement) => !JSON.stringify(statement).includes('RateBudgetTable')).flatMap((statement) => [statement.Action].flat());
     expect(actions.filter((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([]);
     expect(JSON.stringify(statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage')))).toMatch(/UrgentEventsQueue/);
     expect(JSON.stringify(statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage')))).not.toMatch(/WorkerEventsQueue/);
@@ -105,7 +106,7 @@ describe('the CDK stack', () => {
   });
 
   it('writes the rules at deploy time from the config file as an S3 asset', () => {
-    template.hasResourceProperties('Custom::LifecycleRules', { ConfigBucket: Match.anyValue(), ConfigKey: Match.stringLikeRegexp('\\.yaml$'), ConfigHash: Match.anyValue() });
+    template.hasResourceProperties('Custom::LifecycleRules', { ConfigBucket: Match.anyValue(), ConfigKey: Match.stringLikeRegexp('\\.json$'), ConfigHash: Match.anyValue() });
   });
 
   it('serves POST /webhooks/{provider} from an HTTP API with throttling and access logs', () => {

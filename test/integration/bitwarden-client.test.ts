@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BitwardenError, BitwardenMessages, RevokeUnsupportedError } from '../../lib/bitwarden/errors.js';
+import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from '../../lib/bitwarden/errors.js';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
 import { execute } from '../../lib/sync/execute.js';
@@ -62,12 +62,22 @@ describe('the Bitwarden client: failures of a real server', () => {
     expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(1_950);
   });
 
-  it('fails at once when Retry-After is longer than the handler can wait, so the queue retries later', async () => {
+  it('fails at once when Retry-After is longer than the handler can wait, saying when to come back', async () => {
     const client = await pair({ faults: { retryAfterSeconds: 60 } }, { maxWaitMs: 5_000 });
     emulator.failNext(429);
-    const error = await failure(client.listGroups());
-    expect(error).toMatchObject({ status: 429, retryable: true, retryAfterSeconds: 60 });
+    const error = await client.listGroups().then(() => undefined, (reason: unknown) => reason);
+    expect(error).toBeInstanceOf(RateBudgetExhaustedError);
+    expect((error as RateBudgetExhaustedError).retryAfterMs).toBeGreaterThanOrEqual(60_000);
     expect(emulator.requests).toHaveLength(1);
+  });
+
+  it('backs off after a 429 without Retry-After instead of retrying at once', async () => {
+    const client = await pair();
+    emulator.failNext('429-no-retry-after');
+    expect(await client.listGroups()).toEqual([]);
+    const [limited, retried] = emulator.requests;
+    expect([limited!.status, retried!.status]).toEqual([429, 200]);
+    expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(1_000);
   });
 
   it('retries three 5xx answers with backoff, then succeeds', async () => {

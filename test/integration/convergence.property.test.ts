@@ -18,7 +18,7 @@ import { Tables } from '../../lib/store/tables.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { applyWorkerEvent, type SyncDependencies } from '../../lib/sync/apply-worker-event.js';
-import { liveMemberLookup } from '../../lib/sync/find-member.js';
+import { MemberIndex } from '../../lib/sync/member-index.js';
 import { GroupDirectoryCache } from '../../lib/sync/group-directory.js';
 import { bitwardenPair } from '../support/bitwarden.js';
 import { allProvidersConfig } from '../support/fixtures.js';
@@ -51,7 +51,7 @@ beforeAll(async () => {
     audit: new AuditLog(db, tableName(readEnvironment(), Tables.audit)),
     rules: async () => config.rules,
     groups: new GroupDirectoryCache(pair.client),
-    members: liveMemberLookup(pair.client),
+    members: new MemberIndex(pair.client),
     leaseMs: 60_000,
     bitwarden: pair.client,
     guard: new RevocationGuard(db, tableName(readEnvironment(), Tables.guard), null, async () => 1),

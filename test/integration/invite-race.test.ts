@@ -13,7 +13,7 @@ import { Tables } from '../../lib/store/tables.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { applyWorkerEvent } from '../../lib/sync/apply-worker-event.js';
-import { liveMemberLookup } from '../../lib/sync/find-member.js';
+import { MemberIndex } from '../../lib/sync/member-index.js';
 import { GroupDirectoryCache } from '../../lib/sync/group-directory.js';
 import { bitwardenPair } from '../support/bitwarden.js';
 import { worker } from '../support/generic-events.js';
@@ -51,7 +51,7 @@ describe('an invite that races another invite of the same e-mail', () => {
         audit: new AuditLog(db, tableName(readEnvironment(), Tables.audit)),
         rules: async () => config.rules,
         groups: new GroupDirectoryCache(client),
-        members: liveMemberLookup(client),
+        members: new MemberIndex(client),
         leaseMs: 60_000,
         bitwarden: client,
         guard: new RevocationGuard(db, tableName(readEnvironment(), Tables.guard), null, async () => 1),

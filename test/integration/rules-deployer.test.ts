@@ -16,6 +16,7 @@ import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 import { inject } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 /** The rules custom resource: config file from S3 → rules table → re-evaluation of exactly the affected workers. */
 const shipped = readFileSync('cdk/config/lifecycle.yaml', 'utf8');
@@ -37,8 +38,9 @@ beforeAll(async () => {
 afterAll(() => runtime?.stop());
 
 async function deploy(requestType: 'Create' | 'Update' | 'Delete', yaml: string) {
-  const key = `lifecycle-${randomPrefix()}.yaml`;
-  await s3Client(readEnvironment()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: yaml }));
+  // As the stack ships it: the file's data as JSON (validated at synth; the deployer validates it again).
+  const key = `lifecycle-${randomPrefix()}.json`;
+  await s3Client(readEnvironment()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(parseYaml(yaml)) }));
   const event = {
     RequestType: requestType, ServiceToken: 'arn', ResponseURL: 'https://example.invalid', StackId: 'stack', RequestId: 'request', LogicalResourceId: 'Rules',
     ResourceType: 'Custom::LifecycleRules', ResourceProperties: { ServiceToken: 'arn', ConfigBucket: bucket, ConfigKey: key },

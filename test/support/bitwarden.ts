@@ -8,6 +8,8 @@ export async function bitwardenPair(emulatorOptions: BitwardenEmulatorOptions = 
     apiUrl: emulator.url,
     identityUrl: emulator.url,
     credentials: async () => ({ clientId: emulator.clientId, clientSecret: emulator.clientSecret }),
+    // Like the product, the client paces itself only against a server that plays Bitwarden's cloud.
+    rateLimited: emulatorOptions.rateLimits === true,
     ...clientOptions,
   });
   return { emulator, client };

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { MAX_IMPORT_MEMBERS, type BitwardenClient } from '../bitwarden/client.js';
+import { BitwardenError, BitwardenMessages } from '../bitwarden/errors.js';
+import { reevaluation, type WorkerEventMessage } from '../queue/message.js';
+import type { EventPublisher } from '../queue/publisher.js';
+import type { AuditLog } from '../store/audit-log.js';
+import type { PendingInvite, PendingInviteStore } from '../store/pending-invites.js';
+import type { Action } from './plan.js';
+
+export interface BulkInviteDependencies {
+  pending: PendingInviteStore;
+  bitwarden: Pick<BitwardenClient, 'importMembers'>;
+  publisher: EventPublisher;
+  audit: AuditLog;
+  /** Told of an import that failed; its invitations stay queued for the next one. */
+  onImportFailed(error: unknown): void;
+  now(): Date;
+}
+
+/** The event type of the re-evaluation that follows a bulk import: it sets the groups, or invites one by one. */
+export const BULK_FOLLOW_UP = 'bulk-invited';
+
+/** How long one invocation may hold the import lock; more than an import and its follow-ups take. */
+const LOCK_MS = 60_000;
+/** An import starts only with this much of the invocation left, for the import and its follow-ups. */
+const TIME_FOR_AN_IMPORT_MS = 10_000;
+
+/**
+ * Bulk onboarding (docs/design.md, decision 14). When Bitwarden's invite counter is spent (one
+ * counter for every `POST /public/members`: 60 a minute), an invitation waits here instead, and
+ * the invocation that queued it imports everything waiting in one `POST /public/organization/import`
+ * of up to 2,000 members, as Directory Connector does. Each imported worker is then re-evaluated:
+ * its member is found by externalId and given its groups by one `group-ids` PUT (each member its own
+ * counter). A termination that arrives first withdraws the invitation; one that arrives during the
+ * import makes the follow-up urgent, and it revokes at once.
+ */
+export class BulkInviter {
+  /** The organization answered that it cannot use directory syncing: invitations go one by one. */
+  private unsupported = false;
+
+  constructor(private readonly deps: BulkInviteDependencies) {}
+
+  /** Whether this invitation may wait for an import: Users only (import invites no other type), and never the follow-up of an import. */
+  accepts(action: Extract<Action, { kind: 'invite' }>, message: Pick<WorkerEventMessage, 'eventType'>): boolean {
+    return !this.unsupported && action.type === 'user' && message.eventType !== `lifecycle.${BULK_FOLLOW_UP}`;
+  }
+
+  queue(workerKey: string, email: string, now: Date): Promise<void> {
+    return this.deps.pending.add({ workerKey, email, queuedAt: now.toISOString() });
+  }
+
+  withdraw(workerKey: string): Promise<void> {
+    return this.deps.pending.cancel(workerKey);
+  }
+
+  /** Imports what waits, unless another invocation is at it; returns how many were imported. */
+  async flush(timeLeft: () => number): Promise<number> {
+    const holder = randomUUID();
+    let imported = 0;
+    while (timeLeft() > TIME_FOR_AN_IMPORT_MS && (await this.deps.pending.lock(holder, Date.now(), LOCK_MS))) {
+      try {
+        for (let waiting = await this.deps.pending.all(); waiting.length > 0 && timeLeft() > TIME_FOR_AN_IMPORT_MS; waiting = await this.deps.pending.all()) {
+          imported += await this.importBatch(waiting.slice(0, MAX_IMPORT_MEMBERS));
+        }
+      } catch (error) {
+        this.deps.onImportFailed(error);
+        return imported;
+      } finally {
+        await this.deps.pending.unlock(holder);
+      }
+      // An invitation queued while the lock was held, by an invocation that then found it taken, is waiting for nobody.
+      if ((await this.deps.pending.all()).length === 0) break;
+    }
+    return imported;
+  }
+
+  private async importBatch(batch: PendingInvite[]): Promise<number> {
+    const now = this.deps.now();
+    // Two workers with one e-mail would make the server fail the whole import (docs/reference/bitwarden-public-api.md §8):
+    // the first is imported, and the follow-up of the second finds that member and decides as for any e-mail match.
+    const byEmail = new Map<string, PendingInvite>();
+    for (const invite of batch) if (!byEmail.has(invite.email.toLowerCase())) byEmail.set(invite.email.toLowerCase(), invite);
+    const imported = [...byEmail.values()];
+    try {
+      await this.deps.bitwarden.importMembers(imported.map(({ email, workerKey }) => ({ email, externalId: workerKey })));
+    } catch (error) {
+      if (!(error instanceof BitwardenError) || !error.is(BitwardenMessages.cannotUseDirectorySync)) throw error;
+      this.unsupported = true;
+      await this.followUp(batch, new Set(batch.map((invite) => invite.workerKey)), now);
+      return 0;
+    }
+    // Withdrawn during the import (a termination): that worker's follow-up goes urgent and revokes what was just invited.
+    const stillWanted = new Set((await this.deps.pending.all()).map((invite) => invite.workerKey));
+    await this.deps.audit.record(
+      imported
+        .filter((invite) => stillWanted.has(invite.workerKey))
+        .map((invite) => ({
+          workerKey: invite.workerKey,
+          at: now.toISOString(),
+          deliveryId: `bulk-import:${now.toISOString()}`,
+          provider: 'lifecycle',
+          eventType: `lifecycle.${BULK_FOLLOW_UP}`,
+          outcome: 'applied' as const,
+          action: 'invite',
+          memberId: null,
+          detail: `invited ${invite.email} as a User in a bulk import of ${imported.length} (queued ${invite.queuedAt}); its groups follow`,
+        })),
+    );
+    await this.followUp(batch, stillWanted, now);
+    return imported.length;
+  }
+
+  /** Re-evaluates each worker of the batch, and takes the batch off the queue. */
+  private async followUp(batch: PendingInvite[], stillWanted: ReadonlySet<string>, now: Date): Promise<void> {
+    await this.deps.publisher.publish(batch.map((invite) => reevaluation(invite.workerKey, BULK_FOLLOW_UP, now, !stillWanted.has(invite.workerKey))));
+    await this.deps.pending.remove(batch.map((invite) => invite.workerKey));
+  }
+}

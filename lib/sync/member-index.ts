@@ -1,0 +1,133 @@
+import type { BitwardenClient } from '../bitwarden/client.js';
+import type { Member } from '../bitwarden/types.js';
+import { memberTypeCode, MemberStatus, type MemberStatusCode } from '../vocabulary/bitwarden.js';
+import type { ExecutedAction } from './execute.js';
+import { pick, type FindOptions, type FoundMember, type MemberLookup } from './find-member.js';
+
+export interface MemberIndexOptions {
+  /** A listing older than this is read again before it answers (docs/design.md, decision 13). */
+  maxAgeMs?: number;
+  /** A miss on a listing older than this could be a member invited since by someone else: it is read again first. */
+  trustMissForMs?: number;
+}
+
+interface Listing {
+  at: number;
+  byId: Map<string, Member>;
+}
+
+/**
+ * The organization's members by id, `externalId` and e-mail, from one listing kept current by every
+ * write this process makes, so a worker's event reads Bitwarden only when it must: a known member's
+ * revoke is one call with no read first, and a hire costs at most one listing (a miss on a listing
+ * younger than `trustMissForMs` is trusted). A write that finds the index wrong (an e-mail invited
+ * meanwhile, a member removed by hand) makes the worker read it again and plan again
+ * (lib/sync/apply-worker-event.ts). Each Lambda container keeps its own.
+ */
+export class MemberIndex implements MemberLookup {
+  private listing: Listing | null = null;
+  private reading: Promise<Listing> | null = null;
+  /** What a revoked member returns to on restore (Bitwarden keeps it; the listing shows only "revoked"). */
+  private readonly statusBeforeRevoke = new Map<string, MemberStatusCode>();
+  private readonly maxAgeMs: number;
+  private readonly trustMissForMs: number;
+
+  constructor(
+    private readonly bitwarden: Pick<BitwardenClient, 'listMembers' | 'getMemberGroupIds'>,
+    options: MemberIndexOptions = {},
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+    this.trustMissForMs = options.trustMissForMs ?? 60_000;
+  }
+
+  async find(workerKey: string, linkedMemberId: string | null, email: string | null, options: FindOptions = { groups: true }): Promise<FoundMember> {
+    if (linkedMemberId && options.lastWritten && options.freshAfter === undefined) {
+      const known = this.listing?.byId.get(linkedMemberId) ?? asLastWritten(linkedMemberId, workerKey, options.lastWritten);
+      return { member: known, linkedBy: 'member-id', groupIds: [] };
+    }
+    let listing = await this.current(options.freshAfter);
+    let found = this.lookup(listing, workerKey, linkedMemberId, email);
+    // A linked member missing was invited or linked since, elsewhere; any other miss may be, on an older listing.
+    const linkedMissing = linkedMemberId !== null && found.linkedBy !== 'member-id';
+    if (linkedMissing || (found.member === null && this.clock() - listing.at > this.trustMissForMs)) {
+      listing = await this.current(this.clock());
+      found = this.lookup(listing, workerKey, linkedMemberId, email);
+    }
+    return { ...found, groupIds: found.member && options.groups ? await this.bitwarden.getMemberGroupIds(found.member.id) : [] };
+  }
+
+  /** Every member, from a listing no older than `maxAgeMs` (the guard sizes the organization from it). */
+  async listMembers(): Promise<Member[]> {
+    return [...(await this.current()).byId.values()];
+  }
+
+  /** Keeps the index in step with a write this process made. */
+  applied(done: ExecutedAction): void {
+    const byId = this.listing?.byId;
+    if (!byId) return;
+    const { action } = done;
+    const member = byId.get(done.memberId);
+    switch (action.kind) {
+      case 'invite':
+        if (done.member) byId.set(done.member.id, done.member);
+        return;
+      case 'remove':
+        byId.delete(done.memberId);
+        return;
+    }
+    if (!member) return;
+    switch (action.kind) {
+      case 'link':
+        byId.set(member.id, { ...member, externalId: action.externalId });
+        return;
+      case 'set-type':
+        byId.set(member.id, { ...member, type: memberTypeCode(action.type) });
+        return;
+      case 'revoke':
+        if (member.status !== MemberStatus.Revoked) this.statusBeforeRevoke.set(member.id, member.status);
+        byId.set(member.id, { ...member, status: MemberStatus.Revoked });
+        return;
+      case 'restore':
+        byId.set(member.id, { ...member, status: this.statusBeforeRevoke.get(member.id) ?? MemberStatus.Confirmed });
+        this.statusBeforeRevoke.delete(member.id);
+        return;
+    }
+  }
+
+  /** Bitwarden says the index is wrong about something: the next lookup reads the organization again. */
+  invalidate(): void {
+    if (this.listing) this.listing = { ...this.listing, at: Number.NEGATIVE_INFINITY };
+  }
+
+  private lookup(listing: Listing, workerKey: string, linkedMemberId: string | null, email: string | null): Pick<FoundMember, 'member' | 'linkedBy'> {
+    const linked = linkedMemberId ? listing.byId.get(linkedMemberId) : undefined;
+    return linked ? { member: linked, linkedBy: 'member-id' } : pick(listing.byId.values(), workerKey, email);
+  }
+
+  /** The listing, read again when older than `maxAgeMs` or than `freshAfter`; concurrent readers share one request. */
+  private async current(freshAfter?: number): Promise<Listing> {
+    const oldest = Math.max(this.clock() - this.maxAgeMs, freshAfter ?? Number.NEGATIVE_INFINITY);
+    if (this.listing && this.listing.at >= oldest) return this.listing;
+    this.reading ??= this.read().finally(() => {
+      this.reading = null;
+    });
+    return this.reading;
+  }
+
+  private async read(): Promise<Listing> {
+    const at = this.clock();
+    const members = await this.bitwarden.listMembers();
+    this.listing = { at, byId: new Map(members.map((member) => [member.id, member])) };
+    return this.listing;
+  }
+}
+
+/** A linked member as the product last wrote it (lib/sync/find-member.ts `lastWritten`): only what a revocation needs is known. */
+function asLastWritten(id: string, workerKey: string, lastWritten: NonNullable<FindOptions['lastWritten']>): Member {
+  return {
+    object: 'member', id, userId: null, name: null, email: lastWritten.email ?? '', twoFactorEnabled: false,
+    status: lastWritten.revoked ? MemberStatus.Revoked : MemberStatus.Accepted,
+    collections: null, resetPasswordEnrolled: false, ssoExternalId: null, type: memberTypeCode('user'), externalId: workerKey, permissions: null,
+  };
+}
