@@ -1,111 +1,84 @@
 import '../runtime/machine-defaults.js';
-import { parseArgs } from 'node:util';
-import { guardApprove, guardReject, guardStatus } from './guard.js';
-import { dlqList, dlqRedrive, evidenceExport, reconcileCommand } from './operations.js';
-import { planEvent, workerAudit, workerStatus } from './workers.js';
-import { output } from './output.js';
-import { rulesDiff, rulesExplain, rulesValidate } from './rules.js';
-import { syncCommand, SyncUsageError } from './sync.js';
-import { MissingSettingError } from '../runtime/env.js';
-import { selectTarget } from '../runtime/local-target.js';
-import { cliContext } from './context.js';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
+import type { GlobalOptions, Target } from './context.js';
+import { ExitCode, failureOf } from './errors.js';
+import { output, type Terminal } from './output.js';
+import { lifecycleProgram } from './program.js';
 
-const HELP = `Usage: npx lifecycle <command> [options]
+/**
+ * `npx lifecycle …` (bin/lifecycle.mjs): the process edge of the CLI. It reads the environment,
+ * runs from the repository's root whatever folder it was started in (every default path is the
+ * repository's), and turns every outcome into an exit code: 0 ok, 1 failure, 2 usage, 3 and up
+ * a command's own (lib/cli/program.ts).
+ */
 
-Commands:
-  status WORKER                    The worker's HR record, desired and actual Bitwarden state, next re-evaluation
-  audit WORKER                     The worker's action history
-  plan --event FILE [--provider P] What a delivery (a webhook body) would do right now, without doing it
-  reconcile [--apply]              Drift between Bitwarden and HR, by kind; --apply corrects it through the worker
-  sync --from SOURCE|FILE [--apply] [--csv FILE]
-                                   A source's whole roster (or a CSV/JSON export): without --apply the plan for
-                                   every worker, in counts and a CSV; with it, applied through the worker
-  evidence export --out DIR        Snapshot for auditors: JSON, CSV, SHA-256 manifest, HTML summary
-  dlq list | dlq redrive           What waits in the dead-letter queues; move it back to its lane
-  rules validate [--config FILE]   Check the config file with the schema cdk synth uses
-  rules diff [--config FILE]       The file against the deployed rules, and the workers a deploy would re-evaluate
-  rules explain WORKER             Which rules match a worker, its groups, and what would change now
-  guard status                     Revocations and group removals in the guard's window, its limit, and what it holds
-  guard approve [--worker W] [--by NAME]   Approve the held changes (of one worker, or all); they are applied now
-  guard reject [--worker W] [--by NAME]    Reject the held changes (of one worker, or all); the members keep their access
-
-Options:
-  --aws           Act on the deployed stack (table names and queue URLs from the environment; AWS profile and region
-                  as the AWS SDK reads them) even when a local runtime (npm start) is running
-  --config FILE   The config file (default: LIFECYCLE_CONFIG, else cdk/config/lifecycle.yaml)
-  --json          Machine-readable output
-  --help          This text
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      aws: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' }, by: { type: 'string' }, config: { type: 'string' },
-      event: { type: 'string' }, provider: { type: 'string' }, apply: { type: 'boolean' }, out: { type: 'string' }, worker: { type: 'string' }, from: { type: 'string' }, csv: { type: 'string' },
-    },
-  });
-  const [command, sub, argument] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(HELP);
-    return command || values.help ? 0 : 2;
-  }
-  const out = output(values.json ?? false);
-  const { env } = selectTarget(values.aws ?? false);
-  const context = cliContext(out, env, values.config);
-  if (command === 'rules' && sub === 'validate') return rulesValidate(out, context.configPath);
-
-  const need = (value: string | undefined, what: string) => {
-    if (!value) throw new UsageError(what);
-    return value;
-  };
-  switch (command) {
-    case 'status':
-      return workerStatus(context, need(sub, 'status needs a worker key: npx lifecycle status E-1234'));
-    case 'audit':
-      return workerAudit(context, need(sub, 'audit needs a worker key: npx lifecycle audit E-1234'));
-    case 'plan':
-      return planEvent(context, need(values.event, 'plan needs --event FILE (a webhook body)'), values.provider ?? 'generic');
-    case 'reconcile':
-      return reconcileCommand(context, values.apply ?? false);
-    case 'sync':
-      return syncCommand(context, need(values.from, 'sync needs --from SOURCE or --from FILE: npx lifecycle sync --from bamboohr'), { apply: values.apply ?? false, csv: values.csv });
-  }
-  switch (`${command} ${sub}`) {
-    case 'evidence export':
-      return evidenceExport(context, need(values.out, 'evidence export needs --out DIR'));
-    case 'dlq list':
-      return dlqList(context);
-    case 'dlq redrive':
-      return dlqRedrive(context);
-    case 'rules diff':
-      return rulesDiff(context);
-    case 'rules explain':
-      return rulesExplain(context, need(argument, 'rules explain needs a worker key: npx lifecycle rules explain E-1234'));
-    case 'guard status':
-      return guardStatus(context);
-    case 'guard approve':
-      return guardApprove(context, values.by ?? process.env.USER ?? 'unknown', values.worker);
-    case 'guard reject':
-      return guardReject(context, values.by ?? process.env.USER ?? 'unknown', values.worker);
-    default:
-      process.stderr.write(`Unknown command "${positionals.join(' ')}".\n\n${HELP}`);
-      return 2;
+/** The nearest folder above this file with a package.json: the repository, from lib/cli/main.ts as from the bundle in dist/. */
+function repositoryRoot(): string {
+  for (let folder = path.dirname(fileURLToPath(import.meta.url)); ; folder = path.dirname(folder)) {
+    if (existsSync(path.join(folder, 'package.json'))) return folder;
+    if (path.dirname(folder) === folder) throw new Error('lifecycle runs from a checkout of this repository: no package.json above it');
   }
 }
 
-/** A command line that cannot work; answered with what to type instead. */
-class UsageError extends Error {}
+/** Colour on a terminal only, and never with NO_COLOR set to anything (https://no-color.org). */
+const colourOn = (stream: NodeJS.WriteStream) => Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+
+// A reader that stops early (`| head`) closes the pipe: end quietly, as other command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? ExitCode.ok);
+  });
+}
+
+const workingDirectory = process.cwd();
+const root = repositoryRoot();
+process.chdir(root);
+const terminal: Terminal = { stdoutColour: colourOn(process.stdout), stderrColour: colourOn(process.stderr) };
+// Known before parsing, so that a usage error is told as JSON too.
+const out = output(process.argv.includes('--json'), terminal);
+let target: Target | null = null;
+
+const program = lifecycleProgram({
+  version: (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version,
+  user: process.env.USER ?? process.env.USERNAME ?? 'unknown',
+  workingDirectory,
+  terminal,
+  async invoke(command, run) {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    // The AWS SDK reads both from the environment, for every client it builds.
+    if (options.region) process.env.AWS_REGION = options.region;
+    if (options.profile) process.env.AWS_PROFILE = options.profile;
+    const { cliContext } = await import('./context.js');
+    const context = await cliContext(options, out, { variables: process.env, workingDirectory });
+    target = context.target;
+    process.exitCode = await run(context);
+  },
+});
+
+/** Tells how a run failed, and returns its exit code. */
+function tell(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+    // A command group without its command (`lifecycle rules`): commander has printed the group's help on stderr.
+    if (error.code === 'commander.help') {
+      if (out.json) out.error('a command is missing', 'npx lifecycle --help lists the commands.');
+      return ExitCode.usage;
+    }
+    out.error(error.message.replace(/^error: /, ''), 'npx lifecycle --help lists the commands; npx lifecycle <command> --help, their options.');
+    return ExitCode.usage;
+  }
+  const failure = failureOf(error, target);
+  out.error(failure.message, failure.hint);
+  if (failure.stack && !out.json) process.stderr.write(`${failure.stack}\nThis is a bug: please report it with the command line.\n`);
+  return failure.exitCode;
+}
 
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  await program.parseAsync(process.argv.slice(2), { from: 'user' });
 } catch (error) {
-  if (error instanceof UsageError || error instanceof SyncUsageError) {
-    process.stderr.write(`lifecycle: ${error.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`lifecycle: ${(error as Error).message}\n`);
-  if (error instanceof MissingSettingError) process.stderr.write('Start the local runtime (npm start), or set the deployed stack\'s table names and queue URLs (see the README, "Admin CLI").\n');
-  process.exitCode = 1;
+  process.exitCode = tell(error);
 }

@@ -1,12 +1,38 @@
-/** Output for humans (aligned tables) or scripts (`--json`). */
+/** How the terminal may be written to: colour only where main.ts found a terminal and no NO_COLOR. */
+export interface Terminal {
+  stdoutColour: boolean;
+  stderrColour: boolean;
+}
+
+/** Output for humans (aligned tables) or scripts (`--json`: one JSON document on stdout, errors included). */
 export interface Output {
   json: boolean;
   /** Prints `text` for humans, `data` as JSON for scripts. */
   print(text: string, data: unknown): void;
+  /** Rows as an aligned text table under a header row (bold on a colour terminal). */
+  table(header: string[], rows: Array<Array<string | number | null | undefined>>): string;
+  /** A failure: `lifecycle: message` and what to do on stderr, or `{"error", "hint"}` on stdout with `--json`. */
+  error(message: string, hint?: string | null, data?: Record<string, unknown>): void;
 }
 
-export function output(json: boolean): Output {
-  return { json, print: (text, data) => process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`) };
+const ansi = (code: number, on: boolean) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
+export const bold = (on: boolean) => ansi(1, on);
+const red = (on: boolean) => ansi(31, on);
+
+export function output(json: boolean, terminal: Terminal): Output {
+  const header = bold(terminal.stdoutColour);
+  return {
+    json,
+    print: (text, data) => process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`),
+    table: (columns, rows) => {
+      const [top = '', ...rest] = table(columns, rows).split('\n');
+      return [header(top), ...rest].join('\n');
+    },
+    error: (message, hint, data) => {
+      if (json) process.stdout.write(`${JSON.stringify({ error: message, ...(hint ? { hint } : {}), ...data }, null, 2)}\n`);
+      else process.stderr.write(`${red(terminal.stderrColour)('lifecycle:')} ${message}\n${hint ? `${hint}\n` : ''}`);
+    },
+  };
 }
 
 /** Rows as an aligned text table under a header row. */

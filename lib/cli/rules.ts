@@ -6,54 +6,58 @@ import { affectedWorkers, ruleChanges } from '../rules/changes.js';
 import { syncDependencies } from '../runtime/dependencies.js';
 import { evaluate } from '../sync/evaluate.js';
 import type { CliContext } from './context.js';
-import { table, type Output } from './output.js';
+import { describeAction, groupNames } from './display.js';
+import { ExitCode } from './errors.js';
+import { unknownWorker } from './workers.js';
 
-/** `rules validate`: the same schema `cdk synth` runs. */
-export function rulesValidate(out: Output, path: string): number {
+/** `rules validate`: the same schema `cdk synth` runs, on the file the target uses (lib/cli/context.ts), saying which and why. */
+export async function rulesValidate({ out, configFile }: CliContext): Promise<number> {
+  const { path, origin } = configFile();
+  const checked = `${path} (${origin})`;
   try {
     const config = loadConfigFile(path);
     const groups = managedGroupNames(config.rules);
-    out.print(`${path} is valid: ${config.rules.length} rule(s) managing ${groups.length} group(s): ${groups.join(', ')}`, { valid: true, rules: config.rules.length, managedGroups: groups });
-    return 0;
+    out.print(`${checked} is valid: ${config.rules.length} rule(s) managing ${groups.length} group(s): ${groups.join(', ')}`, { valid: true, file: path, origin, rules: config.rules.length, managedGroups: groups });
+    return ExitCode.ok;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    out.print(error.message, { valid: false, problems: error.problems });
-    return 1;
+    out.print(`Checked ${checked}.\n${error.message}`, { valid: false, file: path, origin, problems: error.problems });
+    return ExitCode.failure;
   }
 }
 
 /** `rules diff`: the file against the deployed rules table, and the workers a deploy would re-evaluate (the deployer's own computation). */
-export async function rulesDiff({ out, env, configPath, config }: CliContext): Promise<number> {
+export async function rulesDiff({ out, env, configFile, config }: CliContext): Promise<number> {
+  const { path } = configFile();
   const file = config().rules;
   const deps = syncDependencies(env, config());
   const deployed = await deps.rules();
   const changes = ruleChanges(deployed, file);
   const workers = changes.length ? await affectedWorkers(deployed, file, await deps.workers.all(), deps.bitwarden) : [];
   const text = changes.length
-    ? `${table(['change', 'rule', 'groups'], changes.map(({ change, rule }) => [change, rule.id, rule.groups.join(', ')]))}\n\nA deploy would re-evaluate ${workers.length} worker(s).`
-    : `${configPath} matches the deployed rules.`;
-  out.print(text, { changes: changes.map(({ change, rule }) => ({ change, id: rule.id })), reevaluate: workers });
-  return 0;
+    ? `${out.table(['change', 'rule', 'groups'], changes.map(({ change, rule }) => [change, rule.id, rule.groups.join(', ')]))}\n\nA deploy of ${path} would re-evaluate ${workers.length} worker(s).`
+    : `${path} matches the deployed rules.`;
+  out.print(text, { file: path, changes: changes.map(({ change, rule }) => ({ change, id: rule.id })), reevaluate: workers });
+  return changes.length ? ExitCode.attention : ExitCode.ok;
 }
 
 /** `rules explain WORKER`: which rules match, which groups follow, and what the worker would change now. */
-export async function rulesExplain({ out, env, config }: CliContext, workerKey: string): Promise<number> {
+export async function rulesExplain(context: CliContext, workerKey: string): Promise<number> {
+  const { out, env, config } = context;
   const deps = syncDependencies(env, config());
   const state = await deps.workers.get(workerKey);
-  if (!state) {
-    out.print(`No worker "${workerKey}" is known. Worker keys are HR ids (the member's externalId); see npx lifecycle status.`, { error: 'unknown worker', workerKey });
-    return 1;
-  }
+  if (!state) return unknownWorker(context, workerKey);
   const rules = await deps.rules();
   const evaluation = await evaluate(reevaluation(workerKey, 'explain', deps.now()), deps, { state });
   const actions = evaluation.outcome === 'plan' ? evaluation.plan.actions : [];
   const desired = evaluation.outcome === 'plan' ? evaluation.desired : null;
   const rows = rules.map((rule) => [rule.id, ruleMatches(rule, state.record) ? 'matches' : '', rule.groups.join(', ')]);
+  const names = groupNames(await deps.bitwarden.listGroups());
   out.print(
-    `Worker ${workerKey}: ${state.record.jobTitle ?? '-'}, ${state.record.department ?? '-'}, ${state.record.employmentType}, ${state.record.status}\n\n${table(['rule', 'match', 'groups'], rows)}\n\n` +
-      (desired ? `Desired: ${desired.access}${desired.groups.length ? ` in ${desired.groups.join(', ')}` : ''} (${desired.reason})\n` : '') +
-      `Would do now: ${actions.length ? actions.map((action) => action.kind).join(', ') : 'nothing'}`,
+    `Worker ${workerKey}: ${state.record.jobTitle ?? '-'}, ${state.record.department ?? '-'}, ${state.record.employmentType}, ${state.record.status}\n\n${out.table(['rule', 'match', 'groups'], rows)}\n\n` +
+      (desired ? `Desired: ${desired.access} as ${desired.memberType}${desired.groups.length ? ` in ${desired.groups.join(', ')}` : ''} (${desired.reason})\n` : '') +
+      `Would do now: ${actions.map((action) => describeAction(action, names)).join('; ') || 'nothing'}`,
     { workerKey, matchedRules: groupsFor(state.record, rules).matchedRules, desired, actions },
   );
-  return 0;
+  return ExitCode.ok;
 }

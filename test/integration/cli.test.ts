@@ -10,7 +10,7 @@ import { sqsClient } from '../../lib/runtime/aws.js';
 import { loadConfigFile } from '../../lib/config/load.js';
 import { bitwardenClient } from '../../lib/runtime/dependencies.js';
 import { readEnvironment } from '../../lib/runtime/env.js';
-import { runCli } from '../support/cli.js';
+import { runCli, runLifecycle } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 
@@ -47,8 +47,9 @@ describe('npx lifecycle', () => {
     handMade = (await admin.inviteMember({ email: 'contractor-by-hand@example.com', type: 2, externalId: '', groups: [] })).id; // member-without-worker
   });
 
-  it('reconcile: reports drift by kind', async () => {
-    const { json } = await runCli<{ counts: Record<string, number>; drift: Array<{ kind: string; workerKey: string | null }> }>('reconcile');
+  it('reconcile: reports drift by kind, and exits 3 for it', async () => {
+    const { status, json } = await runCli<{ counts: Record<string, number>; drift: Array<{ kind: string; workerKey: string | null }> }>('reconcile');
+    expect(status).toBe(3);
     expect(json.counts).toEqual({ 'active-but-terminated': 1, 'missing-invite': 1, 'extra-membership': 1, 'missing-membership': 1, 'member-without-worker': 1, 'invite-not-accepted': 0, 'identity-collision': 0, 'hr-not-applied': 0, 'absent-from-hr': 0 });
     expect(json.drift.map((item) => [item.kind, item.workerKey]).sort()).toEqual(
       [['active-but-terminated', c.externalId], ['extra-membership', a.externalId], ['member-without-worker', null], ['missing-invite', e.externalId], ['missing-membership', b.externalId]].sort(),
@@ -68,21 +69,40 @@ describe('npx lifecycle', () => {
     expect(runtime.bitwarden!.allMembers().find((candidate) => candidate.id === handMade)?.status).toBe(MemberStatus.Invited);
   });
 
-  it('status and audit: the worker’s record, desired and actual state, and history', async () => {
-    const status = (await runCli<{ desired: { access: string }; member: { status: number }; memberGroups: string[] }>('status', a.externalId)).json;
-    expect(status).toMatchObject({ desired: { access: 'member' }, member: { status: MemberStatus.Invited }, memberGroups: ['All Staff', 'Engineering'] });
-    const audit = (await runCli<Array<{ outcome: string; action: string }>>('audit', a.externalId)).json;
-    expect(audit.filter((entry) => entry.outcome === 'applied' && entry.action !== 'none').map((entry) => entry.action)).toEqual(['invite', 'set-groups']);
-    expect((await runCli('status', 'nobody')).status).toBe(1);
+  it('status and audit: the worker’s record, desired and actual state, and history, by name', async () => {
+    const status = (await runCli<{ desired: { access: string }; member: { status: string; type: string }; memberGroups: string[] }>('status', a.externalId)).json;
+    expect(status).toMatchObject({ desired: { access: 'member' }, member: { status: 'invited', type: 'user', groups: ['All Staff', 'Engineering'] }, memberGroups: ['All Staff', 'Engineering'] });
+    const audit = (await runCli<Array<{ outcome: string; action: string; detail: string }>>('audit', a.externalId)).json;
+    const applied = audit.filter((entry) => entry.outcome === 'applied' && entry.action !== 'none');
+    expect(applied.map((entry) => entry.action)).toEqual(['invite', 'set-groups']);
+    // The trail stores the group ids Bitwarden was sent; people read their names.
+    expect(applied[1]!.detail).toMatch(/groups \+\[\] -\[Finance\]$/);
+    expect(audit.map((entry) => entry.detail).join('\n')).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
+    const unknown = await runCli<{ error: string }>('status', 'nobody');
+    expect(unknown).toEqual({ status: 1, json: { error: 'no worker "nobody" is known', hint: expect.any(String), workerKey: 'nobody' } });
+  });
+
+  it('audit: times in the organization’s time zone, UTC beside them', async () => {
+    const berlin = path.join(mkdtempSync(path.join(tmpdir(), 'cli-zone-')), 'lifecycle.yaml');
+    writeFileSync(berlin, readFileSync(process.env.LIFECYCLE_CONFIG!, 'utf8').replace('policy:\n', 'policy:\n  timeZone: Europe/Berlin\n'));
+    const [entry] = (await runCli<Array<{ at: string }>>('audit', a.externalId)).json;
+    const { status, stdout } = await runLifecycle(['audit', a.externalId, '--config', berlin, '--aws']);
+    expect(status).toBe(0);
+    const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', hourCycle: 'h23', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(entry!.at)).replace(', ', ' ');
+    expect(stdout.split('\n')[1]).toMatch(new RegExp(`^${local} GMT\\+[12] \\((\\d{4}-\\d{2}-\\d{2} )?${entry!.at.slice(11, 19)} UTC\\) +attempted +invite`));
   });
 
   it('plan: what a delivery would do now, without doing it', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'plan-')), 'event.json');
     writeFileSync(file, JSON.stringify({ type: 'worker.updated', timestamp: new Date().toISOString(), data: { worker: { ...a, department: 'Finance' } } }));
     const writesBefore = runtime.bitwarden!.writes().length;
-    const [preview] = (await runCli<Array<{ outcome: string; plan: { actions: Array<{ kind: string }> } }>>('plan', '--event', file)).json;
+    const [preview] = (await runCli<Array<{ outcome: string; plan: { actions: Array<{ kind: string }> }; would: string[]; member: unknown }>>('plan', '--event', file)).json;
     expect(preview!.outcome).toBe('plan');
     expect(preview!.plan.actions.map((action) => action.kind)).toEqual(['set-groups']);
+    expect(preview!.would).toEqual(['set groups +[Finance] -[Engineering]']);
+    expect(preview!.member).toMatchObject({ status: 'invited', type: 'user', groups: ['All Staff', 'Engineering'] });
+    const text = await runLifecycle(['plan', '--event', file, '--aws']);
+    expect(text.stdout).toContain('  Bitwarden now: invited user in All Staff, Engineering\n  would: set groups +[Finance] -[Engineering]\n');
     expect(runtime.bitwarden!.writes()).toHaveLength(writesBefore);
   });
 
@@ -99,11 +119,35 @@ describe('npx lifecycle', () => {
   it('dlq list and redrive: a dead letter is shown, then moved back and applied', async () => {
     const message = reevaluation(a.externalId, 'test', new Date());
     await sqsClient().send(new SendMessageCommand({ QueueUrl: process.env.URGENT_DLQ_URL, MessageBody: JSON.stringify(message), MessageGroupId: a.externalId, MessageDeduplicationId: 'dead-letter-1' }));
-    const listed = (await runCli<Array<{ lane: string; messages: Array<{ workerKey: string; eventType: string }> }>>('dlq', 'list')).json;
+    const { status, json: listed } = await runCli<Array<{ lane: string; messages: Array<{ workerKey: string; eventType: string }> }>>('dlq', 'list');
+    expect(status).toBe(3);
     expect(listed.find((lane) => lane.lane === 'urgent')?.messages).toEqual([expect.objectContaining({ workerKey: a.externalId, eventType: 'lifecycle.test' })]);
     const processed = runtime.processed(message.deliveryId);
     expect((await runCli<unknown[]>('dlq', 'redrive')).json).toHaveLength(1);
     await processed;
-    expect((await runCli<Array<{ messages: unknown[] }>>('dlq', 'list')).json.every((lane) => lane.messages.length === 0)).toBe(true);
+    const after = await runCli<Array<{ messages: unknown[] }>>('dlq', 'list');
+    expect(after.status).toBe(0);
+    expect(after.json.every((lane) => lane.messages.length === 0)).toBe(true);
+  });
+
+  it('--config: every command that reads the config reads the file it names', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cli-config-'));
+    const limited = path.join(dir, 'limited.yaml');
+    writeFileSync(limited, readFileSync(process.env.LIFECYCLE_CONFIG!, 'utf8').replace('policy:\n', 'policy:\n  massRevocationGuard: { maxRevocations: 7, maxShareOfOrganization: null }\n'));
+    expect((await runCli<{ limit: number }>('guard', 'status', '--config', limited)).json.limit).toBe(7);
+
+    const broken = path.join(dir, 'broken.yaml');
+    writeFileSync(broken, 'rules: [\n');
+    const event = path.join(dir, 'event.json');
+    writeFileSync(event, '{}');
+    const commands = [
+      ['status', a.externalId], ['audit', a.externalId], ['plan', '--event', event], ['reconcile'], ['sync', '--from', 'hibob'], ['evidence', 'export', '--out', dir],
+      ['rules', 'validate'], ['rules', 'diff'], ['rules', 'explain', a.externalId], ['guard', 'status'], ['guard', 'approve', '--worker', 'nobody'], ['guard', 'reject', '--worker', 'nobody'],
+    ];
+    const runs = await Promise.all(commands.map((command) => runCli<{ error?: string; valid?: boolean; file?: string }>(...command, '--config', broken)));
+    for (const [index, run] of runs.entries()) {
+      expect(run.status, commands[index]!.join(' ')).toBe(1);
+      expect(run.json.error ?? run.json.file, commands[index]!.join(' ')).toContain(broken);
+    }
   });
 });
