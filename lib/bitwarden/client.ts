@@ -216,7 +216,7 @@ export class BitwardenClient {
   /** The longest this call may wait: the client's limit, and what the invocation has left. */
   private longestWait(): number {
     const scope = currentCallScope();
-    return Math.max(0, Math.min(this.maxWaitMs, scope ? scope.timeLeft() - TIME_FOR_THE_CALL_MS : Number.POSITIVE_INFINITY));
+    return Math.max(0, Math.min(this.maxWaitMs, scope?.maxWaitMs ?? Number.POSITIVE_INFINITY, scope ? scope.timeLeft() - TIME_FOR_THE_CALL_MS : Number.POSITIVE_INFINITY));
   }
 
   private budgetFor(key: CallKey): RateBudget {

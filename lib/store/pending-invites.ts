@@ -35,7 +35,9 @@ export class PendingInviteStore {
   async all(): Promise<PendingInvite[]> {
     const items = await queryAll<PendingInvite & { batch: string }>(this.db, {
       TableName: this.table,
-      KeyConditionExpression: 'batch = :pending',
+      KeyConditionExpression: '#batch = :pending',
+      // `batch` is one of DynamoDB's reserved words.
+      ExpressionAttributeNames: { '#batch': 'batch' },
       ExpressionAttributeValues: { ':pending': PENDING },
       ConsistentRead: true,
     });

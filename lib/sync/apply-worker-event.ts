@@ -1,6 +1,6 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
 import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from '../bitwarden/errors.js';
-import { currentCallScope } from '../bitwarden/call-scope.js';
+import { currentCallScope, withinCallScope } from '../bitwarden/call-scope.js';
 import { BULK_FOLLOW_UP, type BulkInviter } from './bulk-invites.js';
 import type { RevocationGuard } from '../lifecycle/guard.js';
 import type { WorkerEventMessage } from '../queue/message.js';
@@ -108,7 +108,10 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     await audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`);
     let done: ExecutedAction;
     try {
-      done = await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
+      // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
+      const scope = currentCallScope();
+      const bulkable = action.kind === 'invite' && scope && deps.bulkInvites?.accepts(action, message);
+      done = bulkable ? await withinCallScope({ ...scope, maxWaitMs: INVITE_PATIENCE_MS }, () => execute(action, deps.bitwarden, deps.onRevokeUnsupported)) : await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
     } catch (error) {
       if (action.kind === 'invite' && error instanceof RateBudgetExhaustedError && deps.bulkInvites?.accepts(action, message)) {
         queued = true;
@@ -142,6 +145,9 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   const invited = executed.find((done) => done.action.kind === 'invite');
   return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null };
 }
+
+/** How long an invite waits for its slot before it goes to the next bulk import instead. */
+const INVITE_PATIENCE_MS = 250;
 
 /** When a queued invitation is looked at again if its bulk import has not happened by then. */
 const QUEUED_INVITE_CHECK_MS = 5 * 60_000;

@@ -75,7 +75,7 @@ export class BulkInviter {
   }
 
   private async importBatch(batch: PendingInvite[]): Promise<number> {
-    const now = this.deps.now();
+    let now = this.deps.now();
     // Two workers with one e-mail would make the server fail the whole import (docs/reference/bitwarden-public-api.md §8):
     // the first is imported, and the follow-up of the second finds that member and decides as for any e-mail match.
     const byEmail = new Map<string, PendingInvite>();
@@ -89,6 +89,8 @@ export class BulkInviter {
       await this.followUp(batch, new Set(batch.map((invite) => invite.workerKey)), now);
       return 0;
     }
+    // The follow-ups read Bitwarden as it is after the import (their receipt time asks for a listing newer than it).
+    now = this.deps.now();
     // Withdrawn during the import (a termination): that worker's follow-up goes urgent and revokes what was just invited.
     const stillWanted = new Set((await this.deps.pending.all()).map((invite) => invite.workerKey));
     await this.deps.audit.record(

@@ -48,6 +48,14 @@ export type Evaluation =
       plan: Plan;
     };
 
+/** The directory of an evaluation that grants no groups (plan() never asks it). */
+const NO_GROUPS: GroupDirectory = {
+  managedIds: new Set(),
+  idOf(name) {
+    throw new Error(`group "${name}" asked of an evaluation that grants no groups`);
+  },
+};
+
 export const hashRecord = (record: WorkerRecord | null) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
 
 /**
@@ -103,7 +111,8 @@ export async function evaluate(message: WorkerEventMessage, deps: EvaluateDepend
   const rules = await deps.rules();
   const desired = record ? decide(record, rules, deps.policy, deps.now(), { revokedAt: state?.revokedAt ?? null }) : removedWorker(state, message, deps.policy);
   if (!desired) return skip('the HR system no longer has this worker; policy.onWorkerRemoved keeps the member as it is');
-  const directory = await deps.groups.resolve(rules);
+  // Only a membership needs the groups' ids: a revocation keeps them as they are and reads no group list.
+  const directory = desired.access === 'member' ? await deps.groups.resolve(rules) : NO_GROUPS;
   const candidate = await deps.members.find(message.workerKey, state?.memberId ?? null, desired.email, {
     // Revoking and removing keep or drop the memberships as they are: no need to read them.
     groups: desired.access === 'member',

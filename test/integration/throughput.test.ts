@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callKey } from '../../lib/bitwarden/rate-budget.js';
+import type { BatchResult } from '../../lib/local/sqs-event-source.js';
+import type { WorkerEventMessage } from '../../lib/queue/message.js';
+import { documentClient } from '../../lib/runtime/aws.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
+import { AuditLog } from '../../lib/store/audit-log.js';
+import { PendingInviteStore } from '../../lib/store/pending-invites.js';
+import { DynamoRateBudget } from '../../lib/store/rate-budget-store.js';
+import { Tables } from '../../lib/store/tables.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
+import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
+import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
+
+/**
+ * Bitwarden at the ceiling of its rate limits (docs/design.md, decision 14), through the real
+ * handlers on the local services, the emulator playing Bitwarden's cloud where a test says so.
+ */
+let runtime: TestRuntime | undefined;
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = undefined;
+  delete process.env.BITWARDEN_EMULATOR;
+});
+
+async function start(emulator: Record<string, unknown>, options: Parameters<typeof startTestRuntime>[1] = {}, configYaml?: string): Promise<TestRuntime> {
+  process.env.BITWARDEN_EMULATOR = JSON.stringify(emulator);
+  runtime = await startTestRuntime(configYaml, options);
+  return runtime;
+}
+
+const bitwarden = () => runtime!.bitwarden!;
+const hire = (person: WorkerInput) => runtime!.post('generic', genericDelivery('worker.hired', person, { secret: TEST_SECRET }));
+const terminate = (person: WorkerInput) => runtime!.post('generic', genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: '2026-01-01' }, { secret: TEST_SECRET }));
+const ofWorker = (workerKey: string) => (message: WorkerEventMessage) => message.workerKey === workerKey;
+
+/** Resolves once `holds()` is true, checked after every batch the workers finish. */
+function afterBatchesUntil(holds: () => boolean): Promise<void> {
+  const sources = Object.values(runtime!.workers);
+  return new Promise((resolve) => {
+    const listener = () => {
+      if (!holds()) return;
+      for (const source of sources) source.off('batch', listener);
+      resolve();
+    };
+    for (const source of sources) source.on('batch', listener);
+  });
+}
+
+describe('a wave of hires under the cloud rate limits', () => {
+  it('is never refused: invites that cannot go one by one soon go in a bulk import, and every hire ends invited with its groups', async () => {
+    await start({ rateLimits: true });
+    const people = Array.from({ length: 40 }, () => worker({ department: 'Engineering' }));
+    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
+    await Promise.all(people.map(hire));
+    await done;
+
+    const exchanges = bitwarden().exchanges;
+    expect(exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
+    const imports = exchanges.filter((exchange) => exchange.route === '/public/organization/import');
+    expect(imports.length).toBeGreaterThan(0);
+    const imported = imports.flatMap((exchange) => (exchange.body as { members: Array<{ email: string; externalId: string }> }).members);
+    for (const exchange of imports) {
+      expect(exchange.status).toBe(200);
+      expect(exchange.body).toMatchObject({ groups: [], overwriteExisting: false });
+      expect((exchange.body as { members: unknown[] }).members.length).toBeLessThanOrEqual(2_000);
+    }
+    const single = exchanges.filter((exchange) => exchange.method === 'POST' && exchange.route === '/public/members' && exchange.status === 200);
+    // Each hire invited exactly once, one way or the other.
+    expect(single.length + imported.length).toBe(people.length);
+    expect(new Set([...single.map((exchange) => (exchange.body as { email: string }).email), ...imported.map((member) => member.email)]).size).toBe(people.length);
+    for (const person of people) expect(bitwarden().allMembers().filter((member) => member.email === person.workEmail)).toHaveLength(1);
+    // The audit says how each was invited.
+    const audit = new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit));
+    const trail = await audit.forWorker(imported[0]!.externalId);
+    expect(trail.map((entry) => entry.outcome)).toEqual(expect.arrayContaining(['queued', 'applied']));
+    expect(trail.find((entry) => entry.action === 'invite' && entry.outcome === 'applied')?.detail).toMatch(/bulk import/);
+  });
+});
+
+describe('a termination while its hire waits for a bulk import', () => {
+  it('wins: the worker is never invited', async () => {
+    await start({ rateLimits: true });
+    const env = readEnvironment();
+    const pending = new PendingInviteStore(documentClient(), tableName(env, Tables.invites));
+    // Every invite counter slot spent for two minutes, and another invocation holding the import lock.
+    await new DynamoRateBudget(documentClient(), tableName(env, Tables.rateBudget)).exhaustedUntil(callKey('POST', '/public/members'), Date.now() + 120_000);
+    expect(await pending.lock('test', Date.now(), 120_000)).toBe(true);
+
+    const leaver = worker({ department: 'Engineering' });
+    const hired = runtime!.processed(ofWorker(leaver.externalId!));
+    await hire(leaver);
+    await hired;
+    expect((await pending.all()).map((invite) => invite.workerKey)).toEqual([leaver.externalId]);
+
+    const terminated = runtime!.processed((message) => message.workerKey === leaver.externalId && message.eventType === 'worker.terminated');
+    await terminate(leaver);
+    await terminated;
+    expect(await pending.all()).toEqual([]);
+
+    // The lock is free again: the next queued invitation is imported, without the leaver.
+    await pending.unlock('test');
+    const next = worker({ department: 'Engineering' });
+    const followedUp = runtime!.processed((message) => message.workerKey === next.externalId && message.eventType === 'lifecycle.bulk-invited');
+    await hire(next);
+    await followedUp;
+    const imports = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
+    expect(imports.flatMap((exchange) => (exchange.body as { members: Array<{ externalId: string }> }).members.map((member) => member.externalId))).toEqual([next.externalId]);
+    expect(bitwarden().allMembers().filter((member) => member.email === leaver.workEmail)).toEqual([]);
+    expect(bitwarden().memberByExternalId(next.externalId!)).toMatchObject({ status: MemberStatus.Invited, groupNames: expect.arrayContaining(['Engineering']) });
+  });
+});
+
+describe('a transient failure', () => {
+  it('comes back within seconds, not after the queue’s visibility timeout', async () => {
+    await start({}, { visibilityTimeoutSeconds: 180 });
+    const person = worker();
+    const batches: Array<BatchResult & { at: number }> = [];
+    for (const source of Object.values(runtime!.workers)) source.on('batch', (batch) => batches.push({ ...batch, at: Date.now() }));
+    // More 5xx answers than the client retries within one receive.
+    bitwarden().failNext(500, 500, 500, 500, 500);
+    const applied = runtime!.processed(ofWorker(person.externalId!));
+    await hire(person);
+    await applied;
+    const failedAt = batches.find((batch) => batch.failed.length > 0)!.at;
+    const succeededAt = batches.find((batch) => batch.succeeded.length > 0)!.at;
+    expect(succeededAt - failedAt).toBeLessThan(20_000);
+    expect(bitwarden().memberByExternalId(person.externalId!)).toBeDefined();
+  });
+});
+
+describe('in a 5,000-member organization', () => {
+  it('a hire reads Bitwarden at most once, and a known member’s revocation is one call with no read first', async () => {
+    // The guard sizes the organization; without it every call counted here is the event's own.
+    const config = readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('policy:\n', 'policy:\n  massRevocationGuard: null\n');
+    await start({}, {}, config);
+    for (let index = 0; index < 5_000; index++) bitwarden().addMember({ email: `existing-${index}@example.com`, status: MemberStatus.Confirmed });
+    const people = Array.from({ length: 4 }, () => worker({ department: 'Engineering' }));
+    let groupListings = 0;
+    for (const person of people) {
+      bitwarden().clearRequests();
+      const applied = runtime!.processed(ofWorker(person.externalId!));
+      await hire(person);
+      await applied;
+      const reads = bitwarden().requests.filter((exchange) => exchange.method === 'GET');
+      expect(reads.filter((exchange) => exchange.route.startsWith('/public/members')).length).toBeLessThanOrEqual(1);
+      groupListings += reads.filter((exchange) => exchange.route === '/public/groups').length;
+      expect(bitwarden().writes().map((exchange) => `${exchange.method} ${exchange.route}`)).toEqual(['POST /public/members']);
+    }
+    // The group list is cached for a minute by each of the lane's two workers.
+    expect(groupListings).toBeLessThanOrEqual(2);
+    for (const person of people) {
+      bitwarden().clearRequests();
+      const revoked = runtime!.processed((message) => message.workerKey === person.externalId && message.eventType === 'worker.terminated');
+      await terminate(person);
+      await revoked;
+      expect(bitwarden().requests.map((exchange) => `${exchange.method} ${exchange.route} ${exchange.status}`)).toEqual(['POST /public/members/{id}/revoke 200']);
+    }
+  });
+});
