@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { receiveWebhook, type IngestDependencies } from '../lib/ingest/receive-webhook.js';
 import { ingestDependencies } from '../lib/runtime/ingest-dependencies.js';
 import { readEnvironment } from '../lib/runtime/env.js';
@@ -8,13 +8,12 @@ import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observabilit
 /** `POST /webhooks/{provider}`: verify, normalize, enqueue; 202 once SQS holds the event. */
 export function createIngestHandler(dependencies: () => IngestDependencies) {
   let resolved: IngestDependencies | undefined;
-  return withPowertools(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  return withPowertools(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const provider = event.pathParameters?.provider ?? '';
     // Signatures cover the exact bytes, so the body is used as it came, never re-serialized.
     const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     try {
       resolved ??= dependencies();
-      resolved.enqueueOnce.registerLambdaContext(context);
       const { status, body: answer } = await receiveWebhook(provider, { headers: event.headers, body }, resolved);
       if (status >= 500) {
         // SQS did not take every event; the sender retries the delivery (receive-webhook.ts).

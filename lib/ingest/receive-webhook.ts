@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { WebhookRejection, type Source, type SourceSettings, type WebhookRequest } from '../sources/source.js';
 import type { EnqueueOnce } from '../queue/enqueue-once.js';
 import type { WorkerEventMessage } from '../queue/message.js';
@@ -96,7 +95,6 @@ export async function receiveWebhook(providerName: string, request: WebhookReque
     if (error instanceof WebhookRejection) return { status: error.status, body: { error: error.message } };
     // Some events may be queued: the sender's retry sends them all again, and the copies are dropped (see PublishIncomplete).
     if (error instanceof PublishIncomplete) return { status: 503, body: { error: `${error.unsent} of ${error.total} events could not be queued; retry the whole delivery later` } };
-    if (error instanceof IdempotencyAlreadyInProgressError) return { status: 409, body: { error: 'this delivery is being accepted right now; retry in a few seconds' } };
     throw error;
   }
 }

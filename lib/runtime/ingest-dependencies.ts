@@ -3,17 +3,17 @@ import type { IngestDependencies } from '../ingest/receive-webhook.js';
 import { enqueueOnce } from '../queue/enqueue-once.js';
 import { webhookSources } from '../sources/connected-sources.js';
 import { Tables } from '../store/tables.js';
-import { dynamoClient } from './aws.js';
+import { documentClient } from './aws.js';
 import { eventPublisher, shippedConfig } from './dependencies.js';
 import { tableName, type Environment } from './env.js';
 import { webhookSecrets } from './secrets.js';
 
-/** The ingest's composition root, apart from the others: only the ingest bundles Powertools idempotency (lib/queue/enqueue-once.ts). */
+/** The ingest's composition root, apart from the others: only the ingest bundles the webhook sources' verification. */
 export function ingestDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): IngestDependencies {
   return {
     sources: webhookSources(config.providers),
     secretsFor: webhookSecrets(env),
-    enqueueOnce: enqueueOnce(eventPublisher(env), dynamoClient(), tableName(env, Tables.deliveries)),
+    enqueueOnce: enqueueOnce(eventPublisher(env), documentClient(), tableName(env, Tables.deliveries)),
     now: () => new Date(),
   };
 }

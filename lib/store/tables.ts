@@ -36,6 +36,6 @@ export const Tables = {
   rateBudget: { id: 'RateBudget', envVar: 'RATE_BUDGET_TABLE', partitionKey: 'counter' },
   /** Invitations waiting for the next bulk import (lib/store/pending-invites.ts), one item per worker. */
   invites: { id: 'Invites', envVar: 'INVITES_TABLE', partitionKey: 'batch', sortKey: 'workerKey' },
-  /** Deliveries already accepted (Powertools idempotency records), so a replay enqueues nothing. */
+  /** Deliveries already accepted (lib/queue/enqueue-once.ts), so a replay enqueues nothing. */
   deliveries: { id: 'Deliveries', envVar: 'DELIVERIES_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiration' },
 } as const satisfies Record<string, TableDefinition>;

@@ -35,6 +35,19 @@ export interface WorkerState {
   updatedAt: string;
 }
 
+/** A worker held by one invocation: its state as the lease read it, and the release (not needed after a save, which clears the lease). */
+export interface Lease {
+  state: WorkerState | null;
+  release(): Promise<void>;
+}
+
+/** An item holding only a lease is not a state yet; the sparse-index attributes are absent rather than null. */
+function asState(item: Record<string, unknown> | undefined): WorkerState | null {
+  if (!item || !('version' in item)) return null;
+  const { leaseHolder: _holder, leaseUntil: _until, dueShard: _shard, ...state } = item;
+  return { ...(state as unknown as WorkerState), reevaluateAt: (item.reevaluateAt as string | undefined) ?? null, memberId: (item.memberId as string | undefined) ?? null };
+}
+
 export class StaleStateError extends Error {
   override readonly name = 'StaleStateError';
   constructor(workerKey: string) {
@@ -68,9 +81,7 @@ export class WorkerStateStore {
 
   async get(workerKey: string): Promise<WorkerState | null> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { workerKey }, ConsistentRead: true }));
-    // An item holding only a lease is not a state yet.
-    if (!Item || !('version' in Item)) return null;
-    return { ...(Item as WorkerState), reevaluateAt: (Item.reevaluateAt as string | undefined) ?? null, memberId: (Item.memberId as string | undefined) ?? null };
+    return asState(Item);
   }
 
   /**
@@ -79,37 +90,40 @@ export class WorkerStateStore {
    * lane holds it, waits (up to LEASE_WAIT_MS) rather than failing the message at once, which would
    * cost it one of its receives. Returns a release.
    */
-  async lease(workerKey: string, now: Date, ttlMs: number): Promise<() => Promise<void>> {
+  async lease(workerKey: string, now: Date, ttlMs: number): Promise<Lease> {
     const holder = randomUUID();
     const started = performance.now();
     // The caller's clock, moved on by the time waited, so that a crashed holder's expired lease is taken over.
     const waited = () => Math.round(performance.now() - started);
-    while (!(await this.tryLease(workerKey, holder, now.getTime() + waited(), ttlMs))) {
+    let item: Record<string, unknown> | false;
+    while (!(item = await this.tryLease(workerKey, holder, now.getTime() + waited(), ttlMs))) {
       if (waited() + LEASE_POLL_MS > LEASE_WAIT_MS) throw new WorkerBusyError(workerKey);
       await sleep(LEASE_POLL_MS);
     }
-    return async () => {
+    return { state: asState(item), release: async () => {
       await this.db
         .send(new UpdateCommand({ TableName: this.table, Key: { workerKey }, UpdateExpression: 'REMOVE leaseHolder, leaseUntil', ConditionExpression: 'leaseHolder = :holder', ExpressionAttributeValues: { ':holder': holder } }))
         .catch((error: unknown) => {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
         });
-    };
+    } };
   }
 
-  /** One attempt at the lease: false while another holder's lease runs at `at` (epoch ms). */
-  private async tryLease(workerKey: string, holder: string, at: number, ttlMs: number): Promise<boolean> {
+  /** One attempt at the lease: the worker's item as leased, or false while another holder's lease runs at `at` (epoch ms). */
+  private async tryLease(workerKey: string, holder: string, at: number, ttlMs: number): Promise<Record<string, unknown> | false> {
     try {
-      await this.db.send(
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { workerKey },
           UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
           ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
           ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at },
+          // The lease's write reads the state too: no read of its own.
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      return Attributes ?? {};
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;

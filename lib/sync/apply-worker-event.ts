@@ -35,11 +35,12 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  * is leased for the duration, so the normal and urgent lanes never act on one worker at once.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
-  const release = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs);
+  const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs);
   let queued = false;
+  let saved = false;
   try {
     const audit = auditTrail(message, deps);
-    const evaluated = await evaluate(message, deps);
+    const evaluated = await evaluate(message, deps, { state: lease.state });
     if (evaluated.outcome === 'skip') {
       await audit.record('skipped', 'none', evaluated.state?.memberId ?? null, evaluated.reason);
       return { outcome: 'skipped', reason: evaluated.reason };
@@ -54,12 +55,14 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     }
     const result = await executePlan(evaluation, message, deps, audit);
     await saveState(message, evaluation, result, deps);
+    saved = true;
     // A queued invitation that is no longer wanted as queued (a termination, or it was sent) must not be imported.
     if (evaluation.state?.inviteQueuedAt && !result.queued && message.eventType !== `lifecycle.${BULK_FOLLOW_UP}`) await deps.bulkInvites?.withdraw(message.workerKey);
     queued = result.queued;
     return { outcome: result.queued ? 'queued' : result.held ? 'held' : result.plan.blocked ? 'blocked' : 'applied', plan: result.plan, executed: result.executed };
   } finally {
-    await release();
+    // A save clears the lease in the same write.
+    if (!saved) await lease.release();
     // After the lease: the import and its follow-ups concern other workers.
     if (queued) await deps.bulkInvites!.flush(() => currentCallScope()?.timeLeft() ?? Number.POSITIVE_INFINITY);
   }

@@ -46,12 +46,15 @@ export class MemberIndex implements MemberLookup {
       const known = this.listing?.byId.get(linkedMemberId) ?? asLastWritten(linkedMemberId, workerKey, options.lastWritten);
       return { member: known, linkedBy: 'member-id', groupIds: [] };
     }
+    const started = this.clock();
     let listing = await this.current(options.freshAfter);
     let found = this.lookup(listing, workerKey, linkedMemberId, email);
-    // A linked member missing was invited or linked since, elsewhere; any other miss may be, on an older listing.
+    // A linked member missing was invited or linked since, elsewhere; any other miss may be, on an older listing,
+    // and a revocation never trusts one: a member it does not find keeps its access.
     const linkedMissing = linkedMemberId !== null && found.linkedBy !== 'member-id';
-    if (linkedMissing || (found.member === null && this.clock() - listing.at > this.trustMissForMs)) {
-      listing = await this.current(this.clock());
+    const missCouldBeStale = found.member === null && (options.verifyMiss || started - listing.at > this.trustMissForMs);
+    if (linkedMissing || missCouldBeStale) {
+      listing = await this.current(started);
       found = this.lookup(listing, workerKey, linkedMemberId, email);
     }
     return { ...found, groupIds: found.member && options.groups ? await this.bitwarden.getMemberGroupIds(found.member.id) : [] };

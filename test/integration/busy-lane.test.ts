@@ -70,7 +70,7 @@ describe('one worker in both lanes at once', () => {
     const person = worker();
     const workers = new WorkerStateStore(documentClient(), process.env.WORKERS_TABLE!);
     // Another invocation holds the worker for longer than lease() waits.
-    const release = await workers.lease(person.externalId, new Date(), VISIBILITY_TIMEOUT_SECONDS * 1000);
+    const { release } = await workers.lease(person.externalId, new Date(), VISIBILITY_TIMEOUT_SECONDS * 1000);
     const hire = genericDelivery('worker.hired', person, { secret: TEST_SECRET });
     const failed = failedOnce(person.externalId);
     const applied = runtime.processed(hire.id);

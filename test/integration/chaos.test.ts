@@ -17,7 +17,7 @@ import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/loca
 
 /**
  * Chaos on the real local services: 1,000 workers, ~3,000 deliveries duplicated and reordered,
- * Bitwarden answering 5xx, 429 with Retry-After, latency spikes and dropped connections, and the
+ * Bitwarden answering 20 % of calls 5xx and 15 % 429 with Retry-After, latency spikes and dropped connections, and the
  * worker process killed mid-batch at random and restarted. Afterwards Bitwarden must equal
  * decide() on each worker's newest record, with one member per worker, every accepted delivery
  * applied or dead-lettered, and every Bitwarden write on the audit trail.
@@ -68,7 +68,7 @@ function startWorker(): void {
 beforeAll(async () => {
   // As in production (visibility 180 s, timeout 30 s), a message stays invisible longer than its processing can take, even under faults.
   runtime = await startTestRuntime(configText, { startWorker: false, visibilityTimeoutSeconds: 8 });
-  runtime.bitwarden!.faults = { serverErrorRate: 0.05, rateLimitRate: 0.03, retryAfterSeconds: 1, dropRate: 0.02, latencyMs: [0, 60] };
+  runtime.bitwarden!.faults = { serverErrorRate: 0.2, rateLimitRate: 0.15, retryAfterSeconds: 1, dropRate: 0.02, latencyMs: [0, 60] };
   startWorker();
 }, 60_000);
 afterAll(async () => {
@@ -156,6 +156,8 @@ describe('chaos', () => {
       console.log('UNACCOUNTED', id, body.type, body.timestamp, key, JSON.stringify({ lastDeliveryId: state?.lastDeliveryId, lastEventAt: state?.lastEventAt, version: state?.version }), JSON.stringify(trails.get(key)?.map((entry) => [entry.deliveryId, entry.outcome, entry.action, entry.at])));
     }
     expect(unaccounted).toEqual([]);
+    // Transient failures come back within seconds and are retried to the end: none is given up on.
+    expect([...deadLettered]).toEqual([]);
 
     // Bitwarden equals decide() on the newest record, for every worker whose deliveries were all applied.
     const now = new Date();

@@ -64,7 +64,7 @@ describe('an impossible date at ingest', () => {
   const ingest: IngestDependencies = {
     sources: new Map(['generic', 'bamboohr'].map((name) => [name, { source: findSource(name)!, settings: config.providers[name]! }])),
     secretsFor: async (source) => [source.name === 'generic' ? `whsec_${Buffer.from(secret).toString('base64')}` : secret],
-    enqueueOnce: Object.assign(async () => ({ duplicate: false }), { registerLambdaContext: () => undefined }),
+    enqueueOnce: async () => ({ duplicate: false }),
     now: () => new Date(),
   };
 

@@ -29,14 +29,11 @@ function ingestCore(enqueue: (messages: WorkerEventMessage[]) => Promise<void> =
   const deps: IngestDependencies = {
     sources: new Map([['bamboohr', { source: source('bamboohr'), settings: settings.bamboohr! }]]),
     secretsFor: async () => [BAMBOO_SECRET],
-    enqueueOnce: Object.assign(
-      async (_key: string, messages: WorkerEventMessage[]) => {
-        await enqueue(messages);
-        enqueued.push(...messages);
-        return { duplicate: false };
-      },
-      { registerLambdaContext: () => undefined },
-    ),
+    enqueueOnce: async (_key: string, messages: WorkerEventMessage[]) => {
+      await enqueue(messages);
+      enqueued.push(...messages);
+      return { duplicate: false };
+    },
     now: () => new Date(NOW_UNIX * 1000),
   };
   return { enqueued, receive: (request: WebhookRequest) => receiveWebhook('bamboohr', request, deps) };

@@ -19,7 +19,7 @@ function ingest(secrets: { cached: string; fresh: string }) {
       reads.push(options?.refresh ? 'refresh' : 'cached');
       return [options?.refresh ? secrets.fresh : secrets.cached];
     },
-    enqueueOnce: Object.assign(async (_key: string, messages: WorkerEventMessage[]) => (enqueued.push(...messages), { duplicate: false }), { registerLambdaContext: () => undefined }),
+    enqueueOnce: async (_key: string, messages: WorkerEventMessage[]) => (enqueued.push(...messages), { duplicate: false }),
     now: () => new Date(),
   };
   return { deps, enqueued, reads };

@@ -2,7 +2,7 @@ import type { ProviderTotals } from './checker.js';
 import type { FuzzReport } from './run.js';
 
 /** The refusals a table breaks out; anything else lands in "other". */
-const REFUSALS = [400, 401, 404, 409, 413, 503] as const;
+const REFUSALS = [400, 401, 404, 413, 503] as const;
 
 type Row = [label: string, value: (totals: ProviderTotals) => number | string];
 
