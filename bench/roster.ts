@@ -16,7 +16,7 @@ const MATCHING_MEMBERS = 2_800;
 const MEMBERS_WITHOUT_WORKER = 200;
 const PAGE = 500;
 /** How long the apply is watched under the cloud rate limits before the rest is projected from the measured rate. */
-const APPLY_WINDOW_MS = 180_000;
+const APPLY_WINDOW_MS = 420_000;
 
 const departments = ['Engineering', 'Sales', 'Finance', 'Support', 'Marketing'];
 

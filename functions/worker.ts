@@ -15,8 +15,8 @@ import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worke
 /**
  * How soon a failed message comes back: seconds, not the queue's 180 s visibility timeout. Transient
  * failures (Bitwarden 5xx, a worker the other lane held) back off exponentially with jitter, about 2,
- * 4, 8, 16 s over the queue's five receives; with lease() waiting 10 s on each, they outlast the lease
- * of a holder that crashed (WORKER_LEASE_SECONDS, 60 s). A call the rate budget could not fit comes
+ * 4, 8, 16, 32, then 60 s over the queue's ten receives (lib/queue/queues.ts); with lease() waiting
+ * 10 s on each, they outlast the lease of a holder that crashed (WORKER_LEASE_SECONDS, 60 s). A call the rate budget could not fit comes
  * back exactly when its slot is free.
  */
 const MAX_RETRY_SECONDS = 60;
@@ -48,7 +48,7 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
       result = await withinCallScope(scope, () => applyWorkerEvent(message, deps));
     } catch (error) {
       failedGroups.set(record.attributes.MessageGroupId!, error);
-      // The reason a message is retried, and after 5 receives dead-lettered: the runbook starts here.
+      // The reason a message is retried, and after 10 receives dead-lettered: the runbook starts here.
       logger.error('worker event failed; SQS will retry it', { workerKey: message.workerKey, deliveryId: message.deliveryId, receiveCount: record.attributes.ApproximateReceiveCount, error });
       throw error;
     }

@@ -6,7 +6,11 @@ export interface QueueDefinition {
   deadLetterEnvVar: string;
   /** FIFO: one writer per worker (MessageGroupId = worker key). */
   fifo: true;
-  /** After this many failed receives a message moves to the dead-letter queue. */
+  /**
+   * After this many failed receives a message moves to the dead-letter queue. With the worker's
+   * backoff (2, 4, 8, 16, 32, then 60 s: functions/worker.ts) ten receives ride out about five
+   * minutes of Bitwarden failing, so an outage that short dead-letters nothing.
+   */
   maxReceiveCount: number;
   /** Must exceed the worker's timeout, so a message is not handed out twice while it is being processed. */
   visibilityTimeoutSeconds: number;
@@ -14,9 +18,9 @@ export interface QueueDefinition {
 
 export const Queues = {
   /** Hires, role changes: everything that cannot take access away. */
-  events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', deadLetterEnvVar: 'EVENTS_DLQ_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
+  events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', deadLetterEnvVar: 'EVENTS_DLQ_URL', fifo: true, maxReceiveCount: 10, visibilityTimeoutSeconds: 180 },
   /** Terminations, end dates, removals, sweeps (docs/design.md, decision 7): its own workers, so a backlog of hires cannot delay a revocation. */
-  urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', deadLetterEnvVar: 'URGENT_DLQ_URL', fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 180 },
+  urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', deadLetterEnvVar: 'URGENT_DLQ_URL', fifo: true, maxReceiveCount: 10, visibilityTimeoutSeconds: 180 },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type Lane = keyof typeof Queues;

@@ -22,14 +22,14 @@ const functionLogicalId = (entryDescription: RegExp) =>
 describe('the CDK stack', () => {
   it('has two FIFO lanes, each with a FIFO DLQ, high throughput, encryption and a visibility timeout above the worker timeout', () => {
     template.resourceCountIs('AWS::SQS::Queue', 4);
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }), VisibilityTimeout: 180, FifoQueue: true }, 2);
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }), VisibilityTimeout: 180, FifoQueue: true }, 2);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       DeduplicationScope: 'messageGroup',
       FifoThroughputLimit: 'perMessageGroupId',
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 180,
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 10 },
     });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },

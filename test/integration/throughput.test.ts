@@ -4,7 +4,9 @@ import { callKey } from '../../lib/bitwarden/rate-budget.js';
 import type { BatchResult } from '../../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { documentClient } from '../../lib/runtime/aws.js';
+import { syncDependencies } from '../../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
+import { loadConfigFile } from '../../lib/config/load.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
 import { PendingInviteStore } from '../../lib/store/pending-invites.js';
 import { DynamoRateBudget } from '../../lib/store/rate-budget-store.js';
@@ -76,6 +78,55 @@ describe('a wave of hires under the cloud rate limits', () => {
     const trail = await audit.forWorker(imported[0]!.externalId);
     expect(trail.map((entry) => entry.outcome)).toEqual(expect.arrayContaining(['queued', 'applied']));
     expect(trail.find((entry) => entry.action === 'invite' && entry.outcome === 'applied')?.detail).toMatch(/bulk import/);
+  });
+});
+
+describe('bulk imports', () => {
+  it('carry at most 2,000 members each, skip an e-mail already in the organization, and follow every one up', async () => {
+    await start({}, { startWorker: false });
+    const env = readEnvironment();
+    const pending = new PendingInviteStore(documentClient(), tableName(env, Tables.invites));
+    const existing = bitwarden().addMember({ email: 'already-here@example.com', status: MemberStatus.Confirmed });
+    const invites = Array.from({ length: 2_001 }, (_, index) => ({ workerKey: `BULK-${index}`, email: index === 7 ? 'Already-Here@example.com' : `bulk-${index}@example.com`, queuedAt: new Date().toISOString() }));
+    for (let start = 0; start < invites.length; start += 50) await Promise.all(invites.slice(start, start + 50).map((invite) => pending.add(invite)));
+
+    const { bulkInvites } = syncDependencies(env, loadConfigFile('cdk/config/lifecycle.yaml'));
+    expect(await bulkInvites!.flush(() => Number.POSITIVE_INFINITY)).toBe(2_001);
+
+    const imports = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
+    expect(imports.map((exchange) => [exchange.status, (exchange.body as { members: unknown[] }).members.length])).toEqual([[200, 2_000], [200, 1]]);
+    // The e-mail already in the organization was skipped (the member without an externalId adopted the worker's).
+    expect(bitwarden().allMembers().filter((member) => member.email === 'already-here@example.com')).toEqual([expect.objectContaining({ id: existing.id, externalId: 'BULK-7' })]);
+    expect(bitwarden().allMembers().filter((member) => member.externalId?.startsWith('BULK-'))).toHaveLength(2_001);
+    expect(await pending.all()).toEqual([]);
+    // Every worker is re-evaluated: its groups follow.
+    expect(await runtime!.queueDepth()).toBe(2_001);
+  });
+
+  it('fall back to single invites where the organization cannot use directory syncing', async () => {
+    await start({ rateLimits: true, useDirectory: false });
+    const people = Array.from({ length: 8 }, () => worker({ department: 'Engineering' }));
+    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
+    await Promise.all(people.map(hire));
+    await done;
+    const imports = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.every((exchange) => exchange.status === 400 && (exchange.response as { message: string }).message === 'Organization cannot use directory syncing.')).toBe(true);
+    expect(bitwarden().exchanges.filter((exchange) => exchange.method === 'POST' && exchange.route === '/public/members' && exchange.status === 200)).toHaveLength(people.length);
+    expect(bitwarden().exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
+  });
+
+  it('never take an elevated member type: an admin hire waits for its own invite slot', async () => {
+    const config = readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('  memberType: user\n', '  memberType: admin\n');
+    expect(config).toContain('memberType: admin');
+    await start({ rateLimits: true }, {}, config);
+    const people = Array.from({ length: 6 }, () => worker({ department: 'Engineering' }));
+    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
+    await Promise.all(people.map(hire));
+    await done;
+    expect(bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import')).toEqual([]);
+    expect(bitwarden().allMembers().filter((member) => people.some((person) => person.externalId === member.externalId)).map((member) => member.type)).toEqual(people.map(() => 1));
+    expect(bitwarden().exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
   });
 });
 

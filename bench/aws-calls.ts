@@ -1,0 +1,41 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/**
+ * Counts the AWS calls this process makes (the local runtime runs every handler in it), by the SDK
+ * clients' shared base class: DynamoDB writes and reads as capacity units for items under 1 KB,
+ * SQS requests (a receive that returned nothing is a poll, counted apart). Bench-only instrumentation.
+ */
+export interface AwsCallCounts {
+  dynamoWrites: number;
+  dynamoReads: number;
+  sqsRequests: number;
+  sqsEmptyReceives: number;
+}
+
+const counts: AwsCallCounts = { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0 };
+const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
+const READS = new Set(['GetCommand', 'GetItemCommand']);
+
+const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send(command: unknown, ...rest: unknown[]): Promise<unknown> };
+const send = base.send;
+base.send = async function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
+  const name = command.constructor.name;
+  // A refused conditional write is billed as a write: counted before it is sent.
+  if (WRITES.has(name)) counts.dynamoWrites++;
+  else if (name === 'BatchWriteCommand' || name === 'BatchWriteItemCommand') counts.dynamoWrites += Object.values((command.input?.RequestItems ?? {}) as Record<string, unknown[]>).reduce((sum, items) => sum + items.length, 0);
+  else if (READS.has(name)) counts.dynamoReads++;
+  const output = (await send.call(this, command, ...rest)) as Record<string, unknown> | undefined;
+  if (name === 'QueryCommand' || name === 'ScanCommand') counts.dynamoReads += Math.max(1, Math.ceil(Number(output?.Count ?? 0) / 40));
+  else if (name === 'ReceiveMessageCommand' && !(output?.Messages as unknown[] | undefined)?.length) counts.sqsEmptyReceives++;
+  else if (/Message|Visibility/.test(name)) counts.sqsRequests++;
+  return output;
+};
+
+/** What was counted since the last reset. */
+export function awsCalls(): AwsCallCounts {
+  return { ...counts };
+}
+
+export function resetAwsCalls(): void {
+  Object.assign(counts, { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0 });
+}
