@@ -263,7 +263,7 @@ export class LifecycleStack extends Stack {
       ],
     });
 
-    // What the admin CLI (npx lifecycle --aws) reads: export these as environment variables.
+    // What the admin CLI reads with `npx lifecycle --stack NAME` (lib/cli/stack-target.ts).
     for (const [key, definition] of Object.entries(Tables)) new CfnOutput(this, definition.envVar, { value: this.tables[key as keyof typeof Tables].tableName });
     for (const [lane, definition] of Object.entries(Queues)) {
       new CfnOutput(this, definition.envVar, { value: this.queues[lane as Lane].queueUrl });

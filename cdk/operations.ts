@@ -1,3 +1,4 @@
+import { Queues } from '../lib/queue/queues.js';
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, SingleValueWidget, TextWidget, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -49,7 +50,7 @@ export class Operations extends Construct {
     };
 
     for (const lane of props.lanes) {
-      alarm(`${lane.name}DeadLetters`, lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `A ${lane.name} event failed ${5} times and sits in its dead-letter queue.`);
+      alarm(`${lane.name}DeadLetters`, lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `A ${lane.name} event failed ${Queues.events.maxReceiveCount} times and sits in its dead-letter queue.`);
       alarm(`${lane.name}OldestMessage`, lane.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), lane.maxAge.toSeconds(), `The ${lane.name} lane is falling behind.`);
     }
     for (const [name, fn] of Object.entries(props.functions)) {

@@ -68,6 +68,8 @@ function startWorker(): void {
 beforeAll(async () => {
   // As in production (visibility 180 s, timeout 30 s), a message stays invisible longer than its processing can take, even under faults.
   runtime = await startTestRuntime(configText, { startWorker: false, visibilityTimeoutSeconds: 8 });
+  // Scaled down as the visibility timeout is (production: 60 s leases, 180 s visibility): a killed worker's leases expire sooner.
+  process.env.WORKER_LEASE_SECONDS = '15';
   runtime.bitwarden!.faults = { serverErrorRate: 0.2, rateLimitRate: 0.15, retryAfterSeconds: 1, dropRate: 0.02, latencyMs: [0, 60] };
   startWorker();
 }, 60_000);
