@@ -10,8 +10,8 @@ export interface CallScope {
   priority: CallPriority;
   /** Milliseconds this invocation has left (a Lambda's `getRemainingTimeInMillis`). */
   timeLeft(): number;
-  /** The longest a call may wait for its slot, when less than the lane allows (an invite that a bulk import can take instead). */
-  maxWaitMs?: number;
+  /** The longest a call may wait for its rate-budget slot, when less than the lane allows (an invite that a bulk import can take instead). */
+  slotPatienceMs?: number;
 }
 
 const scopes = new AsyncLocalStorage<CallScope>();

@@ -216,7 +216,7 @@ export class BitwardenClient {
   /** The longest this call may wait: the client's limit, and what the invocation has left. */
   private longestWait(): number {
     const scope = currentCallScope();
-    return Math.max(0, Math.min(this.maxWaitMs, scope?.maxWaitMs ?? Number.POSITIVE_INFINITY, scope ? scope.timeLeft() - TIME_FOR_THE_CALL_MS : Number.POSITIVE_INFINITY));
+    return Math.max(0, Math.min(this.maxWaitMs, scope ? scope.timeLeft() - TIME_FOR_THE_CALL_MS : Number.POSITIVE_INFINITY));
   }
 
   private budgetFor(key: CallKey): RateBudget {
@@ -232,7 +232,7 @@ export class BitwardenClient {
     if (this.options.rateLimited === false) return;
     const scope = currentCallScope();
     const priority = scope?.priority ?? 'normal';
-    const maxWait = scope?.priority === 'normal' ? Math.min(NORMAL_HORIZON_MS, this.longestWait()) : this.longestWait();
+    const maxWait = Math.min(scope?.priority === 'normal' ? NORMAL_HORIZON_MS : Number.POSITIVE_INFINITY, scope?.slotPatienceMs ?? Number.POSITIVE_INFINITY, this.longestWait());
     const reservation = await this.budgetFor(key).reserve(key, priority, maxWait, Date.now());
     if (!reservation.granted) throw new RateBudgetExhaustedError(operation, reservation.waitMs);
     if (reservation.waitMs > 0) await sleep(reservation.waitMs);

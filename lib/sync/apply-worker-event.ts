@@ -114,7 +114,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
       // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
       const scope = currentCallScope();
       const bulkable = action.kind === 'invite' && scope && deps.bulkInvites?.accepts(action, message);
-      done = bulkable ? await withinCallScope({ ...scope, maxWaitMs: INVITE_PATIENCE_MS }, () => execute(action, deps.bitwarden, deps.onRevokeUnsupported)) : await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
+      done = bulkable ? await withinCallScope({ ...scope, slotPatienceMs: INVITE_PATIENCE_MS }, () => execute(action, deps.bitwarden, deps.onRevokeUnsupported)) : await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
     } catch (error) {
       if (action.kind === 'invite' && error instanceof RateBudgetExhaustedError && deps.bulkInvites?.accepts(action, message)) {
         queued = true;
