@@ -110,15 +110,15 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     }
     await audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`);
     let done: ExecutedAction;
+    // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
+    const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message) ? deps.bulkInvites : null;
     try {
-      // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
       const scope = currentCallScope();
-      const bulkable = action.kind === 'invite' && scope && deps.bulkInvites?.accepts(action, message);
-      done = bulkable ? await withinCallScope({ ...scope, slotPatienceMs: INVITE_PATIENCE_MS }, () => execute(action, deps.bitwarden, deps.onRevokeUnsupported)) : await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
+      done = bulkInvites && scope ? await withinCallScope({ ...scope, slotPatienceMs: INVITE_PATIENCE_MS }, () => execute(action, deps.bitwarden, deps.onRevokeUnsupported)) : await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
     } catch (error) {
-      if (action.kind === 'invite' && error instanceof RateBudgetExhaustedError && deps.bulkInvites?.accepts(action, message)) {
+      if (bulkInvites && action.kind === 'invite' && error instanceof RateBudgetExhaustedError) {
         queued = true;
-        await deps.bulkInvites.queue(workerKey, action.email, now);
+        await bulkInvites.queue(workerKey, action.email, now);
         await audit.record('queued', 'invite', null, `${desired.reason}; Bitwarden's invite limit is spent for ${Math.ceil(error.retryAfterMs / 1000)} s: the invitation waits for the next bulk import`);
         continue;
       }
