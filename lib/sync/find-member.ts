@@ -19,8 +19,8 @@ export interface FindOptions {
    * without reading it first. Bitwarden's answer to the revoke corrects it ("Already revoked.", or a 404).
    */
   lastWritten?: { email: string | null; revoked: boolean };
-  /** A miss must come from a read made now (a revocation: a member not found would keep its access). */
-  verifyMiss?: boolean;
+  /** Answer from a read made now unless `lastWritten` answers (a revocation: what an older listing shows may have changed). */
+  verify?: boolean;
 }
 
 /** Finds a worker's member: from the member index for the worker (lib/sync/member-index.ts), or from one listing for a whole-organization pass. */

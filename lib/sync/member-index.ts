@@ -26,7 +26,7 @@ interface Listing {
  */
 export class MemberIndex implements MemberLookup {
   private listing: Listing | null = null;
-  private reading: Promise<Listing> | null = null;
+  private reading: { at: number; listing: Promise<Listing> } | null = null;
   /** What a revoked member returns to on restore (Bitwarden keeps it; the listing shows only "revoked"). */
   private readonly statusBeforeRevoke = new Map<string, MemberStatusCode>();
   private readonly maxAgeMs: number;
@@ -42,18 +42,19 @@ export class MemberIndex implements MemberLookup {
   }
 
   async find(workerKey: string, linkedMemberId: string | null, email: string | null, options: FindOptions = { groups: true }): Promise<FoundMember> {
+    // Our own last write, not the listing: another container may have restored the member since this listing was read.
     if (linkedMemberId && options.lastWritten && options.freshAfter === undefined) {
-      const known = this.listing?.byId.get(linkedMemberId) ?? asLastWritten(linkedMemberId, workerKey, options.lastWritten);
-      return { member: known, linkedBy: 'member-id', groupIds: [] };
+      return { member: asLastWritten(linkedMemberId, workerKey, options.lastWritten), linkedBy: 'member-id', groupIds: [] };
     }
     const started = this.clock();
-    let listing = await this.current(options.freshAfter);
+    // A revocation never answers from an older listing: there a member may still show as revoked after a restore, or
+    // under the externalId of a worker whose rehire has taken it over since; one it does not find keeps its access.
+    let listing = await this.current(options.verify ? started : options.freshAfter);
     let found = this.lookup(listing, workerKey, linkedMemberId, email);
-    // A linked member missing was invited or linked since, elsewhere; any other miss may be, on an older listing,
-    // and a revocation never trusts one: a member it does not find keeps its access.
+    // A linked member missing was invited or linked since, elsewhere; any other miss may be, on an older listing.
     const linkedMissing = linkedMemberId !== null && found.linkedBy !== 'member-id';
-    const missCouldBeStale = found.member === null && (options.verifyMiss || started - listing.at > this.trustMissForMs);
-    if (linkedMissing || missCouldBeStale) {
+    const missCouldBeStale = found.member === null && started - listing.at > this.trustMissForMs;
+    if ((linkedMissing || missCouldBeStale) && listing.at < started) {
       listing = await this.current(started);
       found = this.lookup(listing, workerKey, linkedMemberId, email);
     }
@@ -108,21 +109,25 @@ export class MemberIndex implements MemberLookup {
     return linked ? { member: linked, linkedBy: 'member-id' } : pick(listing.byId.values(), workerKey, email);
   }
 
-  /** The listing, read again when older than `maxAgeMs` or than `freshAfter`; concurrent readers share one request. */
+  /** The listing, read again when older than `maxAgeMs` or than `freshAfter`; concurrent readers share a request sent late enough. */
   private async current(freshAfter?: number): Promise<Listing> {
     const oldest = Math.max(this.clock() - this.maxAgeMs, freshAfter ?? Number.NEGATIVE_INFINITY);
     if (this.listing && this.listing.at >= oldest) return this.listing;
-    this.reading ??= this.read().finally(() => {
-      this.reading = null;
+    if (this.reading && this.reading.at >= oldest) return this.reading.listing;
+    const at = this.clock();
+    const reading = { at, listing: this.read(at) };
+    this.reading = reading;
+    return reading.listing.finally(() => {
+      if (this.reading === reading) this.reading = null;
     });
-    return this.reading;
   }
 
-  private async read(): Promise<Listing> {
-    const at = this.clock();
+  private async read(at: number): Promise<Listing> {
     const members = await this.bitwarden.listMembers();
-    this.listing = { at, byId: new Map(members.map((member) => [member.id, member])) };
-    return this.listing;
+    const listing = { at, byId: new Map(members.map((member) => [member.id, member])) };
+    // A slower read sent earlier never replaces a newer one.
+    if (!this.listing || this.listing.at <= at) this.listing = listing;
+    return listing;
   }
 }
 
