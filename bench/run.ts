@@ -10,6 +10,7 @@ import { awsCalls, resetAwsCalls } from './aws-calls.js';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { MemberStatus } from '../lib/vocabulary/bitwarden.js';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
 import type { BatchResult } from '../lib/local/sqs-event-source.js';
@@ -285,6 +286,16 @@ function costPer10k(workerMs: number, ingestMs: number, perEvent: { dynamoWrites
 
 mkdirSync('bench/.build', { recursive: true });
 writeFileSync(config, readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('policy:\n', 'policy:\n  massRevocationGuard: null\n'));
+
+// `npm run bench -- --only wave` runs one scenario and prints its figures, leaving results.json and summary.md as they are.
+const scenarios = { alone: terminationsAlone, wave: terminationsDuringWave, faults: convergenceUnderFaults, reads: readsPerHire, 'day-one': () => rosterDayOne(start, config, log), bundles };
+const { values: options } = parseArgs({ options: { only: { type: 'string' } } });
+if (options.only !== undefined) {
+  const scenario = scenarios[options.only as keyof typeof scenarios];
+  if (!scenario) throw new Error(`--only: unknown scenario "${options.only}"; one of ${Object.keys(scenarios).join(', ')}`);
+  console.log(JSON.stringify(await scenario(), null, 2));
+  process.exit(0);
+}
 const started = Date.now();
 const alone = await terminationsAlone();
 const backlog = await terminationsDuringWave();

@@ -29,6 +29,8 @@ export interface WorkerState {
   invitedAt: string | null;
   /** When its invitation was queued for a bulk import (lib/sync/bulk-invites.ts); null once it was sent or withdrawn. */
   inviteQueuedAt?: string | null;
+  /** When the product last wrote the member (the member index compares its listing with it: lib/sync/member-index.ts). */
+  memberWrittenAt?: string | null;
   /** A revocation the mass-revocation guard holds for approval. */
   heldByGuard: boolean;
   reevaluateAt: string | null;

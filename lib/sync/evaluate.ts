@@ -121,6 +121,7 @@ export async function evaluate(message: WorkerEventMessage, deps: EvaluateDepend
     freshAfter: message.subject.kind === 'reevaluate' ? Date.parse(message.receivedAt) : state?.inviteQueuedAt ? Date.now() : undefined,
     // A known member's revocation is one call, with no read first.
     lastWritten: desired.access === 'revoked' && state ? { email: state.record.workEmail, revoked: state.access === 'revoked' && !state.heldByGuard } : undefined,
+    writtenAt: state?.memberWrittenAt ? Date.parse(state.memberWrittenAt) : undefined,
     verify: desired.access === 'revoked' || desired.access === 'removed',
   });
   const base = { outcome: 'plan' as const, state, record, recordHash, desired, directory, occurredAt: time.at, clampedFrom: time.clamped ? message.occurredAt : null };

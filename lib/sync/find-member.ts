@@ -19,6 +19,12 @@ export interface FindOptions {
    * without reading it first. Bitwarden's answer to the revoke corrects it ("Already revoked.", or a 404).
    */
   lastWritten?: { email: string | null; revoked: boolean };
+  /**
+   * Epoch ms of the product's last write to the worker's member (its state's `memberWrittenAt`). A member
+   * shown by a listing older than this, and not written by this container since, is read again: the
+   * other lane wrote it (a revoke the rehire must restore).
+   */
+  writtenAt?: number;
   /** Answer from a read made now unless `lastWritten` answers (a revocation: what an older listing shows may have changed). */
   verify?: boolean;
 }
@@ -26,8 +32,8 @@ export interface FindOptions {
 /** Finds a worker's member: from the member index for the worker (lib/sync/member-index.ts), or from one listing for a whole-organization pass. */
 export interface MemberLookup {
   find(workerKey: string, linkedMemberId: string | null, email: string | null, options?: FindOptions): Promise<FoundMember>;
-  /** Told of each write made, so that what it answers next includes it. */
-  applied?(done: ExecutedAction): void;
+  /** Told of each write made (`at`: epoch ms of Bitwarden's answer), so that what it answers next includes it. */
+  applied?(done: ExecutedAction, at?: number): void;
   /** Told that Bitwarden contradicted it: the next answer comes from a new read. */
   invalidate?(): void;
 }

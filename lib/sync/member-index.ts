@@ -27,6 +27,8 @@ interface Listing {
 export class MemberIndex implements MemberLookup {
   private listing: Listing | null = null;
   private reading: { at: number; listing: Promise<Listing> } | null = null;
+  /** When this process last wrote each member: its entry is current from then on, whatever the listing's age. */
+  private readonly writtenAt = new Map<string, number>();
   /** What a revoked member returns to on restore (Bitwarden keeps it; the listing shows only "revoked"). */
   private readonly statusBeforeRevoke = new Map<string, MemberStatusCode>();
   private readonly maxAgeMs: number;
@@ -54,7 +56,9 @@ export class MemberIndex implements MemberLookup {
     // A linked member missing was invited or linked since, elsewhere; any other miss may be, on an older listing.
     const linkedMissing = linkedMemberId !== null && found.linkedBy !== 'member-id';
     const missCouldBeStale = found.member === null && started - listing.at > this.trustMissForMs;
-    if ((linkedMissing || missCouldBeStale) && listing.at < started) {
+    // Written since this listing, by another container (the other lane): what the listing shows of it is out of date.
+    const hitIsStale = found.member !== null && options.writtenAt !== undefined && this.knownAt(found.member.id, listing) < options.writtenAt;
+    if ((linkedMissing || missCouldBeStale || hitIsStale) && listing.at < started) {
       listing = await this.current(started);
       found = this.lookup(listing, workerKey, linkedMemberId, email);
     }
@@ -67,9 +71,10 @@ export class MemberIndex implements MemberLookup {
   }
 
   /** Keeps the index in step with a write this process made. */
-  applied(done: ExecutedAction): void {
+  applied(done: ExecutedAction, at = this.clock()): void {
     const byId = this.listing?.byId;
     if (!byId) return;
+    this.writtenAt.set(done.memberId, at);
     const { action } = done;
     const member = byId.get(done.memberId);
     switch (action.kind) {
@@ -104,6 +109,10 @@ export class MemberIndex implements MemberLookup {
     if (this.listing) this.listing = { ...this.listing, at: Number.NEGATIVE_INFINITY };
   }
 
+  private knownAt(memberId: string, listing: Listing): number {
+    return Math.max(listing.at, this.writtenAt.get(memberId) ?? Number.NEGATIVE_INFINITY);
+  }
+
   private lookup(listing: Listing, workerKey: string, linkedMemberId: string | null, email: string | null): Pick<FoundMember, 'member' | 'linkedBy'> {
     const linked = linkedMemberId ? listing.byId.get(linkedMemberId) : undefined;
     return linked ? { member: linked, linkedBy: 'member-id' } : pick(listing.byId.values(), workerKey, email);
@@ -126,7 +135,10 @@ export class MemberIndex implements MemberLookup {
     const members = await this.bitwarden.listMembers();
     const listing = { at, byId: new Map(members.map((member) => [member.id, member])) };
     // A slower read sent earlier never replaces a newer one.
-    if (!this.listing || this.listing.at <= at) this.listing = listing;
+    if (!this.listing || this.listing.at <= at) {
+      this.listing = listing;
+      for (const [id, writtenAt] of this.writtenAt) if (writtenAt <= at) this.writtenAt.delete(id);
+    }
     return listing;
   }
 }

@@ -65,3 +65,32 @@ describe('a revocation in a container whose listing is older than another contai
     expect(listings - before).toBe(2);
   });
 });
+
+describe('a membership in a container whose listing is older than the worker’s last saved state', () => {
+  it('reads again: a member the other lane revoked since is seen revoked, so the rehire restores it', async () => {
+    const member = emulator.addMember({ email: 'back@example.com', externalId: 'back', status: MemberStatus.Confirmed });
+    const index = new MemberIndex(client);
+    await index.listMembers();
+    // The urgent lane (another container) revokes the member and saves the worker's state after it.
+    await client.revokeMember(member.id);
+    const writtenAt = Date.now();
+
+    const found = await index.find('back', member.id, member.email, { groups: true, writtenAt });
+    expect(found.member?.status).toBe(MemberStatus.Revoked);
+  });
+
+  it('trusts its own writes: a member it wrote after its listing needs no read', async () => {
+    const member = emulator.addMember({ email: 'own@example.com', externalId: 'own', status: MemberStatus.Confirmed });
+    const index = new MemberIndex(client);
+    await index.listMembers();
+    await client.revokeMember(member.id);
+    // The worker's state records the same instant the index was told of (lib/sync/apply-worker-event.ts).
+    const writtenAt = Date.now() + 1;
+    index.applied({ action: { kind: 'revoke', memberId: member.id }, memberId: member.id, detail: 'revoked' }, writtenAt);
+    const before = listings;
+
+    const found = await index.find('own', member.id, member.email, { groups: false, writtenAt });
+    expect(found.member?.status).toBe(MemberStatus.Revoked);
+    expect(listings).toBe(before);
+  });
+});
