@@ -14,12 +14,14 @@ const layers = [
   'policy', // rules and decide: pure
   'queue', // the message, lanes, SQS publishing and dead letters
   'store', // DynamoDB tables
+  'notify', // telling people: the Notifier, its messages, SNS and chat formats
   'lifecycle', // the guard and the sweeper
   'sync', // evaluate, plan, execute, apply
   'rules', // deploying rules, the changed-rules computation
   'roster', // reading sources' whole rosters: only changes, absence guarded
   'reconcile', // drift between HR, state and Bitwarden
   'ingest', // webhook receipt
+  'scim', // the SCIM endpoint identity providers push to: filters, PATCH, resources, discovery
   'evidence', // the auditors' export
   'runtime', // the edges: environment, AWS clients, secrets, observability, composition roots
   'cli', // `npx lifecycle`

@@ -173,7 +173,11 @@ async function terminationsDuringWave() {
     const waveStarted = Date.now();
     const hires = Array.from({ length: WAVE }, () => worker({ department: 'Engineering' }));
     const invited = allInvited(runtime, hires.map((person) => person.externalId), 'Engineering');
-    const posting = Promise.all(hires.map((person, index) => sleep(index).then(() => post(runtime, genericDelivery('worker.hired', person, { secret: SECRET })))));
+    // As fast as the ingest answers, 50 deliveries in flight (a sender's burst, not 1,000 sockets at once).
+    const pending = [...hires];
+    const posting = Promise.all(Array.from({ length: 50 }, async () => {
+      for (let person = pending.shift(); person; person = pending.shift()) await post(runtime, genericDelivery('worker.hired', person, { secret: SECRET }));
+    }));
 
     const sentAt = new Map<string, number>();
     const terminated = processedAll(runtime, leavers.map((person) => person.externalId), (message) => message.eventType === 'worker.terminated');

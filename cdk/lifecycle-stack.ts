@@ -14,6 +14,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, EventType } from 'aws-cdk-
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -21,6 +22,8 @@ import type { LifecycleConfig } from '../lib/config/schema.js';
 import { enabledSources } from '../lib/sources/registry.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
+import { scimKeysVariable } from '../lib/scim/auth.js';
+import { EvidenceKey } from './evidence-key.js';
 import { LifecycleFunction } from './lifecycle-function.js';
 import { Operations } from './operations.js';
 
@@ -89,6 +92,34 @@ export class LifecycleStack extends Stack {
     for (const queue of Object.values(this.queues)) queue.grantSendMessages(ingest);
     ingest.addEnvironment(Tables.deliveries.envVar, this.tables.deliveries.tableName);
     this.tables.deliveries.grantReadWriteData(ingest);
+
+    // The SCIM endpoint identity providers push to (lib/scim/service.ts): one key secret per provider the config lists.
+    const scimKeys = props.config.scim.identityProviders.map((provider) => ({
+      provider,
+      secret: new Secret(this, `${pascal(provider)}ScimKeys`, {
+        description: `SCIM API key(s) of ${provider}; two, space-separated, during a rotation. Paste it into ${provider}'s Bitwarden app as the SCIM API key.`,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      }),
+    }));
+    const scim = new LifecycleFunction(this, 'Scim', {
+      entry: 'scim.ts',
+      description: 'Serves the SCIM 2.0 endpoint identity providers push users and groups to, and enqueues worker events',
+      shippedConfigPath,
+      timeout: Duration.seconds(10),
+      environment: {
+        ...queueUrls,
+        ...Object.fromEntries(scimKeys.map(({ provider, secret }) => [`${scimKeysVariable(provider)}_ARN`, secret.secretArn])),
+        [Tables.scim.envVar]: this.tables.scim.tableName,
+        [Tables.deliveries.envVar]: this.tables.deliveries.tableName,
+        [Tables.rateBudget.envVar]: this.tables.rateBudget.tableName,
+      },
+    });
+    for (const { secret } of scimKeys) secret.grantRead(scim);
+    for (const queue of Object.values(this.queues)) queue.grantSendMessages(scim);
+    this.tables.scim.grantReadWriteData(scim);
+    this.tables.deliveries.grantReadWriteData(scim);
+    // Each key's request budget lives in the shared rate-budget table (lib/scim/auth.ts).
+    this.tables.rateBudget.grantReadWriteData(scim);
 
     const worker = new LifecycleFunction(this, 'Worker', {
       entry: 'worker.ts',
@@ -244,10 +275,12 @@ export class LifecycleStack extends Stack {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
     });
     api.addRoutes({ path: '/webhooks/{provider}', methods: [HttpMethod.POST], integration: new HttpLambdaIntegration('IngestIntegration', ingest) });
+    // Bitwarden's SCIM paths, so that an identity provider's Bitwarden app needs only a new URL and key.
+    api.addRoutes({ path: '/v2/{organizationId}/{proxy+}', methods: [HttpMethod.ANY], integration: new HttpLambdaIntegration('ScimIntegration', scim) });
 
-    Validations.of(api).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: 'HR systems cannot send IAM or JWT credentials: every webhook is authenticated by its provider HMAC signature in the ingest handler, before anything is enqueued.' });
-    for (const secret of [bitwardenCredentials, ...webhookSecrets.map((entry) => entry.secret), ...apiCredentials.map((entry) => entry.secret)]) {
-      Validations.of(secret).acknowledge({ id: 'AwsSolutions::AwsSolutions-SMG4', reason: 'Third-party keys (Bitwarden organization API key, HR webhook and API secrets) are issued by those systems; no Lambda can rotate them. The runbook describes rotating them by hand, with two webhook secrets accepted at once.' });
+    Validations.of(api).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: 'HR systems cannot send IAM or JWT credentials: every webhook is authenticated by its provider HMAC signature in the ingest handler, and every SCIM request by its provider\'s bearer key in the SCIM handler, before anything is enqueued.' });
+    for (const secret of [bitwardenCredentials, ...webhookSecrets.map((entry) => entry.secret), ...apiCredentials.map((entry) => entry.secret), ...scimKeys.map((entry) => entry.secret)]) {
+      Validations.of(secret).acknowledge({ id: 'AwsSolutions::AwsSolutions-SMG4', reason: 'Third-party keys (Bitwarden organization API key, HR webhook and API secrets, SCIM keys pasted into an identity provider) are held by those systems too; no Lambda can rotate them there. The runbook describes rotating them by hand, with two secrets accepted at once.' });
     }
     for (const fn of [worker, sweeper, rulesDeployer, reconciler]) {
       Validations.of(fn.role!).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::<WorkersTable340B1E00.Arn>/index/*]', reason: 'The workers table’s own indexes (the sparse due index), granted with the table.' });
@@ -263,26 +296,64 @@ export class LifecycleStack extends Stack {
       ],
     });
 
+    this.notifications(props, shippedConfigPath, { worker, reconciler });
+
     // What the admin CLI reads with `npx lifecycle --stack NAME` (lib/cli/stack-target.ts).
     for (const [key, definition] of Object.entries(Tables)) new CfnOutput(this, definition.envVar, { value: this.tables[key as keyof typeof Tables].tableName });
     for (const [lane, definition] of Object.entries(Queues)) {
       new CfnOutput(this, definition.envVar, { value: this.queues[lane as Lane].queueUrl });
       new CfnOutput(this, definition.deadLetterEnvVar, { value: this.deadLetterQueues[lane as Lane]!.queueUrl });
     }
+    new EvidenceKey(this, 'Evidence');
     new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn, description: 'Subscribe the team (e-mail, chat, pager) to the alarms' });
     new CfnOutput(this, 'WebhookUrl', { value: `${api.apiEndpoint}/webhooks/{provider}`, description: 'Register this URL in the HR system (replace {provider}, e.g. generic)' });
     new CfnOutput(this, 'BitwardenCredentialsSecret', { value: bitwardenCredentials.secretName });
     for (const { provider, secret } of webhookSecrets) new CfnOutput(this, `${pascal(provider.name)}WebhookSecretName`, { value: secret.secretName });
     for (const { provider, secret } of apiCredentials) new CfnOutput(this, `${pascal(provider.name)}ApiCredentialsName`, { value: secret.secretName });
+    new CfnOutput(this, 'ScimUrl', { value: `${api.apiEndpoint}/v2/{organizationId}`, description: 'The SCIM URL for an identity provider\'s Bitwarden app (replace {organizationId} with the Bitwarden organization id)' });
+    for (const { provider, secret } of scimKeys) new CfnOutput(this, `${pascal(provider)}ScimKeysName`, { value: secret.secretName });
   }
 
-  /** On-demand, encrypted, point-in-time recovery, and kept when the stack is deleted. */
+  /**
+   * Notifications reach people through the alarm topic (one key, one place to subscribe: docs/design.md,
+   * "Notifications"): the config's e-mail addresses are subscribed, the worker (held changes, dead
+   * letters) and the reconciler (drift, invitations not accepted) publish to it and keep each in the
+   * notifications table, and a small function posts everything on the topic to Slack or Teams.
+   */
+  private notifications(props: LifecycleStackProps, shippedConfigPath: string, publishers: { worker: LifecycleFunction; reconciler: LifecycleFunction }): void {
+    const { topic } = this.operations;
+    const settings = props.config.notifications;
+    for (const address of settings.email) topic.addSubscription(new EmailSubscription(address));
+    for (const fn of Object.values(publishers)) {
+      topic.grantPublish(fn);
+      Validations.of(fn.role!).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "Topic.grantPublish on the topic's own key, and only it: SNS needs a fresh data key for each message it encrypts." });
+      fn.addEnvironment('NOTIFICATIONS_TOPIC_ARN', topic.topicArn);
+      fn.addEnvironment(Tables.notifications.envVar, this.tables.notifications.tableName);
+      this.tables.notifications.grantReadWriteData(fn);
+    }
+    const chats = (['slack', 'teams'] as const).filter((kind) => settings[kind]);
+    if (chats.length === 0) return;
+    const notifier = new LifecycleFunction(this, 'Notifier', {
+      entry: 'notifier.ts',
+      description: 'Posts the notifications and alarms of the SNS topic to Slack or Teams incoming webhooks',
+      shippedConfigPath,
+      timeout: Duration.seconds(30),
+    });
+    for (const kind of chats) {
+      const secret = Secret.fromSecretCompleteArn(this, `${pascal(kind)}WebhookUrl`, settings[kind]!);
+      notifier.addEnvironment(`${kind.toUpperCase()}_WEBHOOK_URL_ARN`, secret.secretArn);
+      secret.grantRead(notifier);
+    }
+    topic.addSubscription(new LambdaSubscription(notifier));
+  }
+
   /** Every function that calls Bitwarden draws from the one rate budget (lib/store/rate-budget-store.ts), so that together they stay under its limits. */
   private shareRateBudget(fn: LifecycleFunction): void {
     fn.addEnvironment(Tables.rateBudget.envVar, this.tables.rateBudget.tableName);
     this.tables.rateBudget.grantReadWriteData(fn);
   }
 
+  /** On-demand, encrypted, point-in-time recovery, and kept when the stack is deleted. */
   private table(definition: TableDefinition): TableV2 {
     return new TableV2(this, `${definition.id}Table`, {
       partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },

@@ -1,5 +1,6 @@
 import { reconcile, type ReconcileDependencies } from '../lib/reconcile/reconcile.js';
-import { reconcileDependencies } from '../lib/runtime/dependencies.js';
+import { shippedConfig } from '../lib/runtime/dependencies.js';
+import { reconcileWithRosters } from '../lib/runtime/reconcile-dependencies.js';
 import { readEnvironment } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
@@ -17,4 +18,7 @@ export function createReconcilerHandler(dependencies: () => ReconcileDependencie
   }, { coldStartMetric: false });
 }
 
-export const handler = createReconcilerHandler(() => reconcileDependencies(readEnvironment()));
+export const handler = createReconcilerHandler(() => {
+  const env = readEnvironment();
+  return reconcileWithRosters(env, shippedConfig(env));
+});

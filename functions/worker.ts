@@ -1,5 +1,4 @@
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { ChangeMessageVisibilityBatchCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { WorkerEventMessageSchema } from '../lib/queue/message.js';
 import { sqsClient } from '../lib/runtime/aws.js';
@@ -9,8 +8,10 @@ import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 import { withinCallScope } from '../lib/bitwarden/call-scope.js';
 import { RateBudgetExhaustedError } from '../lib/bitwarden/errors.js';
+import { processFifoBatch } from '../lib/queue/fifo-batch.js';
 import { laneOf } from '../lib/queue/lanes.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
+import { recordFailure } from '../lib/sync/failures.js';
 
 /**
  * How soon a failed message comes back: seconds, not the queue's 180 s visibility timeout. Transient
@@ -28,13 +29,12 @@ export function retryDelaySeconds(error: unknown, receiveCount: number): number 
 
 /** Consumes the worker-events FIFO queue, reporting partial batch failures. */
 export function createWorkerHandler(dependencies: () => SyncDependencies) {
-  // Within a batch, a failed message fails the rest of its worker's messages (order holds) but not other workers'.
-  const processor = new SqsFifoPartialProcessorAsync();
   let resolved: SyncDependencies | undefined;
   // Why each message group (worker key) of this invocation failed: its records come back after retryDelaySeconds.
   const failedGroups = new Map<string, unknown>();
   let sqs: SQSClient | undefined;
   const queueUrls = new Map<string, string>();
+  const maxReceiveCounts = new Map<string, number | null>();
 
   async function processRecord(record: SQSRecord, context: Context): Promise<void> {
     // A body that is not a worker event throws: the record is retried, then dead-lettered.
@@ -50,6 +50,9 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
       failedGroups.set(record.attributes.MessageGroupId!, error);
       // The reason a message is retried, and after 10 receives dead-lettered: the runbook starts here.
       logger.error('worker event failed; SQS will retry it', { workerKey: message.workerKey, deliveryId: message.deliveryId, receiveCount: record.attributes.ApproximateReceiveCount, error });
+      // On the audit trail too, so `lifecycle dlq list` says why; recording must not hide the failure itself.
+      const attempt = { receiveCount: Number(record.attributes.ApproximateReceiveCount), maxReceiveCount: await maxReceives(record.eventSourceARN) };
+      await recordFailure(message, error, attempt, deps).catch((recording: unknown) => logger.warn('the failure could not be audited', { deliveryId: message.deliveryId, error: recording }));
       throw error;
     }
     metrics.addMetric(result.outcome === 'skipped' ? Metric.EventsSkipped : Metric.EventsApplied, MetricUnit.Count, 1);
@@ -74,12 +77,11 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
 
   async function processBatch(event: SQSEvent, context: Context) {
     failedGroups.clear();
-    try {
-      return await processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, { context, skipGroupOnError: true });
-    } finally {
-      // The failed record and the ones after it in its group: FIFO holds the group until they all come back.
-      await retrySoon(processor.failureMessages as SQSRecord[]);
-    }
+    // Workers side by side, each worker's messages in order; a failed message fails the rest of its worker's, not other workers'.
+    const { batchItemFailures, failed } = await processFifoBatch(event, (record) => processRecord(record, context), context);
+    // The failed record and the ones after it in its group: FIFO holds the group until they all come back.
+    await retrySoon(failed);
+    return { batchItemFailures };
   }
 
   /** Makes failed records visible again after retryDelaySeconds; should that fail, they come back after the visibility timeout. */
@@ -102,6 +104,21 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
     } catch (error) {
       logger.warn('failed messages come back after the visibility timeout instead', { error });
     }
+  }
+
+  /** After how many receives the queue dead-letters a message (its redrive policy, read once); null if it cannot be read. */
+  async function maxReceives(queueArn: string): Promise<number | null> {
+    if (!maxReceiveCounts.has(queueArn)) {
+      sqs ??= sqsClient();
+      try {
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl(sqs, queueArn), AttributeNames: ['RedrivePolicy'] }));
+        maxReceiveCounts.set(queueArn, Attributes?.RedrivePolicy ? Number((JSON.parse(Attributes.RedrivePolicy) as { maxReceiveCount: number | string }).maxReceiveCount) : null);
+      } catch (error) {
+        logger.warn("the queue's redrive policy could not be read: dead letters are audited, not told", { error });
+        return null;
+      }
+    }
+    return maxReceiveCounts.get(queueArn)!;
   }
 
   /** The queue a record came from: the event names only its ARN (arn:aws:sqs:<region>:<account>:<name>). */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from './context.js';
 import { bold, type Terminal } from './output.js';
 
@@ -37,12 +37,19 @@ Where it acts:
 Output:
   Text for people, or with --json one JSON document on stdout, errors too: {"error": "…", "hint": "…"}.
   Errors go to stderr otherwise. Colour only on a terminal, never with NO_COLOR set.
-${exitCodes('done', { 3: 'the answer needs attention: drift (reconcile), a changed rule (rules diff), held changes (guard status), dead letters (dlq list)' })}
+${exitCodes('done', { 3: 'the answer needs attention: drift (reconcile), a changed rule (rules diff), held changes (guard status), dead letters (dlq list), members to confirm (pending-confirmation)' })}
 Examples:
   npx lifecycle rules validate
   npx lifecycle reconcile --stack HrBitwardenLifecycle-prod --region eu-central-1
   npx lifecycle audit E-10482 --json
 `;
+
+/** A whole number above zero, or a usage error naming the option. */
+const positiveWhole = (option: string) => (value: string) => {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError(`${option} must be a whole number above 0`);
+  return number;
+};
 
 export function lifecycleProgram(settings: ProgramSettings): Command {
   const { invoke } = settings;
@@ -69,6 +76,8 @@ export function lifecycleProgram(settings: ProgramSettings): Command {
   const rules = () => import('./rules.js');
   const guard = () => import('./guard.js');
   const sync = () => import('./sync.js');
+  const pendingWork = () => import('./pending-work.js');
+  const evidence = () => import('./evidence.js');
 
   program
     .command('status')
@@ -110,26 +119,65 @@ export function lifecycleProgram(settings: ProgramSettings): Command {
       invoke(command, async (context) => (await sync()).syncCommand(context, options.from, { apply: options.apply ?? false, csv: options.csv })),
     );
 
-  program
-    .command('evidence')
-    .description("the auditors' export")
+  const evidenceCommand = program.command('evidence').description("the auditors' export, signed, and its verification");
+  evidenceCommand
     .command('export')
-    .description('members, memberships, workers, last actions and drift as JSON and CSV, a SHA-256 manifest and summary.html')
+    .description('members, memberships, workers, the audit trail of the period, last actions and drift as JSON and CSV, a SHA-256 manifest signed by the evidence key, and summary.html')
     .requiredOption('--out <dir>', 'the folder to write (created if missing)', fromHere)
-    .addHelpText('after', exitCodes('written'))
-    .action((options: { out: string }, command: Command) => invoke(command, async (context) => (await operations()).evidenceExport(context, options.out)));
+    .option('--from <date>', 'the period starts: YYYY-MM-DD (in policy.timeZone) or an RFC 3339 instant (default: policy.auditRetentionDays ago)')
+    .option('--to <date>', 'the period ends: through YYYY-MM-DD (in policy.timeZone), or an RFC 3339 instant (default: now)')
+    .addHelpText('after', exitCodes('written and signed', { 2: 'usage error, or a --from or --to that is not a date' }))
+    .action((options: { out: string; from?: string; to?: string }, command: Command) => invoke(command, async (context) => (await evidence()).evidenceExport(context, options.out, { from: options.from, to: options.to })));
+  evidenceCommand
+    .command('verify')
+    .description("recompute every file's SHA-256 against manifest.json, and check the manifest's signature with the evidence key (the stack's KMS key, the local key, or --public-key)")
+    .argument('<dir>', 'the folder an export wrote', fromHere)
+    .option('--public-key <file>', 'verify with this PEM public key (e.g. from `aws kms get-public-key`) instead of asking the key itself', fromHere)
+    .addHelpText('after', exitCodes('every digest matches and the signature is valid', { 1: 'a file differs, is missing or is not in the manifest, or the signature does not verify: the message names each' }))
+    .action((dir: string, options: { publicKey?: string }, command: Command) => invoke(command, async (context) => (await evidence()).evidenceVerify(context, dir, options.publicKey)));
+
+  const days = (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 366) throw new InvalidArgumentError('must be a whole number of days from 1 to 366');
+    return Number(value);
+  };
+  program
+    .command('upcoming')
+    .description('start dates, contractor end dates and future terminations that take effect in the next days, at their instants in policy.timeZone')
+    .addOption(new Option('--days <n>', 'how many days ahead').default(30).argParser(days))
+    .addHelpText('after', exitCodes('shown (nothing upcoming too)'))
+    .action((options: { days: number }, command: Command) => invoke(command, async (context) => (await pendingWork()).upcomingCommand(context, options.days)));
+  program
+    .command('pending-confirmation')
+    .description('members who accepted their invitation and wait for an admin to confirm them (the Public API cannot confirm: it is a key exchange)')
+    .addHelpText('after', exitCodes('nobody waits', { 3: 'members wait for confirmation' }))
+    .action((_options, command: Command) => invoke(command, async (context) => (await pendingWork()).pendingConfirmationCommand(context)));
 
   const dlq = program.command('dlq').description("the lanes' dead-letter queues");
   dlq
     .command('list')
-    .description('what waits in each dead-letter queue')
+    .description('what waits in each dead-letter queue, and why: the last failure the worker recorded for each delivery')
     .addHelpText('after', exitCodes('the queues are empty', { 3: 'dead letters wait' }))
     .action((_options, command: Command) => invoke(command, async (context) => (await operations()).dlqList(context)));
   dlq
     .command('redrive')
-    .description('move every dead letter back to its lane; each is decided again from the newest record, so this is safe')
-    .addHelpText('after', exitCodes('moved (or nothing to move)'))
-    .action((_options, command: Command) => invoke(command, async (context) => (await operations()).dlqRedrive(context)));
+    .description('move dead letters (one delivery, one message, or all) back to their lane; each is decided again from the newest record, so this is safe')
+    .addOption(new Option('--delivery <id>', 'only the dead letter(s) of this delivery id (as dlq list shows it)').conflicts('message'))
+    .option('--message <id>', 'only the dead letter with this SQS message id')
+    .addHelpText('after', exitCodes('moved (or nothing to move)', { 1: 'no dead letter has that delivery or message id, or a failure' }))
+    .action((options: { delivery?: string; message?: string }, command: Command) => invoke(command, async (context) => (await operations()).dlqRedrive(context, options)));
+
+  program
+    .command('events')
+    .description('the notifications sent to people, newest first: guard holds, dead letters, failed invites, drift, invitations not accepted')
+    .addOption(new Option('--limit <n>', 'how many').default(50).argParser(positiveWhole('--limit')))
+    .addHelpText('after', exitCodes('shown (none too)'))
+    .action((options: { limit: number }, command: Command) => invoke(command, async (context) => (await import('./events.js')).eventsCommand(context, options.limit)));
+
+  program
+    .command('doctor')
+    .description("checks that everything is in place: the config, Bitwarden's key, every rule's group, each source's secrets, the tables and queues, and a signed test delivery through the whole path (Bitwarden is not written to)")
+    .addHelpText('after', exitCodes('every check passed', { 1: 'a check failed: each says what to do' }))
+    .action((_options, command: Command) => invoke(command, async (context) => (await import('./doctor.js')).doctorCommand(context)));
 
   const rulesCommand = program.command('rules').description('the role → group rules of the config file');
   rulesCommand

@@ -3,7 +3,10 @@ import { ConfigError } from '../config/validate.js';
 import { groupsFor, managedGroupNames, ruleMatches } from '../policy/rules.js';
 import { reevaluation } from '../queue/message.js';
 import { affectedWorkers, ruleChanges } from '../rules/changes.js';
-import { syncDependencies } from '../runtime/dependencies.js';
+import type { LifecycleConfig } from '../config/schema.js';
+import { bitwardenClient, syncDependencies } from '../runtime/dependencies.js';
+import type { Environment } from '../runtime/env.js';
+import { MissingGroupsError, missingGroups, type MissingGroup } from '../sync/group-directory.js';
 import { evaluate } from '../sync/evaluate.js';
 import type { CliContext } from './context.js';
 import { describeAction, groupNames } from './display.js';
@@ -11,13 +14,25 @@ import { ExitCode } from './errors.js';
 import { unknownWorker } from './workers.js';
 
 /** `rules validate`: the same schema `cdk synth` runs, on the file the target uses (lib/cli/context.ts), saying which and why. */
-export async function rulesValidate({ out, configFile }: CliContext): Promise<number> {
+export async function rulesValidate({ out, env, configFile }: CliContext): Promise<number> {
   const { path, origin } = configFile();
   const checked = `${path} (${origin})`;
   try {
     const config = loadConfigFile(path);
     const groups = managedGroupNames(config.rules);
-    out.print(`${checked} is valid: ${config.rules.length} rule(s) managing ${groups.length} group(s): ${groups.join(', ')}`, { valid: true, file: path, origin, rules: config.rules.length, managedGroups: groups });
+    const missing = await groupsMissingIn(env, config);
+    const report = { file: path, origin, rules: config.rules.length, managedGroups: groups, groupsChecked: missing !== null, missingGroups: missing ?? [] };
+    if (missing?.length && !config.bitwarden.createMissingGroups) {
+      out.print(`Checked ${checked} against Bitwarden.\n${new MissingGroupsError(missing).message}`, { valid: false, ...report });
+      return ExitCode.failure;
+    }
+    const inBitwarden =
+      missing === null
+        ? 'group names not checked: no Bitwarden connection (start npm start, or name the deployed stack with --stack)'
+        : missing.length
+          ? `Bitwarden lacks ${missing.map(({ group }) => `"${group}"`).join(', ')}: a deploy creates them (bitwarden.createMissingGroups)`
+          : 'every group exists in Bitwarden';
+    out.print(`${checked} is valid: ${config.rules.length} rule(s) managing ${groups.length} group(s): ${groups.join(', ')}; ${inBitwarden}`, { valid: true, ...report });
     return ExitCode.ok;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -26,10 +41,19 @@ export async function rulesValidate({ out, configFile }: CliContext): Promise<nu
   }
 }
 
+/** The groups the rules name that Bitwarden lacks, where the target has a Bitwarden connection (npm start, a stack); null where it has none. */
+async function groupsMissingIn(env: Environment, config: LifecycleConfig): Promise<MissingGroup[] | null> {
+  if (!env.BITWARDEN_CLIENT_ID && !env.variables.BITWARDEN_CREDENTIALS_ARN) return null;
+  return missingGroups(await bitwardenClient(env, config).listGroups(), config.rules);
+}
+
 /** `rules diff`: the file against the deployed rules table, and the workers a deploy would re-evaluate (the deployer's own computation). */
 export async function rulesDiff({ out, env, configFile, config }: CliContext): Promise<number> {
   const { path } = configFile();
   const file = config().rules;
+  // A misspelt group fails here, naming its rule, rather than as every matching hire's dead letter.
+  const missing = await groupsMissingIn(env, config());
+  if (missing?.length && !config().bitwarden.createMissingGroups) throw new MissingGroupsError(missing);
   const deps = syncDependencies(env, config());
   const deployed = await deps.rules();
   const changes = ruleChanges(deployed, file);

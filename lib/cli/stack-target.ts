@@ -1,4 +1,5 @@
 import type { CloudFormationClient, Stack } from '@aws-sdk/client-cloudformation';
+import { EVIDENCE_KMS_KEY_VARIABLE } from '../evidence/signer.js';
 import { Queues } from '../queue/queues.js';
 import { Tables } from '../store/tables.js';
 
@@ -56,6 +57,9 @@ export function stackTarget(stack: Pick<Stack, 'StackName' | 'StackStatus' | 'Ou
     const variable = secretVariable(key);
     if (variable) variables[variable] = value;
   }
+  // The evidence key, in stacks deployed since it exists: `evidence export` and `verify` say so when it is missing.
+  const evidenceKey = outputs.get(outputKeyOf(EVIDENCE_KMS_KEY_VARIABLE));
+  if (evidenceKey) variables[EVIDENCE_KMS_KEY_VARIABLE] = evidenceKey;
   return { name: stack.StackName!, variables, configFile: outputs.get(CONFIG_FILE_OUTPUT) ?? null };
 }
 

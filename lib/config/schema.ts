@@ -109,6 +109,8 @@ const RuleSchema = z.strictObject({
       ...(Object.fromEntries(matchableAttributes.map((name) => [name, z.optional(matchValue)])) as Record<(typeof matchableAttributes)[number], z.ZodMiniOptional<typeof matchValue>>),
       /** Custom attributes a provider maps, by name. */
       attributes: z.optional(z.record(z.string().check(z.minLength(1)), matchValue)),
+      /** Any of the groups an identity provider pushed (lib/scim/) matches. */
+      groups: z.optional(matchValue),
     }),
     {},
   ),
@@ -125,12 +127,41 @@ const RosterSchema = z.strictObject({
   maxShrink: z._default(z.number().check(z.gt(0), z.lt(1)), 0.1),
 });
 
+/** The identity providers that may push users and groups over SCIM (lib/scim/), each a source of its own name. */
+export const identityProviderNames = ['okta', 'entra', 'onelogin', 'jumpcloud', 'ping'] as const;
+export type IdentityProviderName = (typeof identityProviderNames)[number];
+
+/** The SCIM endpoint (README, "Identity providers (SCIM)"): who may push, and how fast each key may call. */
+const ScimSchema = z.strictObject({
+  /** Each listed provider's keys are read from `<NAME>_SCIM_KEYS` (or the Secrets Manager secret in `<NAME>_SCIM_KEYS_ARN`). */
+  identityProviders: z._default(z.array(z.enum(identityProviderNames)), []),
+  /** Each key's budget; a key over it is answered 429 with Retry-After, which the providers honour. */
+  requestsPerMinute: z._default(wholeNumber(z.gte(60), z.lte(60_000)), 1200),
+});
+
+/** A Secrets Manager secret's complete ARN (the one the console shows, with its six-character suffix). */
+const secretArn = z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/, 'must be the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf)'));
+
+/** Who is told what needs people (docs/runbook.md, "Notifications"): by e-mail through the stack's SNS topic, and in Slack or Teams. */
+const NotificationsSchema = z.strictObject({
+  /** Each address is subscribed to the topic (it must confirm the subscription once). */
+  email: z._default(z.array(z.email('must be an e-mail address')), []),
+  /** The Secrets Manager secret holding a Slack incoming-webhook URL. */
+  slack: z.optional(secretArn),
+  /** The Secrets Manager secret holding a Microsoft Teams incoming-webhook (Workflows) URL. */
+  teams: z.optional(secretArn),
+  /** Invitations still not accepted this many days after they were sent are told each day (by the reconciliation). */
+  inviteReminderDays: z._default(wholeNumber(z.gte(1), z.lte(365)), 7),
+});
+
 const configSchema = () =>
   z
     .strictObject({
       bitwarden: z.prefault(BitwardenSchema, {}),
       policy: z.prefault(PolicySchema, {}),
       roster: z.prefault(RosterSchema, {}),
+      scim: z.prefault(ScimSchema, {}),
+      notifications: z.prefault(NotificationsSchema, {}),
       providers: providersSchema(),
       rules: z.array(RuleSchema).check(z.minLength(1, 'must contain at least one rule')),
     })

@@ -42,7 +42,7 @@ export interface LocalQueue {
   definition: QueueDefinition;
 }
 
-export async function createQueues(sqs: SQSClient, prefix: string, visibilityTimeoutSeconds?: number): Promise<{ env: Record<string, string>; queues: Record<Lane, LocalQueue> }> {
+export async function createQueues(sqs: SQSClient, prefix: string, visibilityTimeoutSeconds?: number, maxReceiveCount?: number): Promise<{ env: Record<string, string>; queues: Record<Lane, LocalQueue> }> {
   const env: Record<string, string> = {};
   const queues = {} as Record<Lane, LocalQueue>;
   for (const [key, definition] of Object.entries(Queues) as Array<[Lane, QueueDefinition]>) {
@@ -54,7 +54,7 @@ export async function createQueues(sqs: SQSClient, prefix: string, visibilityTim
         Attributes: {
           FifoQueue: 'true',
           VisibilityTimeout: String(visibilityTimeoutSeconds ?? definition.visibilityTimeoutSeconds),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: definition.maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: maxReceiveCount ?? definition.maxReceiveCount }),
         },
       }),
     );

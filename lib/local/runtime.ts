@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { loadConfigFile } from '../config/load.js';
+import { ensureLocalSigningKey } from '../evidence/signer.js';
 import { managedGroupNames } from '../policy/rules.js';
 import { WORKER_TIMEOUT_SECONDS, type Lane } from '../queue/queues.js';
 import { dynamoClient, sqsClient } from '../runtime/aws.js';
-import { deployDependencies, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
+import { consoleLine } from '../notify/notifier.js';
+import { deployDependencies, notifier, sweepDependencies, syncDependencies } from '../runtime/dependencies.js';
 import { ingestDependencies } from '../runtime/ingest-dependencies.js';
+import { scimDependencies } from '../runtime/scim-dependencies.js';
+import { localScimKey, scimKeysVariable } from '../scim/auth.js';
 import { readEnvironment } from '../runtime/env.js';
 import { findSource, registeredSources } from '../sources/registry.js';
 import { sourceVariable } from '../sources/source.js';
@@ -18,6 +23,9 @@ import { startHttpServer } from './http-server.js';
 import { startLocalServices } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
+/** The local evidence key, beside the runtime file (.local/ is not committed). */
+const LOCAL_EVIDENCE_KEY = '.local/evidence-signing-key.pem';
+
 export interface LocalRuntimeOptions {
   /** HTTP port for webhooks; 0 picks a free one. */
   port: number;
@@ -28,6 +36,8 @@ export interface LocalRuntimeOptions {
   prefix?: string;
   /** Shorter in tests, so a failed message comes back quickly. */
   visibilityTimeoutSeconds?: number;
+  /** Receives before a message is dead-lettered (the stack's: lib/queue/queues.ts); fewer in tests, so a dead letter comes in seconds. */
+  maxReceiveCount?: number;
   workerConcurrency?: number;
   /** The handlers' clock (tests move it; default: the real one). */
   clock?: () => Date;
@@ -89,7 +99,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const dynamo = dynamoClient();
     Object.assign(process.env, await createTables(dynamo, prefix));
     const sqs = sqsClient();
-    const { env: queueEnv, queues } = await createQueues(sqs, prefix, options.visibilityTimeoutSeconds);
+    const { env: queueEnv, queues } = await createQueues(sqs, prefix, options.visibilityTimeoutSeconds, options.maxReceiveCount);
     Object.assign(process.env, queueEnv);
 
 
@@ -106,8 +116,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // Like a self-hosted server, the emulator limits nothing unless asked to behave as the cloud.
       process.env.BITWARDEN_RATE_LIMITS = emulatorOptions.rateLimits ? 'cloud' : 'none';
     }
+    // The key that signs evidence exports (lib/evidence/signer.ts), made once and kept: in AWS, the stack's KMS key.
+    process.env.EVIDENCE_SIGNING_KEY ??= path.resolve(LOCAL_EVIDENCE_KEY);
+    ensureLocalSigningKey(process.env.EVIDENCE_SIGNING_KEY);
     // Each source's local secret when none is set: local use only, never in AWS.
     for (const source of registeredSources()) process.env[source.secretEnvVar] ??= source.localSecret;
+    // Each identity provider's local SCIM key, likewise (README, "Identity providers (SCIM)").
+    for (const provider of config.scim.identityProviders) process.env[scimKeysVariable(provider)] ??= localScimKey(provider);
 
     const sourceApis = await SourceApis.start(registeredSources());
     stops.push(() => sourceApis.stop());
@@ -131,15 +146,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await reloadRules();
 
     // Imported only now: the handlers read their configuration from the environment set above.
-    const [{ createIngestHandler }, { createWorkerHandler }, { createSweeperHandler }] = await Promise.all([
+    const [{ createIngestHandler }, { createWorkerHandler }, { createSweeperHandler }, { createScimHandler }] = await Promise.all([
       import('../../functions/ingest.js'),
       import('../../functions/worker.js'),
       import('../../functions/sweeper.js'),
+      import('../../functions/scim.js'),
     ]);
     const clock = options.clock;
     const withClock = <T extends { now(): Date }>(dependencies: T): T => (clock ? { ...dependencies, now: clock } : dependencies);
     const ingest = createIngestHandler(() => withClock(ingestDependencies(env, config)));
-    const work = () => createWorkerHandler(() => withClock(syncDependencies(env, config)));
+    const scim = createScimHandler(() => withClock(scimDependencies(env, config)));
+    // Notifications are printed as well as kept (`npx lifecycle events` lists them): locally, nobody subscribes to a topic.
+    const told = notifier(env, [async (notification) => console.log(consoleLine(notification))]);
+    const work = () => createWorkerHandler(() => withClock({ ...syncDependencies(env, config), notifier: told }));
     const sweeper = createSweeperHandler(() => withClock(sweepDependencies(env, config)));
 
     const workers = {} as Record<Lane, SqsEventSource>;
@@ -165,7 +184,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       '/healthz': () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: ruleCount }),
       // What the emulated organization holds, for `npm run demo` and curious humans. Local only.
       ...(bitwarden ? { '/local/bitwarden/members': () => bitwarden!.allMembers() } : {}),
-    });
+    }, undefined, scim);
     stops.push(() => http.close());
 
     return { url: http.url, bitwarden, sourceApis, workers, queues, sweep, reloadRules, stop };

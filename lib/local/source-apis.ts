@@ -12,11 +12,19 @@ export interface SourceApiCall {
   status: number;
 }
 
-const json = (response: ServerResponse, status: number, body?: unknown) => {
-  if (body === undefined) return void response.writeHead(status, { 'content-length': '0' }).end();
+const json = (response: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
+  if (body === undefined) return void response.writeHead(status, { ...headers, 'content-length': '0' }).end();
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 };
+
+/** A request body as fields: a form (OAuth token requests) or JSON. */
+function fieldsOf(bytes: Buffer, contentType: string | undefined): Record<string, unknown> {
+  if (bytes.length === 0) return {};
+  const text = bytes.toString('utf8');
+  if (contentType?.startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  return JSON.parse(text) as Record<string, unknown>;
+}
 
 /** The emulator in a source's folder (`lib/sources/<name>/emulator.ts`), if it has one. */
 async function emulatorOf(source: Source): Promise<SourceApiEmulator | null> {
@@ -90,22 +98,22 @@ export class SourceApis {
     const path = `/${rest.join('/')}`;
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    const answer = (status: number, body?: unknown) => {
+    const answer = (status: number, body?: unknown, headers?: Record<string, string>) => {
       this.calls.push({ source, method: request.method ?? 'GET', path, status });
-      json(response, status, body);
+      json(response, status, body, headers);
     };
     const emulator = this.emulators.get(source);
     if (!emulator) return answer(404, { error: `no source API at /${source}` });
     const failure = this.failures.shift();
     if (failure !== undefined) return answer(failure, { error: 'injected failure' });
-    if (!emulator.authorized(request.headers)) return answer(401, { error: 'unauthorized' });
-    let body: Record<string, unknown> = {};
+    if (!emulator.authorized(request.headers, path)) return answer(401, { error: 'unauthorized' });
+    let body: Record<string, unknown>;
     try {
-      if (chunks.length > 0) body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      body = fieldsOf(Buffer.concat(chunks), request.headers['content-type']);
     } catch {
       return answer(400, { error: 'the body is not JSON' });
     }
     const result = emulator.handle({ method: request.method ?? 'GET', path, query: url.searchParams, headers: request.headers, body });
-    answer(result.status, result.body);
+    answer(result.status, result.body, result.headers);
   }
 }

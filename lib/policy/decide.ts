@@ -32,6 +32,23 @@ export interface WorkerHistory {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The instant a worker's termination date takes access away (epoch ms), or null without one. HR
+ * already marks the worker terminated: as the date begins (at once if it has). Recorded ahead of
+ * time: at the end of its date, unless the policy says its start. `decide` and
+ * lib/lifecycle/upcoming.ts read it here, so the list of what is coming says what decide will do.
+ */
+export function terminationTakesEffectAt(worker: Pick<WorkerRecord, 'status' | 'terminationDate'>, policy: Pick<Policy, 'timeZone' | 'terminationTakesEffect'>): number | null {
+  if (!worker.terminationDate) return null;
+  const startOfDate = worker.status === 'terminated' || policy.terminationTakesEffect === 'start-of-day';
+  return instantOf(worker.terminationDate, policy.timeZone, startOfDate ? 'start' : 'end');
+}
+
+/** The instant an end date takes access away (epoch ms): the end date is the last day with access. Null without one. */
+export function endDateTakesEffectAt(worker: Pick<WorkerRecord, 'endDate'>, policy: Pick<Policy, 'timeZone'>): number | null {
+  return worker.endDate ? instantOf(worker.endDate, policy.timeZone, 'end') : null;
+}
 const iso = (instant: number) => new Date(instant).toISOString();
 
 /**
@@ -50,15 +67,11 @@ export function decide(worker: WorkerRecord, rules: readonly Rule[], policy: Pol
   const base = { email: worker.workEmail, memberType: policy.memberType, enforceMemberType: false, groups: [] as string[], matchedRules: [] as string[] };
 
   const deadlines: Array<{ at: number; reason: string }> = [];
-  if (worker.terminationDate) {
-    // HR already marks the worker terminated: access ends as the date begins (at once if it has). Recorded ahead of
-    // time, the termination takes effect at the end of its date unless the policy says its start.
-    const startOfDate = worker.status === 'terminated' || policy.terminationTakesEffect === 'start-of-day';
-    deadlines.push({ at: instantOf(worker.terminationDate, zone, startOfDate ? 'start' : 'end'), reason: `terminated as of ${worker.terminationDate}` });
-  } else if (worker.status === 'terminated') {
-    deadlines.push({ at: nowMs, reason: 'terminated (no termination date given)' });
-  }
-  if (worker.endDate) deadlines.push({ at: instantOf(worker.endDate, zone, 'end'), reason: `access ended with the end date ${worker.endDate}` });
+  const terminationAt = terminationTakesEffectAt(worker, policy);
+  if (terminationAt !== null) deadlines.push({ at: terminationAt, reason: `terminated as of ${worker.terminationDate}` });
+  else if (worker.status === 'terminated') deadlines.push({ at: nowMs, reason: 'terminated (no termination date given)' });
+  const endAt = endDateTakesEffectAt(worker, policy);
+  if (endAt !== null) deadlines.push({ at: endAt, reason: `access ended with the end date ${worker.endDate}` });
   if (worker.status === 'on_leave' && policy.onLeave === 'revoke') deadlines.push({ at: nowMs, reason: 'on leave (policy.onLeave: revoke)' });
   deadlines.sort((a, b) => a.at - b.at);
 

@@ -16,7 +16,8 @@ const ownAttribute = (worker: WorkerRecord, name: string) => (Object.hasOwn(work
 export function ruleMatches(rule: Rule, worker: WorkerRecord): boolean {
   return (
     matchableAttributes.every((attribute) => valueMatches(rule.match[attribute], worker[attribute])) &&
-    Object.entries(rule.match.attributes ?? {}).every(([name, expected]) => valueMatches(expected, ownAttribute(worker, name)))
+    Object.entries(rule.match.attributes ?? {}).every(([name, expected]) => valueMatches(expected, ownAttribute(worker, name))) &&
+    (rule.match.groups === undefined || (worker.groups ?? []).some((group) => valueMatches(rule.match.groups, group)))
   );
 }
 

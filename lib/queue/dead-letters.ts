@@ -49,18 +49,31 @@ export async function listDeadLetters(sqs: SQSClient, queueUrl: string): Promise
   return seen.map(describe);
 }
 
-/** Moves every dead letter back to its lane, in order per worker. Safe: each event is re-decided from the newest record. */
-export async function redriveDeadLetters(sqs: SQSClient, deadLetterUrl: string, queueUrl: string, now: Date): Promise<DeadLetter[]> {
+/**
+ * Moves the dead letters `select` picks (default: all) back to their lane, in order per worker; the
+ * others are made visible again at once. Safe: each event is re-decided from the newest record.
+ */
+export async function redriveDeadLetters(sqs: SQSClient, deadLetterUrl: string, queueUrl: string, now: Date, select: (letter: DeadLetter) => boolean = () => true): Promise<DeadLetter[]> {
   const moved: DeadLetter[] = [];
-  while (moved.length < MAX) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
-    if (!Messages || Messages.length === 0) break;
-    for (const message of Messages) {
-      const groupId = message.Attributes?.MessageGroupId ?? 'unknown';
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.Body, MessageGroupId: groupId, MessageDeduplicationId: `redrive-${message.MessageId}-${now.getTime()}` }));
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterUrl, ReceiptHandle: message.ReceiptHandle }));
-      moved.push(describe(message));
+  const left: Message[] = [];
+  try {
+    while (moved.length + left.length < MAX) {
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
+      if (!Messages || Messages.length === 0) break;
+      for (const message of Messages) {
+        const letter = describe(message);
+        if (!select(letter)) {
+          left.push(message);
+          continue;
+        }
+        const groupId = message.Attributes?.MessageGroupId ?? 'unknown';
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.Body, MessageGroupId: groupId, MessageDeduplicationId: `redrive-${message.MessageId}-${now.getTime()}` }));
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterUrl, ReceiptHandle: message.ReceiptHandle }));
+        moved.push(letter);
+      }
     }
+  } finally {
+    for (const message of left) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deadLetterUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
   }
   return moved;
 }

@@ -9,6 +9,8 @@ import type { WorkerStateStore } from '../store/worker-state.js';
 import { evaluate } from '../sync/evaluate.js';
 import { readOrganization, snapshotEvaluation, statesByKey } from '../sync/snapshot.js';
 import type { Action } from '../sync/plan.js';
+import { driftFound, invitesNotAccepted } from '../notify/messages.js';
+import type { Notifier } from '../notify/notifier.js';
 import { MemberStatus, memberTypeName } from '../vocabulary/bitwarden.js';
 
 export const driftKinds = [
@@ -35,6 +37,8 @@ export interface ReconcileDependencies {
   publisher: EventPublisher;
   policy: Policy;
   now(): Date;
+  /** Who is told of drift and of invitations not accepted after `inviteReminderDays`; without it, nobody (a preview). */
+  notify?: { notifier: Notifier; inviteReminderDays: number };
 }
 
 export interface Reconciliation {
@@ -75,6 +79,7 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
   const explained = new Set<string>();
   const drift: Drift[] = [];
   const drifted = new Map<string, boolean>();
+  const unaccepted: string[] = [];
   for (const state of states) {
     const evaluated = await evaluate(reevaluation(state.workerKey, 'reconcile', now), evaluation, { state });
     if (evaluated.outcome === 'skip') continue;
@@ -101,6 +106,8 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
       if (kind === 'active-but-terminated') report(kind, `${desired.reason}, but the member is active${state.heldByGuard ? ' (held by the mass-revocation guard)' : ''}`);
       else report(kind, member ? 'should have access, but the member is revoked' : 'should have access, but has no member');
     }
+    // Reminders concern people who should have access: a leaver's open invitation is the revocation's business.
+    if (deps.notify && desired.access === 'member' && member?.status === MemberStatus.Invited && state.invitedAt && now.getTime() - Date.parse(state.invitedAt) > deps.notify.inviteReminderDays * DAY_MS) unaccepted.push(state.workerKey);
     if (member?.status === MemberStatus.Invited && state.invitedAt && now.getTime() - Date.parse(state.invitedAt) > deps.policy.inviteAcceptanceDays * DAY_MS) {
       report('invite-not-accepted', `invited ${state.invitedAt}, not accepted after ${deps.policy.inviteAcceptanceDays} days`);
     }
@@ -132,5 +139,12 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
     await deps.publisher.publish([...missed, ...[...drifted.keys()].filter((workerKey) => !rosterFixed.has(workerKey)).map((workerKey) => reevaluation(workerKey, 'reconcile', now, drifted.get(workerKey)))]);
   }
   const counts = Object.fromEntries(driftKinds.map((kind) => [kind, drift.filter((item) => item.kind === kind).length])) as Record<DriftKind, number>;
+  if (deps.notify) {
+    const { notifier, inviteReminderDays } = deps.notify;
+    // Invitations nobody accepted have their own reminder; the rest is drift.
+    const found = driftKinds.filter((kind) => kind !== 'invite-not-accepted' && counts[kind] > 0);
+    if (found.length > 0) await notifier.notify(driftFound(found.map((kind) => [kind, counts[kind]]), options.apply, now));
+    if (unaccepted.length > 0) await notifier.notify(invitesNotAccepted(unaccepted, inviteReminderDays, now));
+  }
   return { at: now.toISOString(), workers: states.length, members: members.length, drift, counts, corrected };
 }

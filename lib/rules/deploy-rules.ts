@@ -1,10 +1,10 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
 import type { LifecycleConfig } from '../config/schema.js';
 import { reevaluation } from '../queue/message.js';
-import { managedGroupNames } from '../policy/rules.js';
 import type { EventPublisher } from '../queue/publisher.js';
 import type { RuleStore, RulesVersion } from '../store/rule-store.js';
 import type { WorkerStateStore } from '../store/worker-state.js';
+import { MissingGroupsError, missingGroups } from '../sync/group-directory.js';
 import { affectedWorkers, ruleChanges } from './changes.js';
 
 export interface RulesDeployment extends RulesVersion {
@@ -35,13 +35,14 @@ export interface DeployDependencies {
 export async function deployRules(config: LifecycleConfig, source: string, deps: DeployDependencies): Promise<RulesDeployment> {
   const before = await deps.store.list();
 
+  // A group Bitwarden lacks is created, or refuses the deployment before anything is written: a misspelt
+  // name must fail here, naming its rule, not later as every matching hire's dead letter.
+  const missing = missingGroups(await deps.bitwarden.listGroups(), config.rules);
+  if (missing.length > 0 && !config.bitwarden.createMissingGroups) throw new MissingGroupsError(missing);
   const createdGroups: string[] = [];
-  if (config.bitwarden.createMissingGroups) {
-    const existing = new Set((await deps.bitwarden.listGroups()).map((group) => group.name.toLowerCase()));
-    for (const name of managedGroupNames(config.rules).filter((candidate) => !existing.has(candidate.toLowerCase()))) {
-      await deps.bitwarden.createGroup({ name, externalId: `lifecycle:${name}` });
-      createdGroups.push(name);
-    }
+  for (const { group: name } of missing) {
+    await deps.bitwarden.createGroup({ name, externalId: `lifecycle:${name}` });
+    createdGroups.push(name);
   }
 
   const { written, deleted } = await deps.store.replaceAll(config.rules);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Environment } from './env.js';
@@ -31,6 +32,12 @@ export function s3Client(env: Environment): Pick<S3Client, 'send'> {
   // A local S3 endpoint has no per-bucket host names; address buckets by path there.
   const client = import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }));
   return { send: (async (command: Parameters<S3Client['send']>[0]) => (await client).send(command)) as S3Client['send'] };
+}
+
+/** SNS, its SDK loaded at the first call (lib/notify/sns.ts): only notifications publish. */
+export function snsClient(): Pick<SNSClient, 'send'> {
+  const client = import('@aws-sdk/client-sns').then(({ SNSClient }) => new SNSClient({}));
+  return { send: (async (command: Parameters<SNSClient['send']>[0]) => (await client).send(command)) as SNSClient['send'] };
 }
 
 /** The bytes at `s3://bucket/key`, or at a local path (the CLI and `npm start`). */

@@ -8,7 +8,7 @@ import { Queues } from '../queue/queues.js';
 import type { ReconcileDependencies } from '../reconcile/reconcile.js';
 import type { DeployDependencies } from '../rules/deploy-rules.js';
 import { enabledConnectedSources, findConnectedSource } from '../sources/connected-sources.js';
-import { sourceVariable, type FetchContext, type Source, type SourceSettings } from '../sources/source.js';
+import { sourceVariable, type FetchContext, type SearchDirectory, type Source, type SourceSettings } from '../sources/source.js';
 import { RosterStore } from '../store/roster-store.js';
 import { DynamoRateBudget } from '../store/rate-budget-store.js';
 import type { RosterSyncDependencies } from '../roster/sync-roster.js';
@@ -23,7 +23,11 @@ import { BulkInviter } from '../sync/bulk-invites.js';
 import { PendingInviteStore } from '../store/pending-invites.js';
 import { GroupDirectoryCache } from '../sync/group-directory.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
-import { documentClient, readObject, sqsClient } from './aws.js';
+import type { ChatKind } from '../notify/chat.js';
+import { RecordingNotifier, type Channel, type Notifier } from '../notify/notifier.js';
+import { snsChannel } from '../notify/sns.js';
+import { NotificationStore } from '../store/notifications.js';
+import { documentClient, readObject, snsClient, sqsClient } from './aws.js';
 import { queueUrl, tableName, type Environment } from './env.js';
 import { logger, Metric, MetricUnit, metrics } from './observability.js';
 import { readSecret } from './secrets.js';
@@ -71,14 +75,14 @@ export function revocationGuard(env: Environment, config: LifecycleConfig, bitwa
 }
 
 /** How to call a source's API: the URL from `<NAME>_API_URL` or the source's settings, credentials from `<NAME>_API_CREDENTIALS`. */
-function sourceContext(env: Environment, config: LifecycleConfig, source: Source, location?: string): () => Promise<FetchContext<SourceSettings>> {
+function sourceContext(env: Environment, config: LifecycleConfig, source: Source, location?: string, searchDirectory?: SearchDirectory): () => Promise<FetchContext<SourceSettings>> {
   const settings = config.providers[source.name] ?? source.settings.parse({});
   return async () => {
     const apiUrl = location ?? env.variables[sourceVariable(source, 'API_URL')] ?? (settings as { apiUrl?: string }).apiUrl;
     if (!apiUrl) throw new Error(`no API URL for ${source.name}: set providers.${source.name}.apiUrl or ${sourceVariable(source, 'API_URL')}`);
     // A file given by its location (the file source) is read with this process's own rights: no API credentials.
     const credentials = location ? '' : await readSecret(env, sourceVariable(source, 'API_CREDENTIALS'));
-    return { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings, readObject: (where: string) => readObject(env, where) };
+    return { apiUrl: apiUrl.replace(/\/+$/, ''), credentials, settings, readObject: (where: string) => readObject(env, where), searchDirectory };
   };
 }
 
@@ -90,6 +94,26 @@ function sourceFetcher(env: Environment, config: LifecycleConfig) {
     return source.fetchWorker(workerKey, await sourceContext(env, config, source)());
   };
 }
+
+/**
+ * Who is told what needs people (lib/notify): every notification is kept in the notifications table
+ * (`lifecycle events` lists it), published to the team's SNS topic where NOTIFICATIONS_TOPIC_ARN names
+ * one (AWS), and sent on `channels` (npm start prints them).
+ */
+export function notifier(env: Environment, channels: readonly Channel[] = []): Notifier {
+  const topic = env.variables.NOTIFICATIONS_TOPIC_ARN;
+  return new RecordingNotifier(notificationStore(env), [...(topic ? [snsChannel(snsClient(), topic)] : []), ...channels]);
+}
+
+export const notificationStore = (env: Environment) => new NotificationStore(documentClient(), tableName(env, Tables.notifications));
+
+/** The chat channels' incoming-webhook URLs: SLACK_WEBHOOK_URL / TEAMS_WEBHOOK_URL, or (AWS) the secrets their _ARN variables name. */
+export async function chatWebhooks(env: Environment): Promise<Array<{ kind: ChatKind; url: string }>> {
+  const kinds = (['slack', 'teams'] as const).filter((kind) => env.variables[chatVariable(kind)] || env.variables[`${chatVariable(kind)}_ARN`]);
+  return Promise.all(kinds.map(async (kind) => ({ kind, url: (await readSecret(env, chatVariable(kind))).trim() })));
+}
+
+export const chatVariable = (kind: ChatKind) => `${kind.toUpperCase()}_WEBHOOK_URL`;
 
 export function syncDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): SyncDependencies {
   const db = documentClient();
@@ -120,6 +144,7 @@ export function syncDependencies(env: Environment, config: LifecycleConfig = shi
     onRevokeUnsupported: config.bitwarden.onRevokeUnsupported,
     fetchWorker: sourceFetcher(env, config),
     leaseMs: env.WORKER_LEASE_SECONDS * 1000,
+    notifier: notifier(env),
     now: () => new Date(),
   };
 }
@@ -144,9 +169,12 @@ export function deployDependencies(env: Environment, config: LifecycleConfig = s
   };
 }
 
-/** Pages of `source`'s roster, from its API (or, for the file source, from `location`: a path or an S3 object). */
-export function sourceRosterReader(env: Environment, config: LifecycleConfig, source: Source, location?: string): ReadRosterPage {
-  const context = sourceContext(env, config, source, location);
+/**
+ * Pages of `source`'s roster, from its API (or, for the file source, from `location`: a path or an S3
+ * object); directories are searched with `searchDirectory` (lib/runtime/roster-reader.ts gives it).
+ */
+export function sourceRosterReader(env: Environment, config: LifecycleConfig, source: Source, location?: string, searchDirectory?: SearchDirectory): ReadRosterPage {
+  const context = sourceContext(env, config, source, location, searchDirectory);
   return async (cursor) => source.readRoster!(await context(), cursor);
 }
 
@@ -162,15 +190,17 @@ export function rosterSyncDependencies(env: Environment, config: LifecycleConfig
   };
 }
 
-export function reconcileDependencies(env: Environment, config: LifecycleConfig = shippedConfig(env)): ReconcileDependencies {
+/** What the reconciliation needs; `rosters` reads each roster source's pages (lib/runtime/roster-reader.ts `rosterReaders`). */
+export function reconcileDependencies(env: Environment, config: LifecycleConfig, rosters: ReconcileDependencies['rosters']): ReconcileDependencies {
   const db = documentClient();
   return {
-    rosters: rosterSources(config).map((name) => ({ source: name, readPage: sourceRosterReader(env, config, findConnectedSource(name)!) })),
+    rosters,
     workers: new WorkerStateStore(db, tableName(env, Tables.workers)),
     rules: currentRules(new RuleStore(db, tableName(env, Tables.rules))),
     bitwarden: bitwardenClient(env, config),
     publisher: eventPublisher(env),
     policy: config.policy,
+    notify: { notifier: notifier(env), inviteReminderDays: config.notifications.inviteReminderDays },
     now: () => new Date(),
   };
 }

@@ -7,9 +7,10 @@ export const LOCAL_RUNTIME_FILE = '.local/runtime.json';
 
 /**
  * Variables the handlers and the CLI read: endpoints, table names, queue and dead-letter queue URLs,
- * Bitwarden settings, and the sources' API URLs and credentials (for `lifecycle sync --from`).
+ * Bitwarden settings, the sources' API URLs and credentials (for `lifecycle sync --from`), and the
+ * local evidence key's file (for `lifecycle evidence`).
  */
-const SHARED = /^(AWS_ENDPOINT_URL_\w+|AWS_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|\w+_TABLE|\w+_QUEUE_URL|\w+_DLQ_URL|\w+_API_URL|\w+_API_CREDENTIALS|BITWARDEN_\w+|LIFECYCLE_CONFIG)$/;
+const SHARED = /^(AWS_ENDPOINT_URL_\w+|AWS_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|\w+_TABLE|\w+_QUEUE_URL|\w+_DLQ_URL|\w+_API_URL|\w+_API_CREDENTIALS|BITWARDEN_\w+|EVIDENCE_SIGNING_KEY|LIFECYCLE_CONFIG)$/;
 
 /** What of this process's environment the CLI needs to act on it. */
 export const sharedVariables = (variables: Readonly<Record<string, string | undefined>>): Record<string, string> =>

@@ -19,6 +19,8 @@ export const Metric = {
   WebhooksAccepted: 'WebhooksAccepted',
   WebhooksRefused: 'WebhooksRefused',
   WebhooksDuplicate: 'WebhooksDuplicate',
+  /** SCIM requests answered 4xx/5xx (a bad key, a body it cannot map, a spent budget). */
+  ScimRefused: 'ScimRefused',
   EventsApplied: 'EventsApplied',
   EventsSkipped: 'EventsSkipped',
   /** Per action kind: ActionInvite, ActionSetGroups, ActionRevoke, … */

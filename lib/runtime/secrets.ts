@@ -43,10 +43,10 @@ export async function readSecret(env: Environment, name: string, options: { refr
 /** Space- or comma-separated secrets: during a rotation the old and the new one are both accepted. */
 export const splitSecrets = (value: string) => value.split(/[\s,]+/).filter(Boolean);
 
-/** Each source's webhook secrets; a forced re-read (after a mismatch) at most once a minute per source. */
+/** Each source's webhook secrets (or an identity provider's SCIM keys); a forced re-read (after a mismatch) at most once a minute per source. */
 export function webhookSecrets(env: Environment, clock: () => number = Date.now) {
   const refreshedAt = new Map<string, number>();
-  return async (source: Source, options: { refresh?: boolean } = {}): Promise<string[]> => {
+  return async (source: Pick<Source, 'name' | 'secretEnvVar'>, options: { refresh?: boolean } = {}): Promise<string[]> => {
     const refresh = options.refresh === true && clock() - (refreshedAt.get(source.name) ?? 0) > SECRET_REFRESH_INTERVAL_MS;
     if (refresh) refreshedAt.set(source.name, clock());
     return splitSecrets(await readSecret(env, source.secretEnvVar, { refresh }));

@@ -1,9 +1,14 @@
 import { bambooHrSource } from './bamboohr/bamboohr.js';
+import { entraDirectorySource } from './entradirectory/entradirectory.js';
 import { FILE_SOURCE_NAME, FileSettingsSchema } from './file/settings.js';
 import { finchSource } from './finch/finch.js';
 import { genericSource } from './generic/generic.js';
+import { googleWorkspaceSource } from './googleworkspace/googleworkspace.js';
 import { hiBobSource } from './hibob/hibob.js';
+import { ldapSource } from './ldap/ldap.js';
 import { mergeSource } from './merge/merge.js';
+import { oktaDirectorySource } from './oktadirectory/oktadirectory.js';
+import { oneLoginDirectorySource } from './onelogindirectory/onelogindirectory.js';
 import type { Source, SourceSettings } from './source.js';
 
 /**
@@ -12,7 +17,11 @@ import type { Source, SourceSettings } from './source.js';
  * config schema, and the Lambdas that only take webhooks, sync workers or reconcile) imports this
  * list, and bundles neither the file source nor its CSV parser.
  */
-const sources: Source[] = [genericSource, bambooHrSource, hiBobSource, mergeSource, finchSource].map((source) => source as unknown as Source);
+const sources: Source[] = [
+  genericSource, bambooHrSource, hiBobSource, mergeSource, finchSource,
+  // Directories: rosters only (lib/sources/source.ts, defineRosterSource).
+  ldapSource, googleWorkspaceSource, entraDirectorySource, oktaDirectorySource, oneLoginDirectorySource,
+].map((source) => source as unknown as Source);
 
 /** Bumped by every registration, so that what is derived from the list (the config schema) knows to rebuild. */
 let revision = 0;

@@ -11,7 +11,7 @@ export class ProviderApiError extends Error {
 }
 
 /** One JSON call to a provider's API: 404 is returned (the worker is gone), anything else not 2xx throws. */
-export async function providerRequest(operation: string, url: string, init: RequestInit, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
+export async function providerRequest(operation: string, url: string, init: RequestInit, timeoutMs = 10_000): Promise<{ status: number; body: unknown; headers: Headers }> {
   let response: Response;
   try {
     response = await fetch(url, { ...init, headers: { accept: 'application/json', ...init.headers }, signal: AbortSignal.timeout(timeoutMs) });
@@ -19,10 +19,10 @@ export async function providerRequest(operation: string, url: string, init: Requ
     throw new ProviderApiError(operation, 0, (error as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (error as Error).message);
   }
   const text = await response.text();
-  if (response.status === 404) return { status: 404, body: undefined };
+  if (response.status === 404) return { status: 404, body: undefined, headers: response.headers };
   if (!response.ok) throw new ProviderApiError(operation, response.status, text.slice(0, 200));
   try {
-    return { status: response.status, body: JSON.parse(text) };
+    return { status: response.status, body: JSON.parse(text), headers: response.headers };
   } catch {
     throw new ProviderApiError(operation, response.status, 'the answer was not JSON');
   }

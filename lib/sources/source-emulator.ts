@@ -11,6 +11,7 @@ export interface SourceApiRequest {
   path: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** A JSON body, or a form (`application/x-www-form-urlencoded`, as OAuth token requests are) as its fields. */
   body: Record<string, unknown>;
 }
 
@@ -19,9 +20,10 @@ export interface SourceApiEmulator {
   readonly records: Map<string, Record<string, unknown>>;
   /** The credentials it accepts, in the form `<NAME>_API_CREDENTIALS` takes. */
   readonly credentials: string;
-  authorized(headers: IncomingHttpHeaders): boolean;
-  /** The answer to one authorized request; `body` undefined answers with no body. */
-  handle(request: SourceApiRequest): { status: number; body?: unknown };
+  /** `path` as in SourceApiRequest: a token endpoint is called before there is a token. */
+  authorized(headers: IncomingHttpHeaders, path: string): boolean;
+  /** The answer to one authorized request; `body` undefined answers with no body; `headers` are the API's own (paging links). */
+  handle(request: SourceApiRequest): { status: number; body?: unknown; headers?: Record<string, string> };
 }
 
 export const basicHeader = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

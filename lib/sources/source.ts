@@ -1,3 +1,4 @@
+import type { Entry } from 'ldapts';
 import type * as z from '../vocabulary/zod.js';
 import type { WorkerChange } from '../vocabulary/worker-change.js';
 import type { ReadRosterPage } from './roster.js';
@@ -47,7 +48,27 @@ export interface FetchContext<Settings> {
   settings: Settings;
   /** Reads the object at a location (a path, or `s3://bucket/key`): for sources whose roster is a file. */
   readObject?(location: string): Promise<Buffer>;
+  /**
+   * An LDAP client (lib/sources/ldap/directory.ts), for directories. Only what reads rosters is given
+   * one (lib/runtime/roster-reader.ts), so the other functions do not bundle it.
+   */
+  searchDirectory?: SearchDirectory;
 }
+
+/** One search of an LDAP directory: entries under `base` that `filter` selects. */
+export interface LdapSearch {
+  base: string;
+  filter: string;
+  attributes: string[];
+  /** Attributes to keep as bytes (objectGUID). */
+  binary: string[];
+}
+
+/** One entry: each attribute as the server gave it, text or (for binary attributes) bytes. */
+export type LdapEntry = Entry;
+
+/** Binds to `url` and runs `searches` on one connection, each paged by `pageSize`: one list of entries per search. */
+export type SearchDirectory = (url: string, bindDn: string, password: string, pageSize: number, searches: readonly LdapSearch[]) => Promise<LdapEntry[][]>;
 
 /** The source's API answered that the worker does not exist (any more). */
 export const WORKER_GONE = null;
@@ -86,6 +107,28 @@ export interface Source<Settings extends SourceSettings = SourceSettings> {
 
 /** Declares a source with its settings type inferred from its schema. */
 export const defineSource = <Settings extends SourceSettings>(source: Source<Settings>): Source<Settings> => source;
+
+/** A source that is only read (a directory): its settings and its roster read, nothing about webhooks. */
+export interface RosterSource<Settings extends SourceSettings> extends Pick<Source<Settings>, 'name' | 'settings'> {
+  readRoster: NonNullable<Source<Settings>['readRoster']>;
+}
+
+/**
+ * Declares a roster-only source: it gets no webhook route and no webhook secret (`takesWebhooks:
+ * false`), and the webhook members the rest of the product reads through `Source` refuse every
+ * delivery, so such a source never writes them itself.
+ */
+export const defineRosterSource = <Settings extends SourceSettings>(source: RosterSource<Settings>): Source<Settings> => ({
+  ...source,
+  takesWebhooks: false,
+  secretEnvVar: `${source.name.toUpperCase()}_WEBHOOK_SECRET`,
+  localSecret: `the-${source.name}-source-takes-no-webhooks`,
+  verify() {
+    throw new WebhookRejection('unsigned', `the ${source.name} source takes no webhooks`);
+  },
+  parse: () => [],
+  sign: () => ({}),
+});
 
 /** The environment variable of a source's setting, e.g. `BAMBOOHR_API_URL`. */
 export const sourceVariable = (source: Pick<Source, 'name'>, suffix: 'API_URL' | 'API_CREDENTIALS') => `${source.name.toUpperCase()}_${suffix}`;

@@ -1,11 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, queryAll } from './dynamo.js';
+import { batchWriteAll, queryAll, scanAll } from './dynamo.js';
 
 /**
  * `attempted` is written before each Bitwarden write and `applied` after it, so a crash in between
- * still leaves a trail; `queued` is an invitation left for the next bulk import.
+ * still leaves a trail; `queued` is an invitation left for the next bulk import; `failed` is an attempt
+ * that threw (the worker retries it, then dead-letters it), with the reason.
  */
-export type AuditOutcome = 'attempted' | 'applied' | 'planned' | 'skipped' | 'blocked' | 'held' | 'queued';
+export type AuditOutcome = 'attempted' | 'applied' | 'planned' | 'skipped' | 'blocked' | 'held' | 'queued' | 'failed';
 
 /** One line of the audit trail: what was done (or deliberately not done) for a worker, and why. */
 export interface AuditEntry {
@@ -44,5 +45,18 @@ export class AuditLog {
 
   forWorker(workerKey: string): Promise<AuditEntry[]> {
     return queryAll<AuditEntry>(this.db, { TableName: this.table, KeyConditionExpression: 'workerKey = :key', ExpressionAttributeValues: { ':key': workerKey } });
+  }
+
+  /**
+   * Every entry of every worker at or after `from` and before `to` (ISO), oldest first: the auditors'
+   * export (lib/evidence/export.ts), rare admin work. A scan: the table is keyed by worker, and a
+   * filter would read (and cost) the same items.
+   */
+  async between(from: string, to: string): Promise<AuditEntry[]> {
+    const items = await scanAll<AuditEntry & { sk: string; expiresAt?: number }>(this.db, this.table);
+    return items
+      .filter((item) => item.at >= from && item.at < to)
+      .sort((a, b) => a.at.localeCompare(b.at) || a.workerKey.localeCompare(b.workerKey) || a.sk.localeCompare(b.sk))
+      .map(({ sk: _sk, expiresAt: _expiresAt, ...entry }) => entry);
   }
 }

@@ -36,6 +36,10 @@ export const Tables = {
   rateBudget: { id: 'RateBudget', envVar: 'RATE_BUDGET_TABLE', partitionKey: 'counter' },
   /** Invitations waiting for the next bulk import (lib/store/pending-invites.ts), one item per worker. */
   invites: { id: 'Invites', envVar: 'INVITES_TABLE', partitionKey: 'batch', sortKey: 'workerKey' },
+  /** What people were told (lib/store/notifications.ts): `lifecycle events` lists it; and how long one cause stays told. */
+  notifications: { id: 'Notifications', envVar: 'NOTIFICATIONS_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
+  /** What identity providers pushed over SCIM (lib/store/scim-resources.ts): users and groups, per provider. */
+  scim: { id: 'ScimResources', envVar: 'SCIM_TABLE', partitionKey: 'scope', sortKey: 'resourceKey' },
   /** Deliveries already accepted (lib/queue/enqueue-once.ts), so a replay enqueues nothing. */
   deliveries: { id: 'Deliveries', envVar: 'DELIVERIES_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiration' },
 } as const satisfies Record<string, TableDefinition>;

@@ -3,6 +3,8 @@ import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsu
 import { currentCallScope, withinCallScope } from '../bitwarden/call-scope.js';
 import { BULK_FOLLOW_UP, type BulkInviter } from './bulk-invites.js';
 import type { RevocationGuard } from '../lifecycle/guard.js';
+import { guardHold } from '../notify/messages.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { WorkerEventMessage } from '../queue/message.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
 import type { WorkerStateStore } from '../store/worker-state.js';
@@ -21,6 +23,8 @@ export interface SyncDependencies extends EvaluateDependencies {
   leaseMs: number;
   /** Where invitations wait when Bitwarden's invite counter is spent; without it they wait for their slot. */
   bulkInvites?: BulkInviter;
+  /** Who is told of held changes and dead letters; without it (previews, tests of the core), nobody. */
+  notifier?: Notifier;
 }
 
 export type ApplyOutcome =
@@ -51,6 +55,8 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     if (deps.policy.dryRun) {
       // Dry run: nothing is sent and no state is saved, so switching dry run off applies the same events for real.
       for (const action of evaluation.plan.actions) await audit.record('planned', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; would ${action.kind}`);
+      // Every delivery leaves a trace, in a dry run too (`lifecycle doctor` waits for it).
+      if (evaluation.plan.actions.length === 0 && !evaluation.plan.blocked) await audit.record('planned', 'none', evaluation.found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
       return { outcome: 'planned', plan: evaluation.plan, executed: [] };
     }
     const result = await executePlan(evaluation, message, deps, audit);
@@ -82,6 +88,8 @@ interface Execution {
   held: boolean;
   /** The invitation waits for a bulk import. */
   queued: boolean;
+  /** Epoch ms of the last write to the member, if this event made one. */
+  memberWrittenAt: number | null;
 }
 
 /** Each write is audited before (write-ahead) and after; a revocation the guard holds is recorded and skipped, not failed. */
@@ -95,6 +103,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   let held = false;
   let queued = false;
   let replans = 0;
+  let memberWrittenAt: number | null = null;
   for (let index = 0; index < planned.actions.length; index++) {
     const action = planned.actions[index]!;
     const losesAccess = action.kind === 'revoke' || (action.kind === 'set-groups' && action.removed.length > 0);
@@ -105,6 +114,8 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
         held = true;
         await deps.guard.hold(workerKey, now, `${desired.reason}; would ${action.kind}; ${permit.reason}`);
         await audit.record('held', action.kind, action.memberId, `${desired.reason}; held by the mass-change guard: ${permit.reason}`);
+        // One message per guard window, however many workers it holds.
+        await deps.notifier?.notifyOnce('guard-hold', (deps.policy.massRevocationGuard?.windowMinutes ?? 60) * 60, guardHold(workerKey, message.deliveryId, permit.reason, now));
         continue;
       }
     }
@@ -135,7 +146,9 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
       index = -1;
       continue;
     }
-    deps.members.applied?.(done);
+    const writtenAt = Date.now();
+    deps.members.applied?.(done, writtenAt);
+    memberWrittenAt = writtenAt;
     executed.push(done);
     if (losesAccess) await deps.guard.recordRevocation(workerKey, now);
     if (action.kind === 'link' && action.takenOverFrom) await releaseTakenOver(action.takenOverFrom, action.memberId, workerKey, audit, deps);
@@ -146,7 +159,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   // Every delivery leaves a trace, including one that found Bitwarden already in step.
   if (planned.actions.length === 0 && !planned.blocked) await audit.record('applied', 'none', found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
   const invited = executed.find((done) => done.action.kind === 'invite');
-  return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null };
+  return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null, memberWrittenAt };
 }
 
 /** How long an invite waits for its slot before it goes to the next bulk import instead. */
@@ -192,6 +205,7 @@ async function saveState(message: WorkerEventMessage, evaluation: Planned, resul
       // Invited now: by this event, or by the bulk import this worker's queued invitation went out in.
       invitedAt: result.executed.some((done) => done.action.kind === 'invite') || (state?.inviteQueuedAt && result.memberId) ? now.toISOString() : (state?.invitedAt ?? null),
       inviteQueuedAt: result.queued ? now.toISOString() : null,
+      memberWrittenAt: result.memberWrittenAt !== null ? new Date(result.memberWrittenAt).toISOString() : (state?.memberWrittenAt ?? null),
       heldByGuard: result.held,
       // A queued invitation is looked at again should its import never come (a crash): the sweeper re-evaluates it then.
       reevaluateAt: result.queued ? earliest(desired.reevaluateAt, new Date(now.getTime() + QUEUED_INVITE_CHECK_MS).toISOString()) : desired.reevaluateAt,

@@ -4,12 +4,29 @@ import type { Rule } from '../config/schema.js';
 import { managedGroupNames } from '../policy/rules.js';
 import type { GroupDirectory } from './plan.js';
 
-/** Rules name groups Bitwarden does not have. Raised before any member is touched. */
+/** A group the rules name that Bitwarden does not have, and the rules that name it. */
+export interface MissingGroup {
+  group: string;
+  rules: string[];
+}
+
+/** Rules name groups Bitwarden does not have. Raised before any member is touched, and before a rules deployment writes anything. */
 export class MissingGroupsError extends Error {
   override readonly name = 'MissingGroupsError';
-  constructor(readonly groupNames: string[]) {
-    super(`Bitwarden has no group named ${groupNames.map((name) => `"${name}"`).join(', ')}; create it or fix the rules (names are matched ignoring case)`);
+  readonly groupNames: string[];
+  constructor(readonly missing: MissingGroup[]) {
+    const told = missing.map(({ group, rules }) => `"${group}"${rules.length ? ` (named by rule${rules.length > 1 ? 's' : ''} ${rules.join(', ')})` : ''}`);
+    super(`Bitwarden has no group named ${told.join(', ')}; create it in Bitwarden or fix the rule (names are matched ignoring case; bitwarden.createMissingGroups: true creates them at deploy)`);
+    this.groupNames = missing.map(({ group }) => group);
   }
+}
+
+/** The groups the rules name that `groups` lacks, each with the ids of the rules that name it (a misspelling shows where to fix it). */
+export function missingGroups(groups: readonly Pick<Group, 'name'>[], rules: readonly Rule[]): MissingGroup[] {
+  const existing = new Set(groups.map((group) => group.name.toLowerCase()));
+  return managedGroupNames(rules)
+    .filter((name) => !existing.has(name.toLowerCase()))
+    .map((group) => ({ group, rules: rules.filter((rule) => rule.groups.some((name) => name.toLowerCase() === group.toLowerCase())).map((rule) => rule.id) }));
 }
 
 /** Resolves the rules' group names to Bitwarden ids through a group list cached for `maxAgeMs`. */
@@ -48,13 +65,13 @@ function byName(groups: readonly Group[]): Map<string, string> {
 export function groupDirectory(groups: readonly Group[], rules: readonly Rule[]): GroupDirectory {
   const names = managedGroupNames(rules);
   const ids = byName(groups);
-  const missing = names.filter((name) => !ids.has(name.toLowerCase()));
+  const missing = missingGroups(groups, rules);
   if (missing.length > 0) throw new MissingGroupsError(missing);
   return {
     managedIds: new Set(names.map((name) => ids.get(name.toLowerCase())!)),
     idOf(name) {
       const id = ids.get(name.toLowerCase());
-      if (!id) throw new MissingGroupsError([name]);
+      if (!id) throw new MissingGroupsError([{ group: name, rules: [] }]);
       return id;
     },
   };

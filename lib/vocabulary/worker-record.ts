@@ -13,6 +13,8 @@ const TEXT_MAX = 256;
 const EXTERNAL_ID_MAX = 128;
 const ATTRIBUTE_NAME_MAX = 64;
 const ATTRIBUTES_MAX = 50;
+/** Groups an identity provider may push one worker into; more would bloat every message and state item. */
+const GROUPS_MAX = 100;
 /** Longer than any form of a date; checked before Temporal reads the text. */
 const DATE_TEXT_MAX = 64;
 const atMost = (max: number) => `must be at most ${max} characters`;
@@ -86,6 +88,11 @@ export const WorkerRecordSchema = z.object({
   terminationDate: optionalEnd,
   /** Custom attributes a provider maps (e.g. costCenter), matchable by rules under `match.attributes`. */
   attributes: z.pipe(z.nullish(attributes), z.transform((value) => value ?? {})),
+  /**
+   * The groups an identity provider pushed the worker into (lib/scim/), by name: rules match them
+   * under `match.groups`; they never become Bitwarden memberships by themselves. Absent for HR sources.
+   */
+  groups: z.optional(z.array(z.string().check(z.maxLength(TEXT_MAX, atMost(TEXT_MAX)))).check(z.maxLength(GROUPS_MAX, `must list at most ${GROUPS_MAX} groups`))),
 });
 
 export type WorkerRecord = z.output<typeof WorkerRecordSchema>;

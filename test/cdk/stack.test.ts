@@ -74,7 +74,7 @@ describe('the CDK stack', () => {
   });
 
   it('runs every handler on Node 22, arm64, with the worker fed by each lane with partial batch failures and its own bounded concurrency', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 6);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 7);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((mapping) => mapping.Properties);
     expect(mappings).toHaveLength(2);
     for (const mapping of mappings) expect(mapping).toMatchObject({ FunctionName: { Ref: functionLogicalId(/Applies worker events/) }, FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
@@ -193,6 +193,23 @@ describe('least privilege: what each function may do', () => {
   });
 });
 
+describe('the evidence key', () => {
+  it('is an asymmetric P-256 signing key, kept on deletion, named by the output the CLI reads; signing and verifying are separate policies on that key alone', () => {
+    template.hasResource('AWS::KMS::Key', { Properties: Match.objectLike({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }), DeletionPolicy: 'Retain' });
+    const [keyId] = Object.keys(template.findResources('AWS::KMS::Key', { Properties: { KeySpec: 'ECC_NIST_P256' } }));
+    template.hasOutput('EVIDENCEKMSKEYID', { Value: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((policy) => JSON.stringify(policy).includes(keyId!));
+    const statements = policies.map((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Effect: string }>);
+    expect(statements.map((list) => list.map((statement) => [statement.Action].flat().sort()))).toEqual(
+      expect.arrayContaining([[['kms:GetPublicKey', 'kms:Sign']], [['kms:GetPublicKey', 'kms:Verify']]]),
+    );
+    for (const statement of statements.flat()) expect(statement).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    // No function may sign: only people who export, through the signer policy.
+    const rolePolicies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(rolePolicies).not.toContain('kms:Sign');
+  });
+});
+
 describe('the app: stages and cdk-nag', () => {
   it('synthesizes the prod stage from its own config with zero unsuppressed AWS Solutions findings', () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
@@ -232,5 +249,34 @@ describe('cdk synth', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`Invalid lifecycle config ${bad}`);
     expect(result.stderr).toContain('line 5, rules[0].groups: must name at least one Bitwarden group');
+  });
+});
+
+describe('the SCIM endpoint', () => {
+  it('serves Bitwarden\'s SCIM paths from the HTTP API, with a key secret per listed identity provider, and only the SCIM, deliveries and rate-budget tables and both lanes', () => {
+    const configPath = path.join(mkdtempSync(path.join(tmpdir(), 'scim-')), 'lifecycle.yaml');
+    writeFileSync(configPath, 'scim:\n  identityProviders: [okta, entra]\nrules:\n  - id: a\n    groups: [A]\n');
+    const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-out-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = Template.fromStack(new LifecycleStack(app, 'Scim', { config: loadConfigFile(configPath), configPath }));
+    stack.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /v2/{organizationId}/{proxy+}' });
+    stack.resourceCountIs('AWS::SecretsManager::Secret', 1 + 1 + 2);
+    const [logicalId, scim] = Object.entries(stack.findResources('AWS::Lambda::Function')).find(([, resource]) => /SCIM 2\.0 endpoint/.test(resource.Properties.Description ?? ''))!;
+    expect(Object.keys(scim.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['OKTA_SCIM_KEYS_ARN', 'ENTRA_SCIM_KEYS_ARN', 'SCIM_TABLE', 'DELIVERIES_TABLE', 'RATE_BUDGET_TABLE']));
+    expect(logicalId).toMatch(/^Scim/);
+    const role = scim.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(stack.findResources('AWS::IAM::Policy'))
+      .filter((policy) => policy.Properties.Roles.some((entry: { Ref: string }) => entry.Ref === role))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const resources = (prefix: string) => JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith(prefix))).map((statement) => statement.Resource));
+    expect(resources('dynamodb:')).toMatch(/ScimResourcesTable/);
+    expect(resources('dynamodb:')).toMatch(/DeliveriesTable/);
+    expect(resources('dynamodb:')).toMatch(/RateBudgetTable/);
+    expect(resources('dynamodb:')).not.toMatch(/WorkersTable|RulesTable|AuditTable|GuardTable/);
+    expect(resources('secretsmanager:')).toMatch(/OktaScimKeys/);
+    expect(resources('secretsmanager:')).toMatch(/EntraScimKeys/);
+    expect(resources('secretsmanager:')).not.toMatch(/BitwardenCredentials|WebhookSecret/);
+    expect(resources('sqs:')).toMatch(/UrgentEventsQueue/);
+    expect(resources('sqs:')).toMatch(/WorkerEventsQueue/);
+    expect(new Set(statements.flatMap((statement) => [statement.Action].flat())).has('sqs:ReceiveMessage')).toBe(false);
   });
 });
