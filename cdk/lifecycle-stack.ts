@@ -19,7 +19,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LifecycleConfig } from '../lib/config/schema.js';
-import { enabledSources } from '../lib/sources/registry.js';
+import { enabledSources, needsApiCredentials } from '../lib/sources/registry.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
 import { scimKeysVariable } from '../lib/scim/auth.js';
@@ -62,7 +62,7 @@ export class LifecycleStack extends Stack {
       description: 'Bitwarden organization API key as JSON {"clientId":"organization.<id>","clientSecret":"..."}; set it after the first deploy.',
       generateSecretString: { secretStringTemplate: JSON.stringify({ clientId: 'organization.SET-ME' }), generateStringKey: 'clientSecret', excludePunctuation: true },
     });
-    // One webhook secret per enabled provider; API credentials for those whose events must be fetched.
+    // One webhook secret per enabled provider; API credentials for those that read an API (events fetched, or a directory's roster).
     const providers = [...enabledSources(props.config.providers).values()].map(({ source }) => source);
     const webhookSecrets = providers.filter((provider) => provider.takesWebhooks !== false).map((provider) => ({
       provider,
@@ -72,10 +72,10 @@ export class LifecycleStack extends Stack {
       }),
     }));
     const apiCredentials = providers
-      .filter((provider) => provider.fetchWorker)
+      .filter(needsApiCredentials)
       .map((provider) => ({
         provider,
-        secret: new Secret(this, `${pascal(provider.name)}ApiCredentials`, { description: `${provider.name} API credentials the worker reads records with (format in the README); set after deploy.` }),
+        secret: new Secret(this, `${pascal(provider.name)}ApiCredentials`, { description: `${provider.name} API credentials the product reads records with (format in the README); set after deploy.` }),
       }));
 
     const ingest = new LifecycleFunction(this, 'Ingest', {
@@ -289,7 +289,7 @@ export class LifecycleStack extends Stack {
     this.operations = new Operations(this, 'Operations', {
       stage: props.stage ?? 'dev',
       serviceName: 'hr-bitwarden-lifecycle',
-      functions: { Ingest: ingest, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer, Reconciler: reconciler, RosterSync: rosterSync },
+      functions: { Ingest: ingest, Scim: scim, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer, Reconciler: reconciler, RosterSync: rosterSync },
       lanes: [
         { name: 'Urgent', queue: this.queues.urgent, deadLetterQueue: this.deadLetterQueues.urgent!, maxAge: Duration.minutes(5) },
         { name: 'Events', queue: this.queues.events, deadLetterQueue: this.deadLetterQueues.events!, maxAge: Duration.minutes(30) },
@@ -345,6 +345,7 @@ export class LifecycleStack extends Stack {
       secret.grantRead(notifier);
     }
     topic.addSubscription(new LambdaSubscription(notifier));
+    this.operations.watch('Notifier', notifier);
   }
 
   /** Every function that calls Bitwarden draws from the one rate budget (lib/store/rate-budget-store.ts), so that together they stay under its limits. */

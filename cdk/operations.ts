@@ -26,6 +26,10 @@ export interface OperationsProps {
 export class Operations extends Construct {
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
+  /** The dashboard's row of functions, which `watch` adds each function to. */
+  private readonly functionErrors = new GraphWidget({ title: 'Function errors', width: 12 });
+  private readonly functionThrottles = new GraphWidget({ title: 'Function throttles', width: 12 });
+  private readonly alarm: (name: string, metric: IMetric, threshold: number, description: string) => void;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
@@ -35,7 +39,7 @@ export class Operations extends Construct {
     this.topic = new Topic(this, 'Alarms', { displayName: `HR → Bitwarden lifecycle (${props.stage}) alarms`, enforceSSL: true, masterKey: key });
     const product = (name: string, statistic = 'Sum', period = Duration.minutes(5)) =>
       new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: props.serviceName }, statistic, period });
-    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
+    const alarm = (this.alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
       const created = new Alarm(this, name, {
         alarmName: `hr-bitwarden-lifecycle-${props.stage}-${name}`,
         alarmDescription: `${description} Runbook: docs/runbook.md`,
@@ -47,16 +51,13 @@ export class Operations extends Construct {
       });
       created.addAlarmAction(new SnsAction(this.topic));
       this.alarms.push(created);
-    };
+    });
 
     for (const lane of props.lanes) {
       alarm(`${lane.name}DeadLetters`, lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `A ${lane.name} event failed ${Queues.events.maxReceiveCount} times and sits in its dead-letter queue.`);
       alarm(`${lane.name}OldestMessage`, lane.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), lane.maxAge.toSeconds(), `The ${lane.name} lane is falling behind.`);
     }
-    for (const [name, fn] of Object.entries(props.functions)) {
-      alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, `The ${name} function failed.`);
-      alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} function was throttled.`);
-    }
+    for (const [name, fn] of Object.entries(props.functions)) this.watch(name, fn);
     alarm('BitwardenThrottling', product(ProductMetric.BitwardenThrottled), 20, 'Bitwarden answered 429 (rate limited) 20 or more times in 5 minutes.');
     alarm('RevocationLatency', product(ProductMetric.RevocationLatency, 'p99'), 120_000, 'The slowest revocations took 2 minutes or more from webhook to Bitwarden.');
     alarm('RevocationsHeld', product(ProductMetric.RevocationsHeld), 1, 'The mass-revocation guard is holding revocations: an admin must approve them (npx lifecycle guard approve) or act.');
@@ -85,7 +86,16 @@ export class Operations extends Construct {
           new SingleValueWidget({ title: 'Revocations held by the guard', metrics: [product(ProductMetric.RevocationsHeld, 'Sum', Duration.hours(1))], width: 8 }),
           new GraphWidget({ title: 'Dead letters', left: props.lanes.map((lane) => lane.deadLetterQueue.metricApproximateNumberOfMessagesVisible()), width: 8 }),
         ],
+        [this.functionErrors, this.functionThrottles],
       ],
     });
+  }
+
+  /** A function's errors and throttles alarm, and it joins the dashboard's row of functions: also for one made after this (the notifier). */
+  watch(name: string, fn: IFunction): void {
+    this.alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, `The ${name} function failed.`);
+    this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} function was throttled.`);
+    this.functionErrors.addLeftMetric(fn.metricErrors({ label: name }));
+    this.functionThrottles.addLeftMetric(fn.metricThrottles({ label: name }));
   }
 }

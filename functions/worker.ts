@@ -10,6 +10,7 @@ import { withinCallScope } from '../lib/bitwarden/call-scope.js';
 import { RateBudgetExhaustedError } from '../lib/bitwarden/errors.js';
 import { processFifoBatch } from '../lib/queue/fifo-batch.js';
 import { laneOf } from '../lib/queue/lanes.js';
+import { missedByWebhooks } from '../lib/roster/corrections.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
 import { recordFailure } from '../lib/sync/failures.js';
 
@@ -57,15 +58,16 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
     }
     metrics.addMetric(result.outcome === 'skipped' ? Metric.EventsSkipped : Metric.EventsApplied, MetricUnit.Count, 1);
     if (result.outcome === 'held') metrics.addMetric(Metric.RevocationsHeld, MetricUnit.Count, 1);
-    for (const done of result.outcome === 'skipped' ? [] : result.executed) {
+    const executed = result.outcome === 'skipped' ? [] : result.executed;
+    for (const done of executed) {
       metrics.addMetric(Metric.action(done.action.kind), MetricUnit.Count, 1);
       if (done.action.kind === 'revoke') metrics.addMetric(Metric.RevocationLatency, MetricUnit.Milliseconds, Date.now() - Date.parse(message.receivedAt));
     }
     // A roster read after the first changed Bitwarden: a change no webhook had delivered (docs/design.md, decision 11).
-    if (message.eventType === 'roster.record' && result.outcome !== 'skipped' && result.executed.length > 0) {
+    if (missedByWebhooks(message, executed.length > 0)) {
       metrics.addMetric(Metric.rosterCorrections(message.provider), MetricUnit.Count, 1);
       metrics.addMetric(Metric.RosterCorrections, MetricUnit.Count, 1);
-      logger.warn('a roster read found a change no webhook delivered', { workerKey: message.workerKey, source: message.provider, actions: result.executed.map((done) => done.action.kind) });
+      logger.warn('a roster read found a change no webhook delivered', { workerKey: message.workerKey, source: message.provider, actions: executed.map((done) => done.action.kind) });
     }
     logger.info('worker event processed', {
       workerKey: message.workerKey,

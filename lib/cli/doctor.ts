@@ -8,6 +8,7 @@ import { bitwardenClient } from '../runtime/dependencies.js';
 import { deadLetterQueueUrl, queueUrl, readEnvironment, tableName, type Environment } from '../runtime/env.js';
 import { readSecret } from '../runtime/secrets.js';
 import { enabledConnectedSources, findConnectedSource } from '../sources/connected-sources.js';
+import { needsApiCredentials } from '../sources/registry.js';
 import { sourceVariable, type Source } from '../sources/source.js';
 import { AuditLog, type AuditEntry } from '../store/audit-log.js';
 import { Tables, type TableDefinition } from '../store/tables.js';
@@ -87,13 +88,13 @@ async function bitwardenChecks(env: Environment, config: LifecycleConfig): Promi
   return [pass('bitwarden', `a token was issued and ${groups.length} group(s) listed`), groupCheck];
 }
 
-/** A source's webhook secret and, if the worker reads records from its API, its API credentials: set, and not empty. */
+/** A source's webhook secret and, if it reads an API (needsApiCredentials), its API credentials: set, and not empty. */
 async function secretCheck(context: CliContext, source: Source, outputs: ReadonlyMap<string, string>): Promise<Check> {
   const pascal = source.name.charAt(0).toUpperCase() + source.name.slice(1);
   // A stack names its webhook secrets in its outputs; the CLI reads them by name as by ARN.
   const webhookSecret = outputs.get(`${pascal}WebhookSecretName`);
   const env = webhookSecret ? readEnvironment({ ...context.env.variables, [`${source.secretEnvVar}_ARN`]: webhookSecret }) : context.env;
-  const names = [...(source.takesWebhooks === false ? [] : [source.secretEnvVar]), ...(source.fetchWorker ? [sourceVariable(source, 'API_CREDENTIALS')] : [])];
+  const names = [...(source.takesWebhooks === false ? [] : [source.secretEnvVar]), ...(needsApiCredentials(source) ? [sourceVariable(source, 'API_CREDENTIALS')] : [])];
   const problems: string[] = [];
   for (const name of names) {
     try {

@@ -43,14 +43,36 @@ export function driftFound(counts: Array<[string, number]>, applied: boolean, at
   };
 }
 
+/** The first 20 of a list, and how many more: a reminder stays readable in chat and e-mail. */
+function listed(items: readonly string[]): string {
+  const shown = items.slice(0, 20);
+  return `${shown.join(', ')}${items.length > shown.length ? ` and ${items.length - shown.length} more` : ''}`;
+}
+
 /** Invitations still not accepted `days` after they were sent (a reminder, each reconciliation). */
 export function invitesNotAccepted(workerKeys: readonly string[], days: number, at: Date): Notification {
-  const shown = workerKeys.slice(0, 20);
   return {
     kind: 'invite-not-accepted',
     at: at.toISOString(),
     subject: `${workerKeys.length} Bitwarden invitation(s) not accepted after ${days} days`,
-    message: `Workers ${shown.join(', ')}${workerKeys.length > shown.length ? ` and ${workerKeys.length - shown.length} more` : ''}. Ask them to accept, or resend the invitation in Bitwarden (Admin Console › Members); \`npx lifecycle status WORKER\` shows each.`,
+    message: `Workers ${listed(workerKeys)}. Ask them to accept, or resend the invitation in Bitwarden (Admin Console › Members); \`npx lifecycle status WORKER\` shows each.`,
     ...about(workerKeys.length === 1 ? workerKeys[0]! : null, null),
+  };
+}
+
+/**
+ * Members who accepted and wait for an admin to confirm them (a reminder, each reconciliation): the
+ * Public API cannot confirm (lib/lifecycle/pending-confirmation.ts says why), so a person must.
+ * Named by worker, or by member id when no worker explains the member; e-mail addresses stay out of chat.
+ */
+export function pendingConfirmation(pending: ReadonlyArray<{ memberId: string; workerKey: string | null }>, at: Date): Notification {
+  const names = pending.map((item) => (item.workerKey ? `worker ${item.workerKey}` : `member ${item.memberId}`));
+  const only = pending.length === 1 ? pending[0]!.workerKey : null;
+  return {
+    kind: 'pending-confirmation',
+    at: at.toISOString(),
+    subject: `${pending.length} Bitwarden member(s) accepted and wait for an admin to confirm them`,
+    message: `${listed(names)}. Until confirmed they cannot see the organization's items. Confirm them in the Admin Console (Members › Needs confirmation) or with \`bw confirm org-member\`; \`npx lifecycle pending-confirmation\` lists each with its e-mail.`,
+    ...about(only, null),
   };
 }

@@ -9,7 +9,8 @@ import type { WorkerStateStore } from '../store/worker-state.js';
 import { evaluate } from '../sync/evaluate.js';
 import { readOrganization, snapshotEvaluation, statesByKey } from '../sync/snapshot.js';
 import type { Action } from '../sync/plan.js';
-import { driftFound, invitesNotAccepted } from '../notify/messages.js';
+import { pendingConfirmations } from '../lifecycle/pending-confirmation.js';
+import { driftFound, invitesNotAccepted, pendingConfirmation } from '../notify/messages.js';
 import type { Notifier } from '../notify/notifier.js';
 import { MemberStatus, memberTypeName } from '../vocabulary/bitwarden.js';
 
@@ -37,7 +38,7 @@ export interface ReconcileDependencies {
   publisher: EventPublisher;
   policy: Policy;
   now(): Date;
-  /** Who is told of drift and of invitations not accepted after `inviteReminderDays`; without it, nobody (a preview). */
+  /** Who is told of drift, of invitations not accepted after `inviteReminderDays` and of members awaiting confirmation; without it, nobody (a preview). */
   notify?: { notifier: Notifier; inviteReminderDays: number };
 }
 
@@ -145,6 +146,8 @@ export async function reconcile(deps: ReconcileDependencies, options: { apply: b
     const found = driftKinds.filter((kind) => kind !== 'invite-not-accepted' && counts[kind] > 0);
     if (found.length > 0) await notifier.notify(driftFound(found.map((kind) => [kind, counts[kind]]), options.apply, now));
     if (unaccepted.length > 0) await notifier.notify(invitesNotAccepted(unaccepted, inviteReminderDays, now));
+    const waiting = pendingConfirmations(members, states);
+    if (waiting.length > 0) await notifier.notify(pendingConfirmation(waiting, now));
   }
   return { at: now.toISOString(), workers: states.length, members: members.length, drift, counts, corrected };
 }

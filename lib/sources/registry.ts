@@ -18,6 +18,13 @@ export function findSource(name: string): Source | undefined {
   return name === FILE_SOURCE_NAME ? rosterFile : connectedSources().find((source) => source.name === name);
 }
 
+/**
+ * Whether the source reads an API with its own credentials (`<NAME>_API_CREDENTIALS`, in AWS a
+ * secret per source): one that fetches single workers, or reads its roster from an API (a
+ * directory). The roster file is read from S3 by the function's own role.
+ */
+export const needsApiCredentials = (source: Source): boolean => Boolean(source.fetchWorker) || (Boolean(source.readRoster) && source.name !== FILE_SOURCE_NAME);
+
 /** Enabled sources by name, each with its own settings from `providers.<name>` of the config. */
 export function enabledSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
   const enabled = enabledConnectedSources(providers);

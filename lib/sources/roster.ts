@@ -15,6 +15,13 @@ export interface RosterPage {
   records: RosterRecord[];
   /** Where the next page starts; null on the last page. Opaque: only the source reads it. */
   next: string | null;
+  /** Workers the source reports deleted since the read's starting point (a delta read's `@removed`): absent, under the same guard. */
+  removed?: string[];
+  /**
+   * On the last page of a source that tracks changes (Graph's `@odata.deltaLink`): where the next
+   * read starts, to be answered only what changed since this one. Opaque, like `next`.
+   */
+  resume?: string;
 }
 
 /** One row (or record) of a roster the source could not map; the rest of its page is still read, but such a read removes nobody. */
@@ -26,6 +33,11 @@ export interface RosterProblem {
 
 /** Reads one page; `cursor` null is the first page. */
 export type ReadRosterPage = (cursor: string | null) => Promise<RosterPage & { problems?: RosterProblem[] }>;
+
+/** The source no longer knows the state a delta read started from (an expired token): the next read must be a whole one. */
+export class RosterResyncError extends Error {
+  override readonly name = 'RosterResyncError';
+}
 
 /** The roster as a whole cannot be read (a file whose header is wrong, an export that is not CSV or JSON): nothing is changed. */
 export class RosterUnreadableError extends Error {

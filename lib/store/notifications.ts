@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
-/** What the product tells people (lib/notify): held changes, dead letters, failed invites, drift, invitations nobody accepted. */
-export const notificationKinds = ['guard-hold', 'dead-letter', 'invite-failed', 'drift', 'invite-not-accepted'] as const;
+/** What the product tells people (lib/notify): held changes, dead letters, failed invites, drift, invitations nobody accepted, members awaiting confirmation. */
+export const notificationKinds = ['guard-hold', 'dead-letter', 'invite-failed', 'drift', 'invite-not-accepted', 'pending-confirmation'] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
 export interface Notification {

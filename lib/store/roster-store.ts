@@ -8,6 +8,8 @@ export interface RosterEntry {
   recordHash: string;
   /** The read that last saw it: after a complete read, an entry another read saw is absent from the source. */
   seenBy: string;
+  /** The delta read whose source reported it deleted (RosterPage.removed): absent when that read completes. */
+  removedBy?: string;
 }
 
 /** A read of a source's whole roster, resumable across invocations. */
@@ -23,13 +25,18 @@ export interface RosterRead {
   lockedUntil: number;
   /** What is being read when it is a file (a path or `s3://bucket/key`), so another invocation can resume it. */
   location?: string;
+  /** Started where the last complete read left off (its `resume`): its pages hold only changes, and absence is what the source reports removed. */
+  incremental?: boolean;
 }
 
 /** The last complete read, for the absence guard (a roster much smaller than the last one removes nobody). */
 export interface CompletedRead {
   readId: string;
   completedAt: string;
+  /** The roster's size after the read (for a delta read: the last size, plus what it added, minus what it removed). */
   records: number;
+  /** Where the next read starts (the source's RosterPage.resume); absent: the next read reads the whole roster. */
+  resume?: string;
 }
 
 const READ = '#read';
@@ -52,7 +59,7 @@ export class RosterStore {
 
   async entries(source: string): Promise<Map<string, RosterEntry>> {
     const items = await queryAll<RosterEntry>(this.db, { TableName: this.table, KeyConditionExpression: 'sourceName = :source', ExpressionAttributeValues: { ':source': source }, ConsistentRead: true });
-    return new Map(items.filter((item) => isWorker(item.workerKey)).map((item) => [item.workerKey, { workerKey: item.workerKey, recordHash: item.recordHash, seenBy: item.seenBy }]));
+    return new Map(items.filter((item) => isWorker(item.workerKey)).map((item) => [item.workerKey, { workerKey: item.workerKey, recordHash: item.recordHash, seenBy: item.seenBy, ...(item.removedBy ? { removedBy: item.removedBy } : {}) }]));
   }
 
   async putEntries(source: string, entries: readonly RosterEntry[]): Promise<void> {
@@ -107,10 +114,15 @@ export class RosterStore {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { sourceName: source, workerKey: READ } }));
   }
 
-  async completeRead(source: string, read: RosterRead, now: Date): Promise<void> {
-    const completed: CompletedRead = { readId: read.readId, completedAt: now.toISOString(), records: read.records };
+  async completeRead(source: string, read: RosterRead, now: Date, after: { records: number; resume: string | null }): Promise<void> {
+    const completed: CompletedRead = { readId: read.readId, completedAt: now.toISOString(), records: after.records, ...(after.resume ? { resume: after.resume } : {}) };
     await this.db.send(new PutCommand({ TableName: this.table, Item: { sourceName: source, workerKey: LAST, ...completed } }));
     await this.abandonRead(source);
+  }
+
+  /** The source lost the state the last read left off at: the next read reads the whole roster. */
+  async forgetResume(source: string): Promise<void> {
+    await this.db.send(new UpdateCommand({ TableName: this.table, Key: { sourceName: source, workerKey: LAST }, UpdateExpression: 'REMOVE #resume', ExpressionAttributeNames: { '#resume': 'resume' } }));
   }
 
   lastComplete(source: string): Promise<CompletedRead | null> {

@@ -51,5 +51,10 @@ describe('notifications', () => {
       Roles: [{ Ref: Properties.Role['Fn::GetAtt'][0] }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SLACK })]) },
     });
+    // Watched like every function: a notifier that fails means nobody hears of anything.
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+    for (const [suffix, metric] of [['NotifierErrors', 'Errors'], ['NotifierThrottles', 'Throttles']]) {
+      expect(alarms.find((alarm) => alarm.AlarmName.endsWith(suffix))).toMatchObject({ MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: notifier } }] });
+    }
   });
 });

@@ -144,6 +144,7 @@ describe('operations', () => {
     expect(names).toEqual([
       'BitwardenThrottling', 'Drift', 'EventsDeadLetters', 'EventsOldestMessage', 'IngestErrors', 'IngestThrottles', 'RevocationLatency', 'RevocationsHeld',
       'ReconcilerErrors', 'ReconcilerThrottles', 'RulesDeployerErrors', 'RulesDeployerThrottles', 'SweeperErrors', 'SweeperThrottles', 'UrgentDeadLetters', 'UrgentOldestMessage', 'WorkerErrors', 'WorkerThrottles', 'RosterCorrections', 'RosterRemovalRefused', 'RosterReadFailed', 'RosterSyncErrors', 'RosterSyncThrottles',
+      'ScimErrors', 'ScimThrottles',
     ].sort());
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     // A roster that changed Bitwarden where no webhook did, on any day, means webhooks are being lost.
@@ -153,7 +154,9 @@ describe('operations', () => {
 
   it('has a lifecycle dashboard', () => {
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
-    for (const title of ['Events in', 'Bitwarden actions by kind', 'Revocation latency (ms)', 'Drift (last reconciliation)']) expect(body).toContain(title);
+    for (const title of ['Events in', 'Bitwarden actions by kind', 'Revocation latency (ms)', 'Drift (last reconciliation)', 'Function errors', 'Function throttles']) expect(body).toContain(title);
+    // The row of functions shows each one, the SCIM endpoint's among them.
+    for (const name of ['Ingest', 'Scim', 'Worker', 'Sweeper', 'RulesDeployer', 'Reconciler', 'RosterSync']) expect(body).toMatch(new RegExp(`label\\W+${name}\\W`));
   });
 });
 
@@ -226,15 +229,20 @@ describe('the app: stages and cdk-nag', () => {
 });
 
 describe('per-provider secrets', () => {
-  it('creates a webhook secret per enabled provider and API credentials for those that fetch', () => {
+  it('creates a webhook secret per enabled provider, and API credentials for those that fetch and for directories, read by the roster functions', () => {
     const configPath = path.join(mkdtempSync(path.join(tmpdir(), 'providers-')), 'lifecycle.yaml');
-    writeFileSync(configPath, 'providers:\n  generic: {}\n  hibob: {}\n  merge: {}\nrules:\n  - id: a\n    groups: [A]\n');
+    writeFileSync(configPath, 'providers:\n  generic: {}\n  hibob: {}\n  merge: {}\n  entradirectory: { tenantId: contoso.onmicrosoft.com }\n  file: {}\nrules:\n  - id: a\n    groups: [A]\n');
     const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-out-')), context: { 'aws:cdk:bundling-stacks': [] } });
     const providers = Template.fromStack(new LifecycleStack(app, 'Providers', { config: loadConfigFile(configPath), configPath }));
-    providers.resourceCountIs('AWS::SecretsManager::Secret', 1 + 3 + 2);
+    // Bitwarden's key, three webhook secrets, API credentials for HiBob, Merge and Entra ID (the directory); none for the roster file.
+    providers.resourceCountIs('AWS::SecretsManager::Secret', 1 + 3 + 3);
     const functions = Object.values(providers.findResources('AWS::Lambda::Function')).map((resource) => Object.keys(resource.Properties.Environment?.Variables ?? {}));
     expect(functions).toContainEqual(expect.arrayContaining(['GENERIC_WEBHOOK_SECRET_ARN', 'HIBOB_WEBHOOK_SECRET_ARN', 'MERGE_WEBHOOK_SECRET_ARN']));
     expect(functions).toContainEqual(expect.arrayContaining(['HIBOB_API_CREDENTIALS_ARN', 'MERGE_API_CREDENTIALS_ARN', 'BITWARDEN_CREDENTIALS_ARN']));
+    expect(functions.flat()).not.toContain('FILE_API_CREDENTIALS_ARN');
+    const rosterSync = Object.values(providers.findResources('AWS::Lambda::Function')).find((resource) => /Reads each source roster/.test(resource.Properties.Description))!;
+    expect(rosterSync.Properties.Environment.Variables.ENTRADIRECTORY_API_CREDENTIALS_ARN).toEqual({ Ref: expect.stringMatching(/^EntradirectoryApiCredentials/) });
+    expect(Object.keys(providers.findOutputs('EntradirectoryApiCredentialsName'))).toHaveLength(1);
   });
 });
 

@@ -197,6 +197,10 @@ describe('chaos', () => {
     }
 
     console.log(`chaos (seed ${SEED}): ${versions.size} workers, ${deliveries.length} deliveries, ${replays} replays, ${kills} worker kills, ${writes.length} Bitwarden writes, ${deadLettered.size} dead letters; ${checked} workers checked against decide()`);
+    // Why each dead letter is one: its last failed attempt, as the worker audited it (lib/sync/failures.ts).
+    const failures = [...trails.values()].flat().filter((entry) => entry.outcome === 'failed' && deadLettered.has(entry.deliveryId));
+    const reasons = new Map(failures.map((entry) => [entry.deliveryId, entry.detail]));
+    for (const [id, reason] of [...reasons].slice(0, 10)) console.log('DEAD LETTER', id, reason);
     expect(kills).toBeGreaterThanOrEqual(3);
     expect(checked).toBeGreaterThan(WORKERS * 0.95);
   }, 420_000);

@@ -53,4 +53,14 @@ describe('npx lifecycle doctor', () => {
     expect(text.stdout).toMatch(/^FAIL {2}groups: Bitwarden has no group named "Customer Sucess".*\n {6}→ Create the group in Bitwarden/m);
     expect(text.stdout).toContain('1 check(s) failed.');
   });
+
+  it('checks a directory\'s API credentials (it reads an API, though it takes no webhook), naming the missing variable', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'doctor-')), 'lifecycle.yaml');
+    writeFileSync(file, readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace(/^providers:\n/m, 'providers:\n  entradirectory: { tenantId: contoso.onmicrosoft.com }\n'));
+    const { status, stdout } = await runLifecycle(['doctor', '--json', '--aws', '--config', file], { env: { ENTRADIRECTORY_API_CREDENTIALS: '' } });
+    expect(status).toBe(1);
+    expect((JSON.parse(stdout) as Report).checks.filter((check) => check.status === 'fail')).toEqual([
+      expect.objectContaining({ check: 'secrets: entradirectory', detail: 'ENTRADIRECTORY_API_CREDENTIALS: neither ENTRADIRECTORY_API_CREDENTIALS nor ENTRADIRECTORY_API_CREDENTIALS_ARN is set' }),
+    ]);
+  });
 });

@@ -13,6 +13,7 @@ import { reconcile } from '../../lib/reconcile/reconcile.js';
 import { reconcileDependencies } from '../../lib/runtime/dependencies.js';
 import { readEnvironment } from '../../lib/runtime/env.js';
 import type { Notification } from '../../lib/store/notifications.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
@@ -54,10 +55,16 @@ describe('notifications under npm start', () => {
   const seller = worker({ department: 'Sales' });
   const failing = worker({ department: 'Sales' });
   const leavers = [worker({ department: 'Sales' }), worker({ department: 'Sales' }), worker({ department: 'Sales' })];
+  // Accepted an invitation before the product knew her: her hire links the member, who still waits for an admin to confirm.
+  const accepter = worker({ department: 'Sales' });
   const ids: Record<string, string> = {};
+  let byHand = '';
 
   beforeAll(async () => {
-    for (const person of [seller, failing, ...leavers]) await deliver('worker.hired', person);
+    runtime.bitwarden!.addMember({ email: accepter.workEmail!, status: MemberStatus.Accepted });
+    // An admin invited a contractor by hand, who accepted too.
+    byHand = runtime.bitwarden!.addMember({ email: 'contractor-by-hand@example.com', status: MemberStatus.Accepted }).id;
+    for (const person of [seller, failing, ...leavers, accepter]) await deliver('worker.hired', person);
     // An admin deletes the Engineering group in Bitwarden while the worker's group list (kept 60 s) still has it.
     const engineering = runtime.bitwarden!.groupByName('Engineering')!;
     await fetch(`${runtime.bitwarden!.url}/public/groups/${engineering.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${runtime.bitwarden!.issueToken('api.organization')}` } });
@@ -68,19 +75,19 @@ describe('notifications under npm start', () => {
     ids.revoke = await deliver('worker.terminated', { ...failing, status: 'terminated', terminationDate: '2026-01-01' });
     // The guard allows one revocation in its window: the second and third are held, and told once.
     for (const person of leavers) ids[person.externalId] = await deliver('worker.terminated', { ...person, status: 'terminated', terminationDate: '2026-01-01' });
-    // The daily reconciliation, ten days on: a held revocation is drift, and the invitations are still not accepted.
+    // The daily reconciliation, ten days on: a held revocation is drift, the invitations are still not accepted, two members wait for confirmation.
     const env = readEnvironment();
     const later = new Date(Date.now() + 10 * 86_400_000);
     await reconcile({ ...reconcileDependencies(env, loadConfigFile(env.LIFECYCLE_CONFIG), []), now: () => later }, { apply: false });
   }, 30_000);
 
-  it('tells a failed invite, a dead letter, a guard hold (once), drift and invitations not accepted; npx lifecycle events lists them, newest first', async () => {
+  it('tells a failed invite, a dead letter, a guard hold (once), drift, invitations not accepted and members awaiting confirmation; npx lifecycle events lists them, newest first', async () => {
     const { status, json } = await runCli<Notification[]>('events');
     expect(status).toBe(0);
     const byKind = (kind: string) => json.filter((notification) => notification.kind === kind);
-    // The reconciliation's two share an instant.
-    expect(json.slice(0, 2).map((notification) => notification.kind).sort()).toEqual(['drift', 'invite-not-accepted']);
-    expect(json.slice(2).map((notification) => notification.kind)).toEqual(['guard-hold', 'dead-letter', 'invite-failed']);
+    // The reconciliation's three share an instant.
+    expect(json.slice(0, 3).map((notification) => notification.kind).sort()).toEqual(['drift', 'invite-not-accepted', 'pending-confirmation']);
+    expect(json.slice(3).map((notification) => notification.kind)).toEqual(['guard-hold', 'dead-letter', 'invite-failed']);
 
     expect(byKind('invite-failed')[0]).toMatchObject({ workerKey: engineer.externalId, deliveryId: ids.invite, subject: `Inviting worker ${engineer.externalId} failed 1 time` });
     expect(byKind('invite-failed')[0]!.message).toMatch(/^Last error: BitwardenError: .*Failed to invite users.*dlq redrive --delivery /);
@@ -93,6 +100,10 @@ describe('notifications under npm start', () => {
     // Of those who should have access (the held leavers' invitations are the guard's business).
     expect(byKind('invite-not-accepted')[0]).toMatchObject({ subject: '2 Bitwarden invitation(s) not accepted after 7 days' });
     expect(byKind('invite-not-accepted')[0]!.message).toContain(seller.externalId);
+    // Named by worker, or by member id when no worker explains the member; what to do, since the API cannot confirm.
+    expect(byKind('pending-confirmation')[0]).toMatchObject({ subject: '2 Bitwarden member(s) accepted and wait for an admin to confirm them', workerKey: null });
+    expect(byKind('pending-confirmation')[0]!.message).toMatch(new RegExp(`^(worker ${accepter.externalId}, member ${byHand}|member ${byHand}, worker ${accepter.externalId})\\. .*Members › Needs confirmation.*bw confirm org-member`));
+    expect(byKind('pending-confirmation')[0]!.message).not.toContain('@');
 
     // npm start prints what its worker tells, as it happens (the reconciliation above ran in this test, not in npm start).
     expect(printed.filter((line) => line.startsWith('notification ')).map((line) => line.split(':')[0])).toEqual(['invite-failed', 'dead-letter', 'guard-hold'].map((kind) => `notification ${kind}`));
