@@ -69,13 +69,19 @@ export async function rosterDayOne(start: (emulator: Record<string, unknown>) =>
     const applyStarted = Date.now();
     const first = await syncRoster('generic', rosterDeps(), { lockMs: 15 * 60_000 });
     const sentMs = Date.now() - applyStarted;
-    while (processed.count() < first.changed && Date.now() - applyStarted < APPLY_WINDOW_MS) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Converged: every roster message processed, and Bitwarden holds every worker's member with its groups
+    // (an invitation queued for a bulk import is done only once its follow-up has set the groups).
+    const inBitwarden = () => {
+      const members = emulator.allMembers().filter((member) => member.externalId?.startsWith('HR-') && member.groupNames.length > 0);
+      return { linked: members.filter((member) => member.status === MemberStatus.Confirmed).length, invited: members.filter((member) => member.status === MemberStatus.Invited).length };
+    };
+    const done = () => processed.count() >= first.changed && Object.values(inBitwarden()).reduce((sum, count) => sum + count, 0) >= plan.counts.link + plan.counts.invite;
+    while (!done() && Date.now() - applyStarted < APPLY_WINDOW_MS) await new Promise((resolve) => setTimeout(resolve, 1_000));
     const watchedMs = Date.now() - applyStarted;
     const applied = processed.count();
     const calls = emulator.requests;
-    const linked = emulator.allMembers().filter((member) => member.externalId?.startsWith('HR-') && member.status === MemberStatus.Confirmed).length;
-    const invited = emulator.allMembers().filter((member) => member.externalId?.startsWith('HR-') && member.status === MemberStatus.Invited).length;
-    const converged = applied >= first.changed;
+    const { linked, invited } = inBitwarden();
+    const converged = done();
     const perMinute = applied / (watchedMs / 60_000);
     log(`apply: ${applied}/${first.changed} applied in ${(watchedMs / 1000).toFixed(0)} s (${linked} linked, ${invited} invited)`);
 

@@ -181,6 +181,22 @@ async function terminationsDuringWave() {
 
     const sentAt = new Map<string, number>();
     const terminated = processedAll(runtime, leavers.map((person) => person.externalId), (message) => message.eventType === 'worker.terminated');
+    // How the normal lane spent the wave: batches, their sizes and durations, and records failed (retried).
+    const lane = { batches: 0, records: 0, failed: 0, ms: 0 };
+    runtime.workers.events.on('batch', ({ succeeded, failed, durationMs }: BatchResult) => {
+      lane.batches++;
+      lane.records += succeeded.length + failed.length;
+      lane.failed += failed.length;
+      lane.ms += durationMs;
+    });
+    // Where a revocation's time goes: waiting for the urgent lane to pick it up, or inside the worker.
+    const pickedUpAt = new Map<string, number>();
+    runtime.workers.urgent.on('batch', ({ succeeded, durationMs }: BatchResult) => {
+      for (const record of succeeded) {
+        const message = JSON.parse(record.body) as WorkerEventMessage;
+        if (message.eventType === 'worker.terminated' && !pickedUpAt.has(message.workerKey)) pickedUpAt.set(message.workerKey, Date.now() - durationMs);
+      }
+    });
     for (const person of leavers) {
       sentAt.set(person.externalId, Date.now());
       await post(runtime, genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: '2026-01-01' }, { secret: SECRET }));
@@ -194,9 +210,17 @@ async function terminationsDuringWave() {
     const byId = new Map(emulator.allMembers().map((member) => [member.id, member.externalId]));
     const latencies = emulator.writes().filter((exchange) => exchange.route.endsWith('/revoke') && exchange.status === 200).map((exchange) => exchange.at - sentAt.get(byId.get(exchange.path.split('/')[3]!)!)!);
     const imports = calls.filter((exchange) => exchange.route === '/public/organization/import' && exchange.status === 200);
+    const revokedAt = new Map(emulator.writes().filter((exchange) => exchange.route.endsWith('/revoke') && exchange.status === 200).map((exchange) => [byId.get(exchange.path.split('/')[3]!)!, exchange.at]));
+    const since = (at: number | undefined) => (at === undefined ? null : Math.round((at - waveStarted) / 1000));
+    const groupPuts = calls.filter((exchange) => exchange.route.endsWith('/group-ids') && exchange.method === 'PUT' && exchange.status === 200);
     const memberReads = calls.filter((exchange) => exchange.method === 'GET' && exchange.route === '/public/members').length;
     return {
       revokeLatencyMs: summary(latencies),
+      revocationWaitForLaneMs: summary(leavers.map((person) => pickedUpAt.get(person.externalId)! - sentAt.get(person.externalId)!)),
+      revocationInWorkerMs: summary(leavers.map((person) => revokedAt.get(person.externalId)! - pickedUpAt.get(person.externalId)!)),
+      // The wave's timeline, in seconds from its start: when the imports went out, and when the last member got its groups.
+      normalLane: { batches: lane.batches, recordsPerBatch: Number((lane.records / Math.max(1, lane.batches)).toFixed(1)), msPerBatch: Math.round(lane.ms / Math.max(1, lane.batches)), failedRecords: lane.failed },
+      timeline: { firstImport: since(imports[0]?.at), lastImport: since(imports.at(-1)?.at), lastGroupsSet: since(groupPuts.at(-1)?.at), groupPuts: groupPuts.length },
       hires: WAVE,
       allInvitedWithGroups: finished,
       waveSeconds: Math.round(waveMs / 1000),

@@ -70,8 +70,9 @@ export function callKey(method: string, path: string): CallKey {
  * or, when that start is more than `maxWaitMs` away, when to try again (the schedule is left as it is).
  */
 export function schedule(tat: number, pace: Pace, priority: CallPriority, maxWaitMs: number, now: number): { startAt: number; tat: number } | { retryAt: number } {
-  // Normal calls leave one slot of a real burst to urgent ones.
-  const kept = priority === 'normal' && pace.burst > 2 ? 1 : 0;
+  // Normal calls leave one slot of every burst to urgent ones; of the token counter's two too, so that a
+  // revocation's container can still sign in while a wave of hires' containers take their tokens.
+  const kept = priority === 'normal' && pace.burst >= 2 ? 1 : 0;
   const tolerance = (pace.burst - 1 - kept) * pace.intervalMs;
   const startAt = Math.max(now, tat - tolerance);
   if (startAt - now > maxWaitMs) return { retryAt: startAt };
