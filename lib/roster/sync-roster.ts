@@ -134,8 +134,10 @@ async function finishRead(
     await deps.publisher.publish(absent.map((workerKey) => absenceMessage(source, read, workerKey, now)));
     await deps.store.deleteEntries(source, absent);
   }
-  // A refused removal is decided again by the next read, which must then be a whole one (a delta would not report it again).
-  await deps.store.completeRead(source, read, now, { records, resume: refused ? null : resume });
+  // A refused removal is decided again by the next read, which must then be a whole one (a delta would not report it again),
+  // against the same size: a broken export stays held however often it is read, until it recovers or an admin raises
+  // roster.maxShrink for the read that should remove (docs/runbook.md, "A roster read removed nobody").
+  await deps.store.completeRead(source, read, now, { records: refused && last ? last.records : records, resume: refused ? null : resume });
   return result(true, absent, refused ? 0 : absent.length, refused);
 }
 
