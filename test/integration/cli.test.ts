@@ -11,8 +11,8 @@ import { loadConfigFile } from '../../lib/config/load.js';
 import { bitwardenClient } from '../../lib/runtime/dependencies.js';
 import { readEnvironment } from '../../lib/runtime/env.js';
 import { runCli, runLifecycle } from '../support/cli.js';
-import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
-import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
+import { worker } from '../support/generic-events.js';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /** Every admin command through the real binary (npx lifecycle), on the real local services. */
 let runtime: TestRuntime;
@@ -21,12 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.stop());
 
-async function deliver(type: Parameters<typeof genericDelivery>[0], record: WorkerInput) {
-  const delivery = genericDelivery(type, record, { secret: TEST_SECRET });
-  const processed = runtime.processed(delivery.id);
-  expect((await runtime.post('generic', delivery)).status).toBe(202);
-  await processed;
-}
 const member = (key: string) => runtime.bitwarden!.memberByExternalId(key)!;
 
 describe('npx lifecycle', () => {
@@ -34,8 +28,8 @@ describe('npx lifecycle', () => {
   let handMade = '';
 
   beforeAll(async () => {
-    for (const person of [a, b, c, e]) await deliver('worker.hired', person);
-    await deliver('worker.terminated', { ...c, status: 'terminated', terminationDate: '2026-01-01' });
+    for (const person of [a, b, c, e]) await runtime.deliver('worker.hired', person);
+    await runtime.deliver('worker.terminated', { ...c, status: 'terminated', terminationDate: '2026-01-01' });
     // Admins act in Bitwarden by hand, through its API:
     const admin = bitwardenClient(readEnvironment(), loadConfigFile(readEnvironment().LIFECYCLE_CONFIG));
     const groups = await admin.listGroups();

@@ -11,8 +11,8 @@ import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { AuditLog, type AuditEntry } from '../../lib/store/audit-log.js';
 import { Tables } from '../../lib/store/tables.js';
 import { runCli } from '../support/cli.js';
-import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
-import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
+import { worker } from '../support/generic-events.js';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /** The auditors' export: signed, complete for its period, and every change to it detected by `evidence verify`. */
 let runtime: TestRuntime;
@@ -20,13 +20,6 @@ beforeAll(async () => {
   runtime = await startTestRuntime();
 });
 afterAll(() => runtime?.stop());
-
-async function deliver(type: Parameters<typeof genericDelivery>[0], record: WorkerInput) {
-  const delivery = genericDelivery(type, record, { secret: TEST_SECRET });
-  const processed = runtime.processed(delivery.id);
-  expect((await runtime.post('generic', delivery)).status).toBe(202);
-  await processed;
-}
 
 /** One byte changed (one bit of the middle byte), or, in an empty file (a CSV without rows), one byte added. */
 const flipByte = (file: string) => {
@@ -49,11 +42,11 @@ describe('evidence export and verify', () => {
   let secondHalfFrom = '';
 
   beforeAll(async () => {
-    await deliver('worker.hired', ana);
-    await deliver('worker.hired', ben);
+    await runtime.deliver('worker.hired', ana);
+    await runtime.deliver('worker.hired', ben);
     secondHalfFrom = new Date().toISOString();
-    await deliver('worker.updated', { ...ana, department: 'Sales' });
-    await deliver('worker.terminated', { ...ana, status: 'terminated', terminationDate: '2026-01-01' });
+    await runtime.deliver('worker.updated', { ...ana, department: 'Sales' });
+    await runtime.deliver('worker.terminated', { ...ana, status: 'terminated', terminationDate: '2026-01-01' });
     exported = mkdtempSync(path.join(tmpdir(), 'evidence-'));
     const run = await runCli<EvidenceManifest>('evidence', 'export', '--out', exported);
     expect(run.status).toBe(0);

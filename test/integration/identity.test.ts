@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
-import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /**
  * Identity is the HR worker id; e-mail is only a first-link hint (docs/design.md, decision 3).
@@ -17,13 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.stop());
 
-async function deliver(type: Parameters<typeof genericDelivery>[0], record: WorkerInput, occurredAt = new Date().toISOString()) {
-  const delivery = genericDelivery(type, record, { secret: TEST_SECRET, occurredAt });
-  const processed = runtime.processed(delivery.id);
-  expect((await runtime.post('generic', delivery)).status).toBe(202);
-  await processed;
-  return delivery.id;
-}
+const deliver = (type: Parameters<typeof genericDelivery>[0], record: WorkerInput, occurredAt = new Date().toISOString()) => runtime.deliver(type, record, { occurredAt });
 const audit = async (workerKey: string) => (await runCli<AuditEntry[]>('audit', workerKey)).json;
 const memberOf = (externalId: string) => runtime.bitwarden!.memberByExternalId(externalId);
 const later = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();

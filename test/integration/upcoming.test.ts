@@ -5,8 +5,8 @@ import type { UpcomingChange } from '../../lib/lifecycle/upcoming.js';
 import type { PendingConfirmation } from '../../lib/lifecycle/pending-confirmation.js';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { runCli, runLifecycle } from '../support/cli.js';
-import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
-import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
+import { worker } from '../support/generic-events.js';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /** Pending work: what the calendar will change (`upcoming`), and who waits for an admin (`pending-confirmation`), on the local runtime. */
 const ZONE = 'America/New_York';
@@ -17,13 +17,6 @@ beforeAll(async () => {
   runtime = await startTestRuntime(config);
 });
 afterAll(() => runtime?.stop());
-
-async function deliver(type: Parameters<typeof genericDelivery>[0], record: WorkerInput) {
-  const delivery = genericDelivery(type, record, { secret: TEST_SECRET });
-  const processed = runtime.processed(delivery.id);
-  expect((await runtime.post('generic', delivery)).status).toBe(202);
-  await processed;
-}
 
 /** A day `days` from today in the organization's zone, as HR writes it. */
 const inDays = (days: number) => Temporal.Now.plainDateISO(ZONE).add({ days }).toString();
@@ -38,7 +31,7 @@ describe('lifecycle upcoming', () => {
   const steady = worker({ startDate: '2022-01-10' });
 
   beforeAll(async () => {
-    for (const person of [hire, contractor, leaver, laterLeaver, steady]) await deliver('worker.hired', person);
+    for (const person of [hire, contractor, leaver, laterLeaver, steady]) await runtime.deliver('worker.hired', person);
   });
 
   it('lists start dates, end dates and future terminations of the next 30 days at their instants in the zone, soonest first', async () => {
@@ -89,8 +82,8 @@ describe('lifecycle pending-confirmation', () => {
     const omar = worker();
     const accepted = runtime.bitwarden!.addMember({ email: priya.workEmail!, status: MemberStatus.Accepted });
     const byHand = runtime.bitwarden!.addMember({ email: 'contractor-by-hand@example.com', status: MemberStatus.Accepted });
-    await deliver('worker.hired', priya);
-    await deliver('worker.hired', omar);
+    await runtime.deliver('worker.hired', priya);
+    await runtime.deliver('worker.hired', omar);
 
     const { status, json } = await runCli<{ pending: PendingConfirmation[]; howToConfirm: string }>('pending-confirmation');
     expect(status).toBe(3);

@@ -8,12 +8,17 @@ import type { BatchResult } from '../../lib/local/sqs-event-source.js';
 import { queueDepth } from '../../lib/queue/depth.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
-import type { SignedDelivery } from './generic-events.js';
+import { genericDelivery, type SignedDelivery, type WorkerInput } from './generic-events.js';
 
 export const TEST_SECRET = 'whsec_dGVzdC1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQtMzJi';
 
 export interface TestRuntime extends LocalRuntime {
   post(provider: string, delivery: Pick<SignedDelivery, 'headers' | 'body'>): Promise<{ status: number; body: Record<string, unknown> }>;
+  /**
+   * Signs a generic-format delivery of `record` with the test secret, posts it, fails unless it is
+   * accepted (202), and resolves with its delivery id once a worker has processed it.
+   */
+  deliver(type: Parameters<typeof genericDelivery>[0], record: WorkerInput, options?: { occurredAt?: string; signedAt?: Date }): Promise<string>;
   /** Resolves when a worker has processed (and deleted) the message of this delivery (or one that matches). */
   processed(deliveryId: string | ((message: WorkerEventMessage) => boolean)): Promise<void>;
   /** Resolves once the workers have processed `count` messages that match (each counted once, by message id). */
@@ -40,6 +45,14 @@ export async function startTestRuntime(configYaml?: string, options: Partial<Pic
     async post(provider: string, delivery: Pick<SignedDelivery, 'headers' | 'body'>) {
       const response = await fetch(`${runtime.url}/webhooks/${provider}`, { method: 'POST', headers: delivery.headers, body: delivery.body });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    async deliver(type: Parameters<typeof genericDelivery>[0], record: WorkerInput, options: { occurredAt?: string; signedAt?: Date } = {}) {
+      const delivery = genericDelivery(type, record, { secret: TEST_SECRET, ...options });
+      const processed = this.processed(delivery.id);
+      const { status, body } = await this.post('generic', delivery);
+      if (status !== 202) throw new Error(`delivery ${delivery.id} was answered ${status}, not 202: ${JSON.stringify(body)}`);
+      await processed;
+      return delivery.id;
     },
     processed(deliveryId: string | ((message: WorkerEventMessage) => boolean)) {
       const matches = typeof deliveryId === 'string' ? (message: WorkerEventMessage) => message.deliveryId === deliveryId : deliveryId;
