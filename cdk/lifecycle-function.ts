@@ -1,15 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
+import { Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
 export interface LifecycleFunctionProps {
-  /** The handler file under functions/. */
-  entry: string;
+  /** The handler's name: functions/<handler>.ts. */
+  handler: string;
   description: string;
   /** The config validated at synth, as JSON: shipped beside the handler as `lifecycle.json` (no YAML parser in a Lambda). */
   shippedConfigPath: string;
@@ -20,11 +20,12 @@ export interface LifecycleFunctionProps {
 const root = path.resolve(import.meta.dirname, '..');
 
 /**
- * Every handler the same way: Node 22 on arm64, bundled offline by esbuild as minified ESM with
- * source maps, the AWS SDK left to the runtime, Powertools configured by environment, JSON logs
- * in a log group of bounded retention, and the config file in the bundle.
+ * Every handler the same way: Node 22 on arm64, bundled offline as cdk/handler-bundle.ts defines it
+ * (minified ESM with source maps, the AWS SDK left to the runtime, rarely needed code in chunks loaded
+ * on demand), Powertools configured by environment, JSON logs in a log group of bounded retention,
+ * and the config file in the bundle.
  */
-export class LifecycleFunction extends NodejsFunction {
+export class LifecycleFunction extends LambdaFunction {
   constructor(scope: Construct, id: string, props: LifecycleFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     // Its own role, able to write to its own log group only (not the managed AWSLambdaBasicExecutionRole).
@@ -32,7 +33,8 @@ export class LifecycleFunction extends NodejsFunction {
     logGroup.grantWrite(role);
     super(scope, id, {
       role,
-      entry: path.join(root, 'functions', props.entry),
+      code: bundledHandler(props.handler, props.shippedConfigPath),
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -41,8 +43,6 @@ export class LifecycleFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup,
-      depsLockFilePath: path.join(root, 'package-lock.json'),
-      projectRoot: root,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'hr-bitwarden-lifecycle',
@@ -50,23 +50,31 @@ export class LifecycleFunction extends NodejsFunction {
         LIFECYCLE_CONFIG: './lifecycle.json',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        externalModules: ['@aws-sdk/*'],
-        mainFields: ['module', 'main'],
-        // Some dependencies still call require(); give the ESM bundle one.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`cp "${props.shippedConfigPath}" "${output}/lifecycle.json"`],
-        },
-      },
     });
     Validations.of(this).acknowledge({ id: 'AwsSolutions::AwsSolutions-L1', reason: 'nodejs22.x is the runtime this product targets and tests (Powertools, SDK and middy versions are pinned for it).' });
     Validations.of(role).acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'Active tracing: AWS X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.' });
   }
+}
+
+/**
+ * The handler's asset: built on this machine by scripts/bundle-handler.ts and fingerprinted by what it
+ * built. Bundling needs no Docker; the image is only what CDK requires to be named, never pulled.
+ */
+function bundledHandler(handler: string, shippedConfigPath: string): Code {
+  return Code.fromAsset(root, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+      // CDK reuses a bundle whose options it has seen in this synth, and `local` (a function) is not
+      // among them: these say which handler and config the bundle is.
+      environment: { LIFECYCLE_HANDLER: handler, LIFECYCLE_CONFIG: shippedConfigPath },
+      local: {
+        tryBundle(outputDir) {
+          const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'bundle-handler.ts'), '--handler', handler, '--outdir', outputDir, '--config', shippedConfigPath], { cwd: root, encoding: 'utf8' });
+          if (run.status !== 0) throw new Error(`bundling the ${handler} handler failed: ${run.stderr || run.stdout}`);
+          return true;
+        },
+      },
+    },
+  });
 }

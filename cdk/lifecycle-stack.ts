@@ -79,7 +79,7 @@ export class LifecycleStack extends Stack {
       }));
 
     const ingest = new LifecycleFunction(this, 'Ingest', {
-      entry: 'ingest.ts',
+      handler: 'ingest',
       description: 'Verifies HRIS webhooks and enqueues worker events',
       shippedConfigPath,
       timeout: Duration.seconds(10),
@@ -102,7 +102,7 @@ export class LifecycleStack extends Stack {
       }),
     }));
     const scim = new LifecycleFunction(this, 'Scim', {
-      entry: 'scim.ts',
+      handler: 'scim',
       description: 'Serves the SCIM 2.0 endpoint identity providers push users and groups to, and enqueues worker events',
       shippedConfigPath,
       timeout: Duration.seconds(10),
@@ -122,7 +122,7 @@ export class LifecycleStack extends Stack {
     this.tables.rateBudget.grantReadWriteData(scim);
 
     const worker = new LifecycleFunction(this, 'Worker', {
-      entry: 'worker.ts',
+      handler: 'worker',
       description: 'Applies worker events to Bitwarden: decide, plan, execute, audit',
       shippedConfigPath,
       timeout: Duration.seconds(WORKER_TIMEOUT_SECONDS),
@@ -145,7 +145,7 @@ export class LifecycleStack extends Stack {
     worker.addEventSource(new SqsEventSource(this.queues.urgent, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: URGENT_MAX_CONCURRENCY }));
 
     const sweeper = new LifecycleFunction(this, 'Sweeper', {
-      entry: 'sweeper.ts',
+      handler: 'sweeper',
       description: 'Enqueues workers whose decision is due (end dates, future terminations and hires) and released guard holds',
       shippedConfigPath,
       timeout: Duration.seconds(50),
@@ -166,7 +166,7 @@ export class LifecycleStack extends Stack {
     const rosterSources = apiCredentials.filter(({ provider }) => provider.readRoster);
     const rosterCredentials = Object.fromEntries(rosterSources.map(({ provider, secret }) => [`${provider.name.toUpperCase()}_API_CREDENTIALS_ARN`, secret.secretArn]));
     const reconciler = new LifecycleFunction(this, 'Reconciler', {
-      entry: 'reconciler.ts',
+      handler: 'reconciler',
       description: 'Daily: compares HR rosters, stored state and Bitwarden, publishes drift, corrects it when the policy says apply',
       shippedConfigPath,
       timeout: Duration.minutes(10),
@@ -188,7 +188,7 @@ export class LifecycleStack extends Stack {
 
     // Every enabled source that can list its roster is read on a schedule: webhooks are lossy (docs/design.md, decision 11).
     const rosterSync = new LifecycleFunction(this, 'RosterSync', {
-      entry: 'roster-sync.ts',
+      handler: 'roster-sync',
       description: 'Reads each source roster when due (resuming a read in progress) and sends only the changes to the worker lanes',
       shippedConfigPath,
       timeout: Duration.minutes(15),
@@ -229,7 +229,7 @@ export class LifecycleStack extends Stack {
     // The rules reach the table at deploy time, from the config file shipped as an S3 asset.
     const configAsset = new Asset(this, 'ConfigFile', { path: shippedConfigPath });
     const rulesDeployer = new LifecycleFunction(this, 'RulesDeployer', {
-      entry: 'rules-deployer.ts',
+      handler: 'rules-deployer',
       description: 'Writes the config file rules to the rules table on deploy',
       shippedConfigPath,
       timeout: Duration.minutes(5),
@@ -334,7 +334,7 @@ export class LifecycleStack extends Stack {
     const chats = (['slack', 'teams'] as const).filter((kind) => settings[kind]);
     if (chats.length === 0) return;
     const notifier = new LifecycleFunction(this, 'Notifier', {
-      entry: 'notifier.ts',
+      handler: 'notifier',
       description: 'Posts the notifications and alarms of the SNS topic to Slack or Teams incoming webhooks',
       shippedConfigPath,
       timeout: Duration.seconds(30),

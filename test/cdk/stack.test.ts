@@ -1,6 +1,6 @@
 import { Tables } from '../../lib/store/tables.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -10,9 +10,11 @@ import { loadConfigFile } from '../../lib/config/load.js';
 import { LifecycleStack } from '../../cdk/lifecycle-stack.js';
 
 let template: Template;
+let assemblyDir: string;
 beforeAll(() => {
   const configPath = 'cdk/config/lifecycle.yaml';
-  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-out-')) });
+  assemblyDir = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
+  const app = new App({ outdir: assemblyDir });
   template = Template.fromStack(new LifecycleStack(app, 'Test', { config: loadConfigFile(configPath), configPath }));
 }, 60_000);
 
@@ -71,6 +73,34 @@ describe('the CDK stack', () => {
   it('reads every source roster on a five-minute tick, with the roster table and the lanes', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 900, Environment: { Variables: Match.objectLike({ ROSTER_TABLE: Match.anyValue(), EVENTS_QUEUE_URL: Match.anyValue(), URGENT_QUEUE_URL: Match.anyValue() }) } });
+  });
+
+  it('ships each function its own bundle: index.mjs with the handler, the SDK through require, the config beside it, the LDAP client only in a chunk', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((resource) => resource.Properties.Environment?.Variables?.LIFECYCLE_CONFIG);
+    expect(functions).toHaveLength(7);
+    // A function's code is the asset `<hash>.zip`, staged in the assembly as the folder `asset.<hash>`.
+    const assetDir = (resource: (typeof functions)[number]) => path.join(assemblyDir, `asset.${(resource.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
+    const assetDirs = functions.map(assetDir);
+    expect(new Set(assetDirs).size).toBe(functions.length);
+    for (const dir of assetDirs) {
+      const entry = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+      // Booleans, so that a failure does not print a whole bundle.
+      expect(/export\s*\{[^}]*\bas handler\b/.test(entry), `${dir}/index.mjs exports handler`).toBe(true);
+      expect(/from\s*"@aws-sdk\//.test(entry), `${dir}/index.mjs imports the SDK as an ES module`).toBe(false);
+      expect(/\("@aws-sdk\/client-[a-z-]+"\)/.test(entry), `${dir}/index.mjs requires the SDK`).toBe(true);
+      expect(entry.includes('ldapts'), `${dir}/index.mjs carries the LDAP client`).toBe(false);
+      expect(JSON.parse(readFileSync(path.join(dir, 'lifecycle.json'), 'utf8'))).toHaveProperty('rules');
+      // Loaded as Lambda loads it: from its own folder, the SDK found only through NODE_PATH.
+      const load = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./index.mjs'); console.log(typeof m.handler)"], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NODE_PATH: path.resolve('node_modules'), AWS_REGION: 'us-east-1', LIFECYCLE_CONFIG: './lifecycle.json' },
+      });
+      expect(load.stdout.trim(), `${dir}/index.mjs: ${load.stderr}`).toBe('function');
+    }
+    const rosterSync = functions.find((resource) => /roster/i.test(resource.Properties.Description ?? ''))!;
+    const rosterChunks = path.join(assetDir(rosterSync), 'chunks');
+    expect(readdirSync(rosterChunks).some((chunk) => chunk.endsWith('.mjs') && readFileSync(path.join(rosterChunks, chunk), 'utf8').includes('ldap'))).toBe(true);
   });
 
   it('runs every handler on Node 22, arm64, with the worker fed by each lane with partial batch failures and its own bounded concurrency', () => {

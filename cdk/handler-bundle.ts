@@ -1,0 +1,80 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { build, type Metafile, type Plugin } from 'esbuild';
+
+/**
+ * How every Lambda handler is bundled. One definition, used by the stack (cdk/lifecycle-function.ts,
+ * through scripts/bundle-handler.ts) and measured by the bench (bench/bundles.ts), so what the bench
+ * reports is what a Lambda loads.
+ *
+ * - Node 22 ESM, minified, with source maps; `index.mjs` exports `handler`.
+ * - The AWS SDK is left to the Lambda runtime and loaded through `require`, its CommonJS build: an ES
+ *   `import` of it makes Node scan every SDK file for its export names first (cjs-module-lexer), which
+ *   measured ~170 ms for DynamoDB + SQS against ~105 ms through `require` (docs/design.md, decision 18).
+ * - Code only some paths need (the LDAP client, the SNS and Secrets Manager clients) is reached by a
+ *   dynamic `import()`, and split into chunks that load when that path first runs, not at cold start.
+ */
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Every handler under functions/, by name (`worker` for functions/worker.ts). */
+export const handlerNames: readonly string[] = readdirSync(path.join(root, 'functions'))
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => file.slice(0, -'.ts'.length))
+  .sort();
+
+/** `import … from '@aws-sdk/x'` becomes `require('@aws-sdk/x')` at run time (see above). */
+const awsSdkThroughRequire: Plugin = {
+  name: 'aws-sdk-through-require',
+  setup(builder) {
+    builder.onResolve({ filter: /^@aws-sdk\// }, (args) =>
+      args.namespace === 'aws-sdk-require' ? { path: args.path, external: true } : { path: args.path, namespace: 'aws-sdk-require' },
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'aws-sdk-require' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+export interface HandlerBundle {
+  /** The entry file a cold start loads. */
+  entry: string;
+  /** Its size in bytes. */
+  entryBytes: number;
+  /** Bytes of the chunks loaded later, only by the paths that need them. */
+  lazyBytes: number;
+  metafile: Metafile;
+}
+
+/** Bundles functions/<name>.ts into `outdir` as `index.mjs` and its lazily loaded chunks. */
+export async function bundleHandler(name: string, outdir: string): Promise<HandlerBundle> {
+  const { metafile } = await build({
+    absWorkingDir: root,
+    entryPoints: { index: path.join('functions', `${name}.ts`) },
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    splitting: true,
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    minify: true,
+    sourcemap: true,
+    mainFields: ['module', 'main'],
+    plugins: [awsSdkThroughRequire],
+    // The SDK's require() above, and dependencies that still call require(), need one in an ES module.
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
+  const [entryOutput, entryMeta] = outputs.find(([, output]) => output.entryPoint !== undefined)!;
+  return {
+    entry: path.resolve(root, entryOutput),
+    entryBytes: entryMeta.bytes,
+    lazyBytes: outputs.filter(([file]) => file !== entryOutput).reduce((sum, [, output]) => sum + output.bytes, 0),
+    metafile,
+  };
+}
