@@ -10,9 +10,15 @@ export interface AwsCallCounts {
   dynamoReads: number;
   sqsRequests: number;
   sqsEmptyReceives: number;
+  /** DynamoDB writes by table and command (`deliveries PutCommand`), to see what each event pays for. */
+  dynamoWritesBy: Record<string, number>;
 }
 
-const counts: AwsCallCounts = { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0 };
+const counts: AwsCallCounts = { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {} };
+const countWrite = (what: string, n = 1) => {
+  counts.dynamoWrites += n;
+  counts.dynamoWritesBy[what] = (counts.dynamoWritesBy[what] ?? 0) + n;
+};
 const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
 const READS = new Set(['GetCommand', 'GetItemCommand']);
 
@@ -21,8 +27,9 @@ const send = base.send;
 base.send = async function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
   const name = command.constructor.name;
   // A refused conditional write is billed as a write: counted before it is sent.
-  if (WRITES.has(name)) counts.dynamoWrites++;
-  else if (name === 'BatchWriteCommand' || name === 'BatchWriteItemCommand') counts.dynamoWrites += Object.values((command.input?.RequestItems ?? {}) as Record<string, unknown[]>).reduce((sum, items) => sum + items.length, 0);
+  if (WRITES.has(name)) countWrite(`${String(command.input?.TableName)} ${name}`);
+  else if (name === 'BatchWriteCommand' || name === 'BatchWriteItemCommand')
+    for (const [table, items] of Object.entries((command.input?.RequestItems ?? {}) as Record<string, unknown[]>)) countWrite(`${table} ${name}`, items.length);
   else if (READS.has(name)) counts.dynamoReads++;
   const output = (await send.call(this, command, ...rest)) as Record<string, unknown> | undefined;
   if (name === 'QueryCommand' || name === 'ScanCommand') counts.dynamoReads += Math.max(1, Math.ceil(Number(output?.Count ?? 0) / 40));
@@ -33,9 +40,9 @@ base.send = async function (this: unknown, command: { constructor: { name: strin
 
 /** What was counted since the last reset. */
 export function awsCalls(): AwsCallCounts {
-  return { ...counts };
+  return { ...counts, dynamoWritesBy: { ...counts.dynamoWritesBy } };
 }
 
 export function resetAwsCalls(): void {
-  Object.assign(counts, { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0 });
+  Object.assign(counts, { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {} });
 }

@@ -134,6 +134,7 @@ async function terminationsAlone() {
         dynamoReads: Number((calls.dynamoReads / events).toFixed(2)),
         sqsRequests: Number((calls.sqsRequests / events).toFixed(2)),
         workerInvocations: Number((batches / events).toFixed(2)),
+        dynamoWritesBy: Object.fromEntries(Object.entries(calls.dynamoWritesBy).map(([what, count]) => [what, Number((count / events).toFixed(2))])),
       },
       // A known member's revocation: Bitwarden calls per termination.
       bitwardenCallsPerTermination: Number((runtime.bitwarden!.requests.filter((exchange) => exchange.at >= terminationsStartedAt && exchange.at <= terminationsEndedAt).length / people.length).toFixed(2)),

@@ -39,6 +39,8 @@ export interface LocalRuntimeOptions {
   /** Receives before a message is dead-lettered (the stack's: lib/queue/queues.ts); fewer in tests, so a dead letter comes in seconds. */
   maxReceiveCount?: number;
   workerConcurrency?: number;
+  /** What each worker invocation is told it has (the stack's: lib/queue/queues.ts). */
+  workerTimeoutSeconds?: number;
   /** The handlers' clock (tests move it; default: the real one). */
   clock?: () => Date;
   /** false: accept webhooks but leave the queues alone (tests read them directly). */
@@ -168,7 +170,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         queueUrl: queues[lane].url,
         queueArn: Attributes!.QueueArn!,
         functionName: `worker-${lane}`,
-        timeoutSeconds: WORKER_TIMEOUT_SECONDS,
+        timeoutSeconds: options.workerTimeoutSeconds ?? WORKER_TIMEOUT_SECONDS,
         concurrency: options.workerConcurrency ?? 2,
       });
       if (options.startWorker !== false) workers[lane].start();

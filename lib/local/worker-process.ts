@@ -11,7 +11,8 @@ import { SqsEventSource } from './sqs-event-source.js';
 /**
  * The worker alone, as its own process: both lanes' event sources over the queues named in the
  * environment (EVENTS_QUEUE_URL, URGENT_QUEUE_URL, the tables, Bitwarden). The chaos test kills it
- * mid-batch and starts it again, as Lambda may lose an invocation.
+ * mid-batch and starts it again, as Lambda may lose an invocation. WORKER_CONCURRENCY and
+ * WORKER_TIMEOUT_SECONDS (what each invocation is told it has) scale it as a test needs.
  */
 const sqs = sqsClient();
 const handler = () => createWorkerHandler(() => {
@@ -22,7 +23,7 @@ const sources: SqsEventSource[] = [];
 for (const [lane, definition] of Object.entries(Queues) as Array<[Lane, (typeof Queues)[Lane]]>) {
   const queueUrl = process.env[definition.envVar]!;
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  const source = new SqsEventSource(sqs, handler, { queueUrl, queueArn: Attributes!.QueueArn!, functionName: `worker-${lane}`, timeoutSeconds: WORKER_TIMEOUT_SECONDS, concurrency: Number(process.env.WORKER_CONCURRENCY ?? 2) });
+  const source = new SqsEventSource(sqs, handler, { queueUrl, queueArn: Attributes!.QueueArn!, functionName: `worker-${lane}`, timeoutSeconds: Number(process.env.WORKER_TIMEOUT_SECONDS ?? WORKER_TIMEOUT_SECONDS), concurrency: Number(process.env.WORKER_CONCURRENCY ?? 2) });
   source.start();
   sources.push(source);
 }

@@ -66,11 +66,11 @@ export class WorkerBusyError extends Error {
 }
 
 /**
- * How long lease() waits for the other lane to release a worker: that lane applies one event in
- * well under a second, and the wait must leave most of the worker's 30 s timeout
- * (lib/queue/queues.ts WORKER_TIMEOUT_SECONDS) to the event itself.
+ * How long lease() waits, at most, for the other lane to release a worker: that lane applies one
+ * event in well under a second, and the wait must leave most of the worker's 30 s timeout
+ * (lib/queue/queues.ts WORKER_TIMEOUT_SECONDS) to the event itself. The caller can ask for less.
  */
-const LEASE_WAIT_MS = 10_000;
+export const LEASE_WAIT_MS = 10_000;
 const LEASE_POLL_MS = 200;
 
 const DUE_SHARD = 'due';
@@ -90,16 +90,16 @@ export class WorkerStateStore {
    * Takes the worker for `ttlMs`: FIFO orders one lane, but the normal and urgent lanes can hold
    * the same worker at once, and a stale restore must never run after a revoke. While the other
    * lane holds it, waits (up to LEASE_WAIT_MS) rather than failing the message at once, which would
-   * cost it one of its receives. Returns a release.
+   * cost it one of its receives, but not past `waitMs`. Returns a release.
    */
-  async lease(workerKey: string, now: Date, ttlMs: number): Promise<Lease> {
+  async lease(workerKey: string, now: Date, ttlMs: number, waitMs = LEASE_WAIT_MS): Promise<Lease> {
     const holder = randomUUID();
     const started = performance.now();
     // The caller's clock, moved on by the time waited, so that a crashed holder's expired lease is taken over.
     const waited = () => Math.round(performance.now() - started);
     let item: Record<string, unknown> | false;
     while (!(item = await this.tryLease(workerKey, holder, now.getTime() + waited(), ttlMs))) {
-      if (waited() + LEASE_POLL_MS > LEASE_WAIT_MS) throw new WorkerBusyError(workerKey);
+      if (waited() + LEASE_POLL_MS > Math.min(waitMs, LEASE_WAIT_MS)) throw new WorkerBusyError(workerKey);
       await sleep(LEASE_POLL_MS);
     }
     return { state: asState(item), release: async () => {

@@ -39,7 +39,10 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  * is leased for the duration, so the normal and urgent lanes never act on one worker at once.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
-  const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs);
+  // Waiting for the other lane leaves half the invocation's time to the event: a message whose invocation
+  // times out comes back only after the queue's visibility timeout, and one that outlives it is received twice.
+  const timeLeft = currentCallScope()?.timeLeft() ?? Number.POSITIVE_INFINITY;
+  const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs, timeLeft / 2);
   let queued = false;
   let saved = false;
   try {
@@ -122,7 +125,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     await audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`);
     let done: ExecutedAction;
     // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
-    const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message) ? deps.bulkInvites : null;
+    const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message, currentCallScope()?.timeLeft() ?? Number.POSITIVE_INFINITY) ? deps.bulkInvites : null;
     try {
       const scope = currentCallScope();
       done = bulkInvites && scope ? await withinCallScope({ ...scope, slotPatienceMs: INVITE_PATIENCE_MS }, () => execute(action, deps.bitwarden, deps.onRevokeUnsupported)) : await execute(action, deps.bitwarden, deps.onRevokeUnsupported);

@@ -40,9 +40,13 @@ export class BulkInviter {
 
   constructor(private readonly deps: BulkInviteDependencies) {}
 
-  /** Whether this invitation may wait for an import: Users only (import invites no other type), and never the follow-up of an import. */
-  accepts(action: Extract<Action, { kind: 'invite' }>, message: Pick<WorkerEventMessage, 'eventType'>): boolean {
-    return !this.unsupported && action.type === 'user' && message.eventType !== `lifecycle.${BULK_FOLLOW_UP}`;
+  /**
+   * Whether this invitation may wait for an import: Users only (import invites no other type), never
+   * the follow-up of an import, and only while this invocation has the time to run the import (`timeLeft`,
+   * ms): one queued without it would wait for the sweeper, minutes. Otherwise it waits for its slot.
+   */
+  accepts(action: Extract<Action, { kind: 'invite' }>, message: Pick<WorkerEventMessage, 'eventType'>, timeLeft: number): boolean {
+    return !this.unsupported && action.type === 'user' && message.eventType !== `lifecycle.${BULK_FOLLOW_UP}` && timeLeft > TIME_FOR_AN_IMPORT_MS;
   }
 
   queue(workerKey: string, email: string, now: Date): Promise<void> {

@@ -116,6 +116,17 @@ describe('bulk imports', () => {
     expect(bitwarden().exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
   });
 
+  it('are not waited for by an invocation without the time to run one: its invites wait for their slots', async () => {
+    // 8 s is less than an import and its follow-ups are given (lib/sync/bulk-invites.ts): a queued invite would wait minutes for the sweeper.
+    await start({ rateLimits: true }, { workerTimeoutSeconds: 8 });
+    const people = Array.from({ length: 8 }, () => worker({ department: 'Engineering' }));
+    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
+    await Promise.all(people.map(hire));
+    await done;
+    expect(bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import')).toEqual([]);
+    expect(bitwarden().exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
+  });
+
   it('never take an elevated member type: an admin hire waits for its own invite slot', async () => {
     const config = readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('  memberType: user\n', '  memberType: admin\n');
     expect(config).toContain('memberType: admin');
