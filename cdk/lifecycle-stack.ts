@@ -38,10 +38,6 @@ export interface LifecycleStackProps extends StackProps {
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-/** Highest number of worker Lambdas at once per lane: Bitwarden's cloud allows 5 writes per second per path. */
-const WORKER_MAX_CONCURRENCY = 4;
-const URGENT_MAX_CONCURRENCY = 2;
-
 export class LifecycleStack extends Stack {
   readonly tables: Record<keyof typeof Tables, TableV2>;
   readonly queues: Record<Lane, Queue>;
@@ -141,8 +137,8 @@ export class LifecycleStack extends Stack {
     this.shareRateBudget(worker);
     bitwardenCredentials.grantRead(worker);
     // One mapping per lane, each with its own concurrency: a backlog of hires cannot take the urgent lane's workers.
-    worker.addEventSource(new SqsEventSource(this.queues.events, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: WORKER_MAX_CONCURRENCY }));
-    worker.addEventSource(new SqsEventSource(this.queues.urgent, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: URGENT_MAX_CONCURRENCY }));
+    worker.addEventSource(new SqsEventSource(this.queues.events, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: Queues.events.maxConcurrency }));
+    worker.addEventSource(new SqsEventSource(this.queues.urgent, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: Queues.urgent.maxConcurrency }));
 
     const sweeper = new LifecycleFunction(this, 'Sweeper', {
       handler: 'sweeper',

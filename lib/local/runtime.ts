@@ -26,6 +26,13 @@ import { SqsEventSource } from './sqs-event-source.js';
 /** The local evidence key, beside the runtime file (.local/ is not committed). */
 const LOCAL_EVIDENCE_KEY = '.local/evidence-signing-key.pem';
 
+/**
+ * Worker invocations at once per lane here. Every local invocation shares this process's one event
+ * loop and the machine's cores with DynamoDB Local: measured on 2 cores, the stack's 4 on the normal
+ * lane took 3.9 s a batch where 2 took 1.4 s, and the 1,000-hire wave 5.7 min instead of 4.6.
+ */
+const LOCAL_WORKER_CONCURRENCY = 2;
+
 export interface LocalRuntimeOptions {
   /** HTTP port for webhooks; 0 picks a free one. */
   port: number;
@@ -38,6 +45,7 @@ export interface LocalRuntimeOptions {
   visibilityTimeoutSeconds?: number;
   /** Receives before a message is dead-lettered (the stack's: lib/queue/queues.ts); fewer in tests, so a dead letter comes in seconds. */
   maxReceiveCount?: number;
+  /** Worker invocations at once on each lane (default 2; the stack's are in lib/queue/queues.ts). */
   workerConcurrency?: number;
   /** What each worker invocation is told it has (the stack's: lib/queue/queues.ts). */
   workerTimeoutSeconds?: number;
@@ -171,7 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         queueArn: Attributes!.QueueArn!,
         functionName: `worker-${lane}`,
         timeoutSeconds: options.workerTimeoutSeconds ?? WORKER_TIMEOUT_SECONDS,
-        concurrency: options.workerConcurrency ?? 2,
+        concurrency: options.workerConcurrency ?? LOCAL_WORKER_CONCURRENCY,
       });
       if (options.startWorker !== false) workers[lane].start();
       stops.push(() => workers[lane].stop());

@@ -14,13 +14,19 @@ export interface QueueDefinition {
   maxReceiveCount: number;
   /** Must exceed the worker's timeout, so a message is not handed out twice while it is being processed. */
   visibilityTimeoutSeconds: number;
+  /**
+   * Most worker invocations at once on this lane (the event source mapping's maximum concurrency;
+   * the local runtime runs as many). Bitwarden's cloud counts calls per client IP, so more would
+   * only wait for the same rate budget.
+   */
+  maxConcurrency: number;
 }
 
 export const Queues = {
   /** Hires, role changes: everything that cannot take access away. */
-  events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', deadLetterEnvVar: 'EVENTS_DLQ_URL', fifo: true, maxReceiveCount: 10, visibilityTimeoutSeconds: 180 },
+  events: { id: 'WorkerEvents', envVar: 'EVENTS_QUEUE_URL', deadLetterEnvVar: 'EVENTS_DLQ_URL', fifo: true, maxReceiveCount: 10, visibilityTimeoutSeconds: 180, maxConcurrency: 4 },
   /** Terminations, end dates, removals, sweeps (docs/design.md, decision 7): its own workers, so a backlog of hires cannot delay a revocation. */
-  urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', deadLetterEnvVar: 'URGENT_DLQ_URL', fifo: true, maxReceiveCount: 10, visibilityTimeoutSeconds: 180 },
+  urgent: { id: 'UrgentEvents', envVar: 'URGENT_QUEUE_URL', deadLetterEnvVar: 'URGENT_DLQ_URL', fifo: true, maxReceiveCount: 10, visibilityTimeoutSeconds: 180, maxConcurrency: 2 },
 } as const satisfies Record<string, QueueDefinition>;
 
 export type Lane = keyof typeof Queues;

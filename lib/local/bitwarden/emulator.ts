@@ -137,7 +137,7 @@ export class BitwardenEmulator {
   }
 
   memberByExternalId(externalId: string): (Member & { groupNames: string[] }) | undefined {
-    return this.allMembers().find((member) => member.externalId === externalId);
+    return this.organization.findMember((member) => member.externalId === externalId);
   }
 
   groupByName(name: string): Group | undefined {

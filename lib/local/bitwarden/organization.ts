@@ -89,10 +89,17 @@ export class EmulatedOrganization {
   }
 
   snapshot(): Array<Member & { groupNames: string[] }> {
-    return [...this.members.values()].map(({ member, groupIds }) => ({
-      ...structuredClone(member),
-      groupNames: [...groupIds].map((id) => this.groups.get(id)?.group.name ?? id).sort(),
-    }));
+    return [...this.members.values()].map((stored) => this.view(stored));
+  }
+
+  /** The first member `matches`, as snapshot() shows it; copies only that one. */
+  findMember(matches: (member: Member) => boolean): (Member & { groupNames: string[] }) | undefined {
+    for (const stored of this.members.values()) if (matches(stored.member)) return this.view(stored);
+    return undefined;
+  }
+
+  private view({ member, groupIds }: { member: Member; groupIds: Set<string> }): Member & { groupNames: string[] } {
+    return { ...structuredClone(member), groupNames: [...groupIds].map((id) => this.groups.get(id)?.group.name ?? id).sort() };
   }
 
   groupList(): Group[] {
