@@ -134,7 +134,7 @@ export class LifecycleStack extends Stack {
     this.tables.audit.grantWriteData(worker);
     this.tables.rules.grantReadData(worker);
     this.tables.invites.grantReadWriteData(worker);
-    this.shareRateBudget(worker);
+    this.shareBitwarden(worker);
     bitwardenCredentials.grantRead(worker);
     // One mapping per lane, each with its own concurrency: a backlog of hires cannot take the urgent lane's workers.
     worker.addEventSource(new SqsEventSource(this.queues.events, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: Queues.events.maxConcurrency }));
@@ -155,7 +155,7 @@ export class LifecycleStack extends Stack {
     this.tables.workers.grantReadData(sweeper);
     this.tables.guard.grantReadData(sweeper);
     bitwardenCredentials.grantRead(sweeper);
-    this.shareRateBudget(sweeper);
+    this.shareBitwarden(sweeper);
     this.queues.urgent.grantSendMessages(sweeper);
     new Rule(this, 'SweepEveryMinute', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })] });
 
@@ -177,7 +177,7 @@ export class LifecycleStack extends Stack {
     this.tables.workers.grantReadData(reconciler);
     this.tables.rules.grantReadData(reconciler);
     bitwardenCredentials.grantRead(reconciler);
-    this.shareRateBudget(reconciler);
+    this.shareBitwarden(reconciler);
     for (const { secret } of rosterSources) secret.grantRead(reconciler);
     for (const queue of Object.values(this.queues)) queue.grantSendMessages(reconciler);
     new Rule(this, 'ReconcileDaily', { schedule: Schedule.cron({ minute: '17', hour: '3' }), targets: [new LambdaFunction(reconciler, { retryAttempts: 2 })] });
@@ -241,7 +241,7 @@ export class LifecycleStack extends Stack {
     this.tables.workers.grantReadData(rulesDeployer);
     this.queues.events.grantSendMessages(rulesDeployer);
     bitwardenCredentials.grantRead(rulesDeployer);
-    this.shareRateBudget(rulesDeployer);
+    this.shareBitwarden(rulesDeployer);
     configAsset.grantRead(rulesDeployer);
     const rulesProvider = new Provider(this, 'RulesProvider', { onEventHandler: rulesDeployer });
     Validations.of(rulesProvider).acknowledge(
@@ -344,10 +344,16 @@ export class LifecycleStack extends Stack {
     this.operations.watch('Notifier', notifier);
   }
 
-  /** Every function that calls Bitwarden draws from the one rate budget (lib/store/rate-budget-store.ts), so that together they stay under its limits. */
-  private shareRateBudget(fn: LifecycleFunction): void {
-    fn.addEnvironment(Tables.rateBudget.envVar, this.tables.rateBudget.tableName);
-    this.tables.rateBudget.grantReadWriteData(fn);
+  /**
+   * Every function that calls Bitwarden draws from the one rate budget (lib/store/rate-budget-store.ts),
+   * so that together they stay under its limits, and uses the one access token (lib/store/bitwarden-session.ts),
+   * which no other function can read.
+   */
+  private shareBitwarden(fn: LifecycleFunction): void {
+    for (const table of ['rateBudget', 'bitwardenSession'] as const) {
+      fn.addEnvironment(Tables[table].envVar, this.tables[table].tableName);
+      this.tables[table].grantReadWriteData(fn);
+    }
   }
 
   /** On-demand, encrypted, point-in-time recovery, and kept when the stack is deleted. */

@@ -28,6 +28,8 @@ export interface BitwardenClientOptions {
    * counters are kept in this process. Without one, every counter is kept in this process.
    */
   sharedBudget?: RateBudget;
+  /** Where invocations share one access token; without it, this process asks for its own. */
+  sharedToken?: SharedToken;
   /** False for servers without rate limits (self-hosted, docs/reference/bitwarden-public-api.md §10): calls are sent at once. */
   rateLimited?: boolean;
   /** Told of every answer (status 0: none came), for metrics. */
@@ -43,9 +45,21 @@ const TIME_FOR_THE_CALL_MS = 3_000;
 /** A 429 without Retry-After still backs off: at least this long (the server's shortest window is a second). */
 const MIN_THROTTLED_WAIT_MS = 1_000;
 
-interface CachedToken {
+/** An access token, and the epoch ms after which it is no longer used (minutes before Bitwarden's expiry). */
+export interface AccessToken {
   value: string;
   expiresAt: number;
+}
+
+/**
+ * One access token for every invocation: Bitwarden grants 10 token requests a minute
+ * (docs/reference/bitwarden-public-api.md §10), and each new container would otherwise spend one.
+ */
+export interface SharedToken {
+  read(): Promise<AccessToken | null>;
+  write(token: AccessToken): Promise<void>;
+  /** Forgets `value` if it is still the shared token: a 401 said it is no longer good. */
+  forget(value: string): Promise<void>;
 }
 
 /**
@@ -54,8 +68,8 @@ interface CachedToken {
  * "already so" answers returned as outcomes rather than thrown.
  */
 export class BitwardenClient {
-  private token: CachedToken | null = null;
-  private tokenRequest: Promise<CachedToken> | null = null;
+  private token: AccessToken | null = null;
+  private tokenRequest: Promise<AccessToken> | null = null;
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly maxWaitMs: number;
@@ -256,7 +270,7 @@ export class BitwardenClient {
     await this.observeLimit(key, response);
     if (response.status === 401 && mayReauthenticate) {
       // The token was revoked or the key rotated: forget both and try once more.
-      this.invalidateToken(token);
+      await this.invalidateToken(token);
       return this.send(method, path, body, operation, key, false);
     }
     const text = await response.text();
@@ -264,19 +278,30 @@ export class BitwardenClient {
     throw errorFrom(operation, response, text);
   }
 
-  private async accessToken(): Promise<CachedToken> {
+  private async accessToken(): Promise<AccessToken> {
     if (this.token && this.token.expiresAt > Date.now()) return this.token;
-    this.tokenRequest ??= this.requestToken().finally(() => {
+    this.tokenRequest ??= this.sharedOrNewToken().finally(() => {
       this.tokenRequest = null;
     });
     return this.tokenRequest;
   }
 
-  private invalidateToken(token: CachedToken): void {
-    if (this.token === token) this.token = null;
+  /** The token another invocation shared, else a new one, shared in turn (its sharing may fail: it is used all the same). */
+  private async sharedOrNewToken(): Promise<AccessToken> {
+    const shared = this.options.sharedToken;
+    const known = await shared?.read().catch(() => null);
+    if (known && known.expiresAt > Date.now()) return (this.token = known);
+    const fresh = await this.requestToken();
+    await shared?.write(fresh).catch(() => undefined);
+    return fresh;
   }
 
-  private async requestToken(): Promise<CachedToken> {
+  private async invalidateToken(token: AccessToken): Promise<void> {
+    if (this.token === token) this.token = null;
+    await this.options.sharedToken?.forget(token.value).catch(() => undefined);
+  }
+
+  private async requestToken(): Promise<AccessToken> {
     const credentials = await this.options.credentials();
     const operation = 'POST /connect/token';
     const key = callKey('POST', '/connect/token');

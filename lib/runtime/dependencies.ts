@@ -10,6 +10,7 @@ import type { DeployDependencies } from '../rules/deploy-rules.js';
 import { enabledConnectedSources, findConnectedSource } from '../sources/connected-sources.js';
 import { sourceVariable, type FetchContext, type SearchDirectory, type Source, type SourceSettings } from '../sources/source.js';
 import { RosterStore } from '../store/roster-store.js';
+import { DynamoSharedToken } from '../store/bitwarden-session.js';
 import { DynamoRateBudget } from '../store/rate-budget-store.js';
 import type { RosterSyncDependencies } from '../roster/sync-roster.js';
 import type { ReadRosterPage } from '../sources/roster.js';
@@ -48,9 +49,11 @@ export function eventPublisher(env: Environment): SqsEventPublisher {
 
 export function bitwardenClient(env: Environment, config: LifecycleConfig): BitwardenClient {
   const budgetTable = env.variables[Tables.rateBudget.envVar];
+  const sessionTable = env.variables[Tables.bitwardenSession.envVar];
   return new BitwardenClient({
-    // Every function that calls Bitwarden shares one budget; a process alone (tests of the client) keeps its own.
+    // Every function that calls Bitwarden shares one budget and one token; a process alone (tests of the client) keeps its own.
     sharedBudget: budgetTable ? new DynamoRateBudget(documentClient(), budgetTable) : undefined,
+    sharedToken: sessionTable ? new DynamoSharedToken(documentClient(), sessionTable) : undefined,
     // Only Bitwarden's clouds limit the rate (docs/reference/bitwarden-public-api.md §10); the local emulator says whether it plays one.
     rateLimited: config.bitwarden.region !== 'self-hosted' && env.variables.BITWARDEN_RATE_LIMITS !== 'none',
     onResponse: (_operation, status) => {

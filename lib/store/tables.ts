@@ -34,6 +34,12 @@ export const Tables = {
   roster: { id: 'Roster', envVar: 'ROSTER_TABLE', partitionKey: 'sourceName', sortKey: 'workerKey' },
   /** Bitwarden's rate limits as one schedule per counter, shared by every invocation (lib/store/rate-budget-store.ts). */
   rateBudget: { id: 'RateBudget', envVar: 'RATE_BUDGET_TABLE', partitionKey: 'counter' },
+  /**
+   * The Bitwarden access token every invocation uses (lib/store/bitwarden-session.ts), so that a dozen
+   * containers ask Bitwarden for one token an hour, not one each: 10 token requests a minute is the limit.
+   * Only the functions that call Bitwarden may read it.
+   */
+  bitwardenSession: { id: 'BitwardenSession', envVar: 'BITWARDEN_SESSION_TABLE', partitionKey: 'id', timeToLiveAttribute: 'expiresAtSeconds' },
   /** Invitations waiting for the next bulk import (lib/store/pending-invites.ts), one item per worker. */
   invites: { id: 'Invites', envVar: 'INVITES_TABLE', partitionKey: 'batch', sortKey: 'workerKey' },
   /** What people were told (lib/store/notifications.ts): `lifecycle events` lists it; and how long one cause stays told. */

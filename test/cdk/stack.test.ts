@@ -103,6 +103,20 @@ describe('the CDK stack', () => {
     expect(readdirSync(rosterChunks).some((chunk) => chunk.endsWith('.mjs') && readFileSync(path.join(rosterChunks, chunk), 'utf8').includes('ldap'))).toBe(true);
   });
 
+  it('lets only the functions that call Bitwarden read its shared access token', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((resource) => resource.Properties.Environment?.Variables?.LIFECYCLE_CONFIG);
+    const readsSession = (resource: (typeof functions)[number]) => {
+      const role = resource.Properties.Role['Fn::GetAtt'][0];
+      return Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => policy.Properties.Roles.some((entry: { Ref: string }) => entry.Ref === role))
+        .some((policy) => JSON.stringify(policy.Properties.PolicyDocument.Statement).includes('BitwardenSessionTable'));
+    };
+    const readers = functions.filter(readsSession).map((resource) => resource.Properties.Description as string);
+    expect(readers).toHaveLength(4);
+    for (const description of readers) expect(description).toMatch(/^(Applies worker events|Enqueues workers whose decision is due|Daily: compares|Writes the config file rules)/);
+    for (const resource of functions.filter((candidate) => !readsSession(candidate))) expect(resource.Properties.Description).toMatch(/^(Verifies HRIS webhooks|Serves the SCIM|Reads each source roster|Posts the notifications)/);
+  });
+
   it('runs every handler on Node 22, arm64, with the worker fed by each lane with partial batch failures and its own bounded concurrency', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 7);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((mapping) => mapping.Properties);
@@ -115,11 +129,11 @@ describe('the CDK stack', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(17 3 * * ? *)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/compares HR rosters, stored state and Bitwarden/), 'Arn'] } })] });
   });
 
-  it('runs the sweeper every minute, able only to read workers and guard holds (writing only the shared rate budget) and to send to the urgent lane', () => {
+  it('runs the sweeper every minute, able only to read workers and guard holds (writing only the shared rate budget and token) and to send to the urgent lane', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/Enqueues workers whose decision is due/), 'Arn'] } })] });
     const role = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Enqueues workers whose decision is due/)]!.Properties.Role['Fn::GetAtt'][0];
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => policy.Properties.Roles.some((r: { Ref: string }) => r.Ref === role)).flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[] }>;
-    const actions = statements.filter((statement) => !JSON.stringify(statement).includes('RateBudgetTable')).flatMap((statement) => [statement.Action].flat());
+    const actions = statements.filter((statement) => !/RateBudgetTable|BitwardenSessionTable/.test(JSON.stringify(statement))).flatMap((statement) => [statement.Action].flat());
     expect(actions.filter((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([]);
     expect(JSON.stringify(statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage')))).toMatch(/UrgentEventsQueue/);
     expect(JSON.stringify(statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage')))).not.toMatch(/WorkerEventsQueue/);

@@ -4,7 +4,7 @@ import { callKey } from '../../lib/bitwarden/rate-budget.js';
 import type { BatchResult } from '../../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { documentClient } from '../../lib/runtime/aws.js';
-import { syncDependencies } from '../../lib/runtime/dependencies.js';
+import { bitwardenClient, syncDependencies } from '../../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { loadConfigFile } from '../../lib/config/load.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
@@ -189,6 +189,23 @@ describe('a transient failure', () => {
     const succeededAt = batches.find((batch) => batch.succeeded.length > 0)!.at;
     expect(succeededAt - failedAt).toBeLessThan(20_000);
     expect(bitwarden().memberByExternalId(person.externalId!)).toBeDefined();
+  });
+});
+
+describe('Bitwarden access tokens', () => {
+  it('are shared by every container: five ask for one, and after Bitwarden expires it, one more', async () => {
+    await start({ rateLimits: true });
+    const config = loadConfigFile(readEnvironment().LIFECYCLE_CONFIG);
+    const containers = Array.from({ length: 5 }, () => bitwardenClient(readEnvironment(), config));
+    // Each round starts as an hour later, or after a key rotation: every token Bitwarden issued is refused.
+    // The first container refused asks for a new one and shares it; the others use it.
+    for (const round of [1, 2]) {
+      bitwarden().expireTokens();
+      const before = bitwarden().tokenRequests().length;
+      for (const client of containers) await client.listMembers();
+      expect(bitwarden().tokenRequests().length - before, `round ${round}`).toBe(1);
+    }
+    expect(bitwarden().requests.filter((exchange) => exchange.status === 429)).toEqual([]);
   });
 });
 
