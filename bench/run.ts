@@ -207,9 +207,11 @@ async function terminationsDuringWave() {
         if (message.eventType === 'worker.terminated' && !pickedUpAt.has(message.workerKey)) pickedUpAt.set(message.workerKey, Date.now() - durationMs);
       }
     });
+    const ackedAt = new Map<string, number>();
     for (const person of leavers) {
       sentAt.set(person.externalId, Date.now());
       await post(runtime, genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: '2026-01-01' }, { secret: SECRET }));
+      ackedAt.set(person.externalId, Date.now());
       await sleep(500);
     }
     await posting;
@@ -226,8 +228,15 @@ async function terminationsDuringWave() {
     const memberReads = calls.filter((exchange) => exchange.method === 'GET' && exchange.route === '/public/members').length;
     return {
       revokeLatencyMs: summary(latencies),
-      revocationWaitForLaneMs: summary(leavers.map((person) => pickedUpAt.get(person.externalId)! - sentAt.get(person.externalId)!)),
+      // The webhook's answer (ingest: verify, record the delivery, enqueue), then the urgent lane's pick-up after it.
+      revocationIngestMs: summary(leavers.map((person) => ackedAt.get(person.externalId)! - sentAt.get(person.externalId)!)),
+      revocationWaitForLaneMs: summary(leavers.map((person) => pickedUpAt.get(person.externalId)! - ackedAt.get(person.externalId)!)),
       revocationInWorkerMs: summary(leavers.map((person) => revokedAt.get(person.externalId)! - pickedUpAt.get(person.externalId)!)),
+      // The three slowest, and when in the wave they were sent (s): the tail is where the time goes.
+      slowestRevocations: leavers
+        .map((person) => ({ sentAtSecond: since(sentAt.get(person.externalId)), ingestMs: ackedAt.get(person.externalId)! - sentAt.get(person.externalId)!, laneMs: pickedUpAt.get(person.externalId)! - ackedAt.get(person.externalId)!, workerMs: revokedAt.get(person.externalId)! - pickedUpAt.get(person.externalId)! }))
+        .sort((a, b) => b.ingestMs + b.laneMs + b.workerMs - (a.ingestMs + a.laneMs + a.workerMs))
+        .slice(0, 3),
       // The wave's timeline, in seconds from its start: when the imports went out, and when the last member got its groups.
       normalLane: { batches: lane.batches, recordsPerBatch: Number((lane.records / Math.max(1, lane.batches)).toFixed(1)), msPerBatch: Math.round(lane.ms / Math.max(1, lane.batches)), failedRecords: lane.failed },
       timeline: { firstImport: since(imports[0]?.at), lastImport: since(imports.at(-1)?.at), lastGroupsSet: since(groupPuts.at(-1)?.at), groupPuts: groupPuts.length },

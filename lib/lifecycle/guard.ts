@@ -45,9 +45,9 @@ export class RevocationGuard {
   /** Whether `workerKey` may lose access now (a revocation or a group removal); if not, why. */
   async permit(workerKey: string, now: Date): Promise<{ allowed: true } | { allowed: false; reason: string }> {
     if (!this.settings) return { allowed: true };
-    const held = await this.heldItem(workerKey);
+    // One round trip before a revocation, not two: the count is read even when an approval makes it moot.
+    const [held, count, limit] = await Promise.all([this.heldItem(workerKey), this.countInWindow(now), this.limit()]);
     if (held?.approved) return { allowed: true };
-    const [count, limit] = await Promise.all([this.countInWindow(now), this.limit()]);
     if (count < limit) return { allowed: true };
     return { allowed: false, reason: `${count} revocations and group removals in the last ${this.settings.windowMinutes} min reach the limit of ${limit}` };
   }
