@@ -7,7 +7,7 @@ import { documentClient } from '../../lib/runtime/aws.js';
 import { eventPublisher } from '../../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { EMULATED_TENANT } from '../../lib/sources/entradirectory/emulator.js';
-import { ldapAccounts } from '../../lib/sources/ldap/ldap.js';
+import { ldapAccounts } from '../../lib/sources/ldap/accounts.js';
 import { findSource } from '../../lib/sources/registry.js';
 import type { FetchContext, SourceSettings } from '../../lib/sources/source.js';
 import { RosterStore } from '../../lib/store/roster-store.js';
