@@ -418,7 +418,7 @@ Before: the bench of 2026-11-26 19:15, before issue 14. Previous: the bench of 2
 | cost per 10,000 events | $0.0822 (6 writes, 4 reads assumed) | $0.0625 | $${results.costPer10kEvents.usd} (${alone.perEvent.dynamoWrites} writes, ${alone.perEvent.dynamoReads} reads measured) | ≤ $0.05 |
 
 The wave's timeline, in seconds from its start: first bulk import ${backlog.timeline.firstImport}, last ${backlog.timeline.lastImport}, last member given its groups ${backlog.timeline.lastGroupsSet} (${backlog.timeline.groupPuts} \`group-ids\` PUTs); the normal lane ran ${backlog.normalLane.batches} batches of ${backlog.normalLane.recordsPerBatch} in ${backlog.normalLane.msPerBatch} ms each.
-The slowest revocations during the wave (sent at second, ingest, lane, worker in ms): ${backlog.slowestRevocations.map((slow) => `${slow.sentAtSecond} s: ${Math.round(slow.ingestMs)} / ${Math.round(slow.laneMs)} / ${Math.round(slow.workerMs)}`).join('; ')}.
+The slowest revocations during the wave (sent at second: ingest / lane / worker, in ms; a negative lane time is a pick-up before the answer reached the sender): ${backlog.slowestRevocations.map((slow) => `${slow.sentAtSecond} s: ${Math.round(slow.ingestMs)} / ${Math.round(slow.laneMs)} / ${Math.round(slow.workerMs)}`).join('; ')}.
 Here one process runs the ingest for the 50 webhooks in flight of the wave and every worker, beside DynamoDB Local on the same 2 cores; in AWS each webhook is its own invocation.
 
 ## Roster: day one, and every hour after (${dayOne.hrWorkers.toLocaleString('en-US')} HR workers, ${dayOne.members.toLocaleString('en-US')} existing members, cloud rate limits)
