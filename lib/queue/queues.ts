@@ -15,9 +15,9 @@ export interface QueueDefinition {
   /** Must exceed the worker's timeout, so a message is not handed out twice while it is being processed. */
   visibilityTimeoutSeconds: number;
   /**
-   * Most worker invocations at once on this lane (the event source mapping's maximum concurrency;
-   * the local runtime runs as many). Bitwarden's cloud counts calls per client IP, so more would
-   * only wait for the same rate budget.
+   * Most worker invocations at once on this lane: the event source mapping's maximum concurrency
+   * (the local runtime runs fewer: lib/local/runtime.ts). Bitwarden's cloud counts calls per client
+   * IP, so more would only wait for the same rate budget.
    */
   maxConcurrency: number;
 }
