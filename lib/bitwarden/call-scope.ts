@@ -24,3 +24,8 @@ export function withinCallScope<T>(scope: CallScope, work: () => Promise<T>): Pr
 export function currentCallScope(): CallScope | undefined {
   return scopes.getStore();
 }
+
+/** Milliseconds the invocation handling this message has left; outside a message, no deadline. */
+export function timeLeftInScope(): number {
+  return scopes.getStore()?.timeLeft() ?? Number.POSITIVE_INFINITY;
+}

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { currentCallScope } from './call-scope.js';
+import { currentCallScope, timeLeftInScope } from './call-scope.js';
 import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from './errors.js';
 import { callKey, LocalRateBudget, NORMAL_HORIZON_MS, type CallKey, type RateBudget } from './rate-budget.js';
 import type { Group, GroupRequest, ImportedMember, InviteRequest, Member, MemberUpdateRequest } from './types.js';
@@ -229,8 +229,7 @@ export class BitwardenClient {
 
   /** The longest this call may wait: the client's limit, and what the invocation has left. */
   private longestWait(): number {
-    const scope = currentCallScope();
-    return Math.max(0, Math.min(this.maxWaitMs, scope ? scope.timeLeft() - TIME_FOR_THE_CALL_MS : Number.POSITIVE_INFINITY));
+    return Math.max(0, Math.min(this.maxWaitMs, timeLeftInScope() - TIME_FOR_THE_CALL_MS));
   }
 
   private budgetFor(key: CallKey): RateBudget {

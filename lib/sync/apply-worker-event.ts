@@ -1,6 +1,6 @@
 import type { BitwardenClient } from '../bitwarden/client.js';
 import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from '../bitwarden/errors.js';
-import { currentCallScope, withinCallScope } from '../bitwarden/call-scope.js';
+import { currentCallScope, timeLeftInScope, withinCallScope } from '../bitwarden/call-scope.js';
 import { BULK_FOLLOW_UP, type BulkInviter } from './bulk-invites.js';
 import type { RevocationGuard } from '../lifecycle/guard.js';
 import { guardHold } from '../notify/messages.js';
@@ -41,8 +41,7 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
   // Waiting for the other lane leaves half the invocation's time to the event: a message whose invocation
   // times out comes back only after the queue's visibility timeout, and one that outlives it is received twice.
-  const timeLeft = currentCallScope()?.timeLeft() ?? Number.POSITIVE_INFINITY;
-  const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs, timeLeft / 2);
+  const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs, timeLeftInScope() / 2);
   let queued = false;
   let saved = false;
   try {
@@ -73,7 +72,7 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     // A save clears the lease in the same write.
     if (!saved) await lease.release();
     // After the lease: the import and its follow-ups concern other workers.
-    if (queued) await deps.bulkInvites!.flush(() => currentCallScope()?.timeLeft() ?? Number.POSITIVE_INFINITY);
+    if (queued) await deps.bulkInvites!.flush(timeLeftInScope);
   }
 }
 
@@ -125,7 +124,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     await audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`);
     let done: ExecutedAction;
     // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
-    const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message, currentCallScope()?.timeLeft() ?? Number.POSITIVE_INFINITY) ? deps.bulkInvites : null;
+    const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message, timeLeftInScope()) ? deps.bulkInvites : null;
     try {
       const scope = currentCallScope();
       done = bulkInvites && scope ? await withinCallScope({ ...scope, slotPatienceMs: INVITE_PATIENCE_MS }, () => execute(action, deps.bitwarden, deps.onRevokeUnsupported)) : await execute(action, deps.bitwarden, deps.onRevokeUnsupported);
