@@ -21,6 +21,15 @@ beforeAll(() => {
 const functionLogicalId = (entryDescription: RegExp) =>
   Object.entries(template.findResources('AWS::Lambda::Function')).find(([, resource]) => entryDescription.test(resource.Properties.Description ?? ''))![0];
 
+/** The product's own functions (not CDK's custom-resource providers): each ships the config. */
+const lifecycleFunctions = () => Object.values(template.findResources('AWS::Lambda::Function')).filter((resource) => resource.Properties.Environment?.Variables?.LIFECYCLE_CONFIG);
+
+/** Every IAM statement granted to the role `role` (a logical id) in `stack`. */
+const statementsOfRole = (stack: Template, role: string) =>
+  Object.values(stack.findResources('AWS::IAM::Policy'))
+    .filter((policy) => policy.Properties.Roles.some((entry: { Ref: string }) => entry.Ref === role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+
 describe('the CDK stack', () => {
   it('has two FIFO lanes, each with a FIFO DLQ, high throughput, encryption and a visibility timeout above the worker timeout', () => {
     template.resourceCountIs('AWS::SQS::Queue', 4);
@@ -76,7 +85,7 @@ describe('the CDK stack', () => {
   });
 
   it('ships each function its own bundle: index.mjs with the handler, the SDK through require, the config beside it, the LDAP client only in a chunk', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((resource) => resource.Properties.Environment?.Variables?.LIFECYCLE_CONFIG);
+    const functions = lifecycleFunctions();
     expect(functions).toHaveLength(7);
     // A function's code is the asset `<hash>.zip`, staged in the assembly as the folder `asset.<hash>`.
     const assetDir = (resource: (typeof functions)[number]) => path.join(assemblyDir, `asset.${(resource.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
@@ -104,13 +113,8 @@ describe('the CDK stack', () => {
   });
 
   it('lets only the functions that call Bitwarden read its shared access token', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((resource) => resource.Properties.Environment?.Variables?.LIFECYCLE_CONFIG);
-    const readsSession = (resource: (typeof functions)[number]) => {
-      const role = resource.Properties.Role['Fn::GetAtt'][0];
-      return Object.values(template.findResources('AWS::IAM::Policy'))
-        .filter((policy) => policy.Properties.Roles.some((entry: { Ref: string }) => entry.Ref === role))
-        .some((policy) => JSON.stringify(policy.Properties.PolicyDocument.Statement).includes('BitwardenSessionTable'));
-    };
+    const functions = lifecycleFunctions();
+    const readsSession = (resource: (typeof functions)[number]) => JSON.stringify(statementsOfRole(template, resource.Properties.Role['Fn::GetAtt'][0])).includes('BitwardenSessionTable');
     const readers = functions.filter(readsSession).map((resource) => resource.Properties.Description as string);
     expect(readers).toHaveLength(4);
     for (const description of readers) expect(description).toMatch(/^(Applies worker events|Enqueues workers whose decision is due|Daily: compares|Writes the config file rules)/);
@@ -132,7 +136,7 @@ describe('the CDK stack', () => {
   it('runs the sweeper every minute, able only to read workers and guard holds (writing only the shared rate budget and token) and to send to the urgent lane', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(/Enqueues workers whose decision is due/), 'Arn'] } })] });
     const role = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Enqueues workers whose decision is due/)]!.Properties.Role['Fn::GetAtt'][0];
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => policy.Properties.Roles.some((r: { Ref: string }) => r.Ref === role)).flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[] }>;
+    const statements = statementsOfRole(template, role);
     const actions = statements.filter((statement) => !/RateBudgetTable|BitwardenSessionTable/.test(JSON.stringify(statement))).flatMap((statement) => [statement.Action].flat());
     expect(actions.filter((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([]);
     expect(JSON.stringify(statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage')))).toMatch(/UrgentEventsQueue/);
@@ -164,8 +168,7 @@ describe('the CDK stack', () => {
 
   it('lets the ingest function send to the queue, read its secret, and in DynamoDB touch only the deliveries table', () => {
     const ingestRole = template.findResources('AWS::Lambda::Function')[functionLogicalId(/Verifies HRIS webhooks/)]!.Properties.Role['Fn::GetAtt'][0];
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === ingestRole));
-    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const statements = statementsOfRole(template, ingestRole);
     const actions = statements.flatMap((statement) => statement.Action);
     expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'secretsmanager:GetSecretValue', 'dynamodb:PutItem']));
     const dynamoResources = JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:'))).map((statement) => statement.Resource));
@@ -207,9 +210,7 @@ describe('operations', () => {
 describe('least privilege: what each function may do', () => {
   const permissions = (description: RegExp) => {
     const role = template.findResources('AWS::Lambda::Function')[functionLogicalId(description)]!.Properties.Role['Fn::GetAtt'][0];
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((policy) => policy.Properties.Roles.some((entry: { Ref: string }) => entry.Ref === role))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const statements = statementsOfRole(template, role);
     const resources = (prefix: string) => JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith(prefix))).map((statement) => statement.Resource));
     return { actions: new Set(statements.flatMap((statement) => [statement.Action].flat())), resources };
   };
@@ -316,9 +317,7 @@ describe('the SCIM endpoint', () => {
     expect(Object.keys(scim.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['OKTA_SCIM_KEYS_ARN', 'ENTRA_SCIM_KEYS_ARN', 'SCIM_TABLE', 'DELIVERIES_TABLE', 'RATE_BUDGET_TABLE']));
     expect(logicalId).toMatch(/^Scim/);
     const role = scim.Properties.Role['Fn::GetAtt'][0];
-    const statements = Object.values(stack.findResources('AWS::IAM::Policy'))
-      .filter((policy) => policy.Properties.Roles.some((entry: { Ref: string }) => entry.Ref === role))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const statements = statementsOfRole(stack, role);
     const resources = (prefix: string) => JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith(prefix))).map((statement) => statement.Resource));
     expect(resources('dynamodb:')).toMatch(/ScimResourcesTable/);
     expect(resources('dynamodb:')).toMatch(/DeliveriesTable/);
