@@ -4,14 +4,14 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 
 /**
  * How every Lambda handler is bundled. One definition, used by the stack (cdk/lifecycle-function.ts,
- * through scripts/bundle-handler.ts) and measured by the bench (bench/bundles.ts), so what the bench
- * reports is what a Lambda loads.
+ * through scripts/bundle-handler.ts) and measured by bench/run.ts and scripts/bundle-report.ts, so
+ * what they report is what a Lambda loads.
  *
  * - Node 22 ESM, minified, with source maps; `index.mjs` exports `handler`.
  * - The AWS SDK is left to the Lambda runtime and loaded through `require`, its CommonJS build: an ES
  *   `import` of it makes Node scan every SDK file for its export names first (cjs-module-lexer), which
  *   measured ~170 ms for DynamoDB + SQS against ~105 ms through `require` (docs/design.md, decision 18).
- * - Code only some paths need (the LDAP client, the SNS and Secrets Manager clients) is reached by a
+ * - Code only some paths need (the LDAP client, the SNS, S3 and Secrets Manager clients) is reached by a
  *   dynamic `import()`, and split into chunks that load when that path first runs, not at cold start.
  */
 
