@@ -220,25 +220,29 @@ async function terminationsDuringWave() {
     const waveMs = Date.now() - waveStarted;
     const calls = emulator.exchanges;
     const byId = new Map(emulator.allMembers().map((member) => [member.id, member.externalId]));
-    const latencies = emulator.writes().filter((exchange) => exchange.route.endsWith('/revoke') && exchange.status === 200).map((exchange) => exchange.at - sentAt.get(byId.get(exchange.path.split('/')[3]!)!)!);
+    const revokes = emulator.writes().filter((exchange) => exchange.route.endsWith('/revoke') && exchange.status === 200).map((exchange) => ({ workerKey: byId.get(exchange.path.split('/')[3]!)!, at: exchange.at }));
+    const latencies = revokes.map((revoke) => revoke.at - sentAt.get(revoke.workerKey)!);
     const imports = calls.filter((exchange) => exchange.route === '/public/organization/import' && exchange.status === 200);
-    const revokedAt = new Map(emulator.writes().filter((exchange) => exchange.route.endsWith('/revoke') && exchange.status === 200).map((exchange) => [byId.get(exchange.path.split('/')[3]!)!, exchange.at]));
     const since = (at: number | undefined) => (at === undefined ? null : Math.round((at - waveStarted) / 1000));
+    const revokedAt = new Map(revokes.map((revoke) => [revoke.workerKey, revoke.at]));
+    // Where each revocation's time went: the webhook's answer (ingest: verify, record the delivery, enqueue), the urgent lane's pick-up after it, the worker.
+    const phases = leavers.map(({ externalId: key }) => ({
+      sentAtSecond: since(sentAt.get(key)),
+      ingestMs: ackedAt.get(key)! - sentAt.get(key)!,
+      laneMs: pickedUpAt.get(key)! - ackedAt.get(key)!,
+      workerMs: revokedAt.get(key)! - pickedUpAt.get(key)!,
+    }));
     const groupPuts = calls.filter((exchange) => exchange.route.endsWith('/group-ids') && exchange.method === 'PUT' && exchange.status === 200);
     const memberReads = calls.filter((exchange) => exchange.method === 'GET' && exchange.route === '/public/members').length;
     return {
       revokeLatencyMs: summary(latencies),
-      // The webhook's answer (ingest: verify, record the delivery, enqueue), then the urgent lane's pick-up after it.
-      revocationIngestMs: summary(leavers.map((person) => ackedAt.get(person.externalId)! - sentAt.get(person.externalId)!)),
-      revocationWaitForLaneMs: summary(leavers.map((person) => pickedUpAt.get(person.externalId)! - ackedAt.get(person.externalId)!)),
-      revocationInWorkerMs: summary(leavers.map((person) => revokedAt.get(person.externalId)! - pickedUpAt.get(person.externalId)!)),
+      revocationIngestMs: summary(phases.map((phase) => phase.ingestMs)),
+      revocationWaitForLaneMs: summary(phases.map((phase) => phase.laneMs)),
+      revocationInWorkerMs: summary(phases.map((phase) => phase.workerMs)),
       // The three slowest, and when in the wave they were sent (s): the tail is where the time goes.
-      slowestRevocations: leavers
-        .map((person) => ({ sentAtSecond: since(sentAt.get(person.externalId)), ingestMs: ackedAt.get(person.externalId)! - sentAt.get(person.externalId)!, laneMs: pickedUpAt.get(person.externalId)! - ackedAt.get(person.externalId)!, workerMs: revokedAt.get(person.externalId)! - pickedUpAt.get(person.externalId)! }))
-        .sort((a, b) => b.ingestMs + b.laneMs + b.workerMs - (a.ingestMs + a.laneMs + a.workerMs))
-        .slice(0, 3),
-      // The wave's timeline, in seconds from its start: when the imports went out, and when the last member got its groups.
+      slowestRevocations: [...phases].sort((a, b) => b.ingestMs + b.laneMs + b.workerMs - (a.ingestMs + a.laneMs + a.workerMs)).slice(0, 3),
       normalLane: { batches: lane.batches, recordsPerBatch: Number((lane.records / Math.max(1, lane.batches)).toFixed(1)), msPerBatch: Math.round(lane.ms / Math.max(1, lane.batches)), failedRecords: lane.failed },
+      // The wave's timeline, in seconds from its start: when the imports went out, and when the last member got its groups.
       timeline: { firstImport: since(imports[0]?.at), lastImport: since(imports.at(-1)?.at), lastGroupsSet: since(groupPuts.at(-1)?.at), groupPuts: groupPuts.length },
       hires: WAVE,
       allInvitedWithGroups: finished,

@@ -50,13 +50,19 @@ function afterBatchesUntil(holds: () => boolean): Promise<void> {
   });
 }
 
+/** Hires `count` engineers at once, and resolves with them once every one is a member with the Engineering group. */
+async function hireEngineers(count: number): Promise<WorkerInput[]> {
+  const people = Array.from({ length: count }, () => worker({ department: 'Engineering' }));
+  const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
+  await Promise.all(people.map(hire));
+  await done;
+  return people;
+}
+
 describe('a wave of hires under the cloud rate limits', () => {
   it('is never refused: invites that cannot go one by one soon go in a bulk import, and every hire ends invited with its groups', async () => {
     await start({ rateLimits: true });
-    const people = Array.from({ length: 40 }, () => worker({ department: 'Engineering' }));
-    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
-    await Promise.all(people.map(hire));
-    await done;
+    const people = await hireEngineers(40);
 
     const exchanges = bitwarden().exchanges;
     expect(exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
@@ -105,10 +111,7 @@ describe('bulk imports', () => {
 
   it('fall back to single invites where the organization cannot use directory syncing', async () => {
     await start({ rateLimits: true, useDirectory: false });
-    const people = Array.from({ length: 8 }, () => worker({ department: 'Engineering' }));
-    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
-    await Promise.all(people.map(hire));
-    await done;
+    const people = await hireEngineers(8);
     const imports = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.every((exchange) => exchange.status === 400 && (exchange.response as { message: string }).message === 'Organization cannot use directory syncing.')).toBe(true);
@@ -119,10 +122,7 @@ describe('bulk imports', () => {
   it('are not waited for by an invocation without the time to run one: its invites wait for their slots', async () => {
     // 8 s is less than an import and its follow-ups are given (lib/sync/bulk-invites.ts): a queued invite would wait minutes for the sweeper.
     await start({ rateLimits: true }, { workerTimeoutSeconds: 8 });
-    const people = Array.from({ length: 8 }, () => worker({ department: 'Engineering' }));
-    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
-    await Promise.all(people.map(hire));
-    await done;
+    await hireEngineers(8);
     expect(bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import')).toEqual([]);
     expect(bitwarden().exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
   });
@@ -131,10 +131,7 @@ describe('bulk imports', () => {
     const config = readFileSync('cdk/config/lifecycle.yaml', 'utf8').replace('  memberType: user\n', '  memberType: admin\n');
     expect(config).toContain('memberType: admin');
     await start({ rateLimits: true }, {}, config);
-    const people = Array.from({ length: 6 }, () => worker({ department: 'Engineering' }));
-    const done = afterBatchesUntil(() => people.every((person) => bitwarden().memberByExternalId(person.externalId!)?.groupNames.includes('Engineering')));
-    await Promise.all(people.map(hire));
-    await done;
+    const people = await hireEngineers(6);
     expect(bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import')).toEqual([]);
     expect(bitwarden().allMembers().filter((member) => people.some((person) => person.externalId === member.externalId)).map((member) => member.type)).toEqual(people.map(() => 1));
     expect(bitwarden().exchanges.filter((exchange) => exchange.status === 429)).toEqual([]);
