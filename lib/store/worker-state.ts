@@ -70,7 +70,7 @@ export class WorkerBusyError extends Error {
  * event in well under a second, and the wait must leave most of the worker's 30 s timeout
  * (lib/queue/queues.ts WORKER_TIMEOUT_SECONDS) to the event itself. The caller can ask for less.
  */
-export const LEASE_WAIT_MS = 10_000;
+const LEASE_WAIT_MS = 10_000;
 const LEASE_POLL_MS = 200;
 
 const DUE_SHARD = 'due';
