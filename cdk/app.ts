@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { App, CfnOutput, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfigFile } from '../lib/config/load.js';
-import { ConfigError } from '../lib/config/validate.js';
+import { ConfigError } from '../lib/config/errors.js';
 import { LifecycleStack } from './lifecycle-stack.js';
 
 /**
@@ -30,7 +30,7 @@ function configPathOf(given: string | undefined): string {
 
 try {
   const configPath = configPathOf(app.node.tryGetContext('config') as string | undefined);
-  // The same schema the handlers use at run time: a file that synthesizes is a file that runs.
+  // Validated here, once: the handlers get it sealed with its checksum (lib/config/shipped.ts), so a file that synthesizes is a file that runs.
   const config = loadConfigFile(configPath);
   const stack = new LifecycleStack(app, `HrBitwardenLifecycle-${stage}`, { config, configPath, stage, description: `HR → Bitwarden lifecycle (${stage}), config ${configPath}` });
   Tags.of(stack).add('lifecycle:stage', stage);

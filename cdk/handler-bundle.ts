@@ -40,8 +40,10 @@ const awsSdkThroughRequire: Plugin = {
 export interface HandlerBundle {
   /** The entry file a cold start loads. */
   entry: string;
-  /** Its size in bytes. */
-  entryBytes: number;
+  /** What a cold start loads, as the metafile names them: the entry file and the chunks it imports (code it shares with a chunk on demand). */
+  coldStartFiles: string[];
+  /** Their size in bytes. */
+  coldStartBytes: number;
   /** Bytes of the chunks loaded later, only by the paths that need them. */
   lazyBytes: number;
   metafile: Metafile;
@@ -70,11 +72,21 @@ export async function bundleHandler(name: string, outdir: string): Promise<Handl
     logLevel: 'warning',
   });
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
-  const [entryOutput, entryMeta] = outputs.find(([, output]) => output.entryPoint !== undefined)!;
+  const entryOutput = outputs.find(([, output]) => output.entryPoint !== undefined)![0];
+  // The entry and what it imports statically, transitively: esbuild moves code the entry shares with a chunk on demand into a chunk of its own.
+  const atColdStart = new Set<string>();
+  const visit = (file: string) => {
+    if (atColdStart.has(file)) return;
+    atColdStart.add(file);
+    for (const imported of metafile.outputs[file]!.imports) if (imported.kind === 'import-statement' && metafile.outputs[imported.path]) visit(imported.path);
+  };
+  visit(entryOutput);
+  const bytesOf = (files: Array<[string, { bytes: number }]>) => files.reduce((sum, [, output]) => sum + output.bytes, 0);
   return {
     entry: path.resolve(root, entryOutput),
-    entryBytes: entryMeta.bytes,
-    lazyBytes: outputs.filter(([file]) => file !== entryOutput).reduce((sum, [, output]) => sum + output.bytes, 0),
+    coldStartFiles: [...atColdStart],
+    coldStartBytes: bytesOf(outputs.filter(([file]) => atColdStart.has(file))),
+    lazyBytes: bytesOf(outputs.filter(([file]) => !atColdStart.has(file))),
     metafile,
   };
 }

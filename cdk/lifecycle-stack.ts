@@ -19,6 +19,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { LifecycleConfig } from '../lib/config/schema.js';
+import { shipConfig } from '../lib/config/shipped.js';
 import { enabledSources, needsApiCredentials } from '../lib/sources/registry.js';
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
@@ -28,7 +29,7 @@ import { LifecycleFunction } from './lifecycle-function.js';
 import { Operations } from './operations.js';
 
 export interface LifecycleStackProps extends StackProps {
-  /** The validated config (same schema as at run time). */
+  /** The config as lib/config/validate.ts returned it: shipped to the handlers sealed with its checksum (lib/config/shipped.ts). */
   config: LifecycleConfig;
   /** Its file: the rules deployer reads it (an S3 asset) to write the rules table. */
   configPath: string;
@@ -46,9 +47,9 @@ export class LifecycleStack extends Stack {
 
   constructor(scope: Construct, id: string, props: LifecycleStackProps) {
     super(scope, id, props);
-    // The validated config as the handlers read it: JSON beside each bundle.
+    // The validated config as the handlers read it: sealed JSON beside each bundle, and the rules deployer's S3 asset.
     const shippedConfigPath = path.join(mkdtempSync(path.join(tmpdir(), 'lifecycle-config-')), 'lifecycle.json');
-    writeFileSync(shippedConfigPath, JSON.stringify(props.config));
+    writeFileSync(shippedConfigPath, shipConfig(props.config));
 
     this.tables = Object.fromEntries(Object.entries(Tables).map(([key, definition]) => [key, this.table(definition)])) as Record<keyof typeof Tables, TableV2>;
     this.queues = { events: this.fifoQueue('events'), urgent: this.fifoQueue('urgent') };

@@ -2,11 +2,12 @@ import type { Context, S3Event } from 'aws-lambda';
 import { runScheduledRosterReads, type ScheduledOutcome } from '../lib/roster/scheduled.js';
 import { syncRoster } from '../lib/roster/sync-roster.js';
 import { documentClient } from '../lib/runtime/aws.js';
-import { rosterSources, rosterSyncDependencies, shippedConfig } from '../lib/runtime/dependencies.js';
+import { rosterSyncDependencies, shippedConfig } from '../lib/runtime/dependencies.js';
 import { rosterReader } from '../lib/runtime/roster-reader.js';
 import { readEnvironment, tableName } from '../lib/runtime/env.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
+import { rosterSources } from '../lib/sources/connected-sources.js';
 import { RosterStore } from '../lib/store/roster-store.js';
 import { Tables } from '../lib/store/tables.js';
 
@@ -59,7 +60,7 @@ function rosterContext() {
   const env = readEnvironment();
   const config = shippedConfig(env);
   return {
-    sources: rosterSources(config),
+    sources: rosterSources(config.providers),
     store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
     dependenciesFor: (source: string, timeLeft: () => number, location?: string) => rosterSyncDependencies(env, config, rosterReader(env, config, source, location), timeLeft),
     intervalMinutes: config.roster.intervalMinutes,

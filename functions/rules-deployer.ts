@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { parseShippedConfig } from '../lib/config/validate.js';
+import { parseShippedConfig } from '../lib/config/shipped.js';
 import { deployRules, type DeployDependencies } from '../lib/rules/deploy-rules.js';
 import { readObject } from '../lib/runtime/aws.js';
 import { deployDependencies } from '../lib/runtime/dependencies.js';

@@ -64,7 +64,7 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
       if (done.action.kind === 'revoke') metrics.addMetric(Metric.RevocationLatency, MetricUnit.Milliseconds, Date.now() - Date.parse(message.receivedAt));
     }
     // A roster read after the first changed Bitwarden: a change no webhook had delivered (docs/design.md, decision 11).
-    if (missedByWebhooks(message, executed.length > 0)) {
+    if (await missedByWebhooks(message, executed.length > 0)) {
       metrics.addMetric(Metric.rosterCorrections(message.provider), MetricUnit.Count, 1);
       metrics.addMetric(Metric.RosterCorrections, MetricUnit.Count, 1);
       logger.warn('a roster read found a change no webhook delivered', { workerKey: message.workerKey, source: message.provider, actions: executed.map((done) => done.action.kind) });

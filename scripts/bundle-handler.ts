@@ -15,4 +15,4 @@ if (!values.outdir) throw new Error('--outdir is required');
 
 const bundle = await bundleHandler(values.handler, values.outdir);
 if (values.config) copyFileSync(values.config, path.join(values.outdir, 'lifecycle.json'));
-console.log(`${values.handler}: ${bundle.entryBytes} bytes at cold start, ${bundle.lazyBytes} bytes in chunks loaded on demand`);
+console.log(`${values.handler}: ${bundle.coldStartBytes} bytes at cold start, ${bundle.lazyBytes} bytes in chunks loaded on demand`);

@@ -1,5 +1,5 @@
 import { loadConfigFile } from '../config/load.js';
-import { ConfigError } from '../config/validate.js';
+import { ConfigError } from '../config/errors.js';
 import { groupsFor, managedGroupNames, ruleMatches } from '../policy/rules.js';
 import { reevaluation } from '../queue/message.js';
 import { affectedWorkers, ruleChanges } from '../rules/changes.js';

@@ -3,7 +3,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import type * as z from '../vocabulary/zod.js';
 import { formatPath } from '../vocabulary/field-path.js';
 import type { LifecycleConfig } from './schema.js';
-import { ConfigError, issueDetail, validateConfig } from './validate.js';
+import { ConfigError } from './errors.js';
+import { issueDetail, validateConfig } from './validate.js';
 
 /** Parses and validates YAML text; `source` names it in errors (a path, or "<inline>"). */
 export function parseConfig(text: string, source = '<inline>'): LifecycleConfig {

@@ -1,13 +1,12 @@
 import { BitwardenClient } from '../bitwarden/client.js';
 import type { LifecycleConfig } from '../config/schema.js';
-import { loadShippedConfig } from '../config/validate.js';
+import { loadShippedConfig } from '../config/shipped.js';
 import { cachedOrganizationSize, RevocationGuard } from '../lifecycle/guard.js';
 import type { SweepDependencies } from '../lifecycle/sweep.js';
 import { SqsEventPublisher } from '../queue/publisher.js';
 import { Queues } from '../queue/queues.js';
 import type { ReconcileDependencies } from '../reconcile/reconcile.js';
 import type { DeployDependencies } from '../rules/deploy-rules.js';
-import { enabledConnectedSources, findConnectedSource } from '../sources/connected-sources.js';
 import { sourceVariable, type FetchContext, type SearchDirectory, type Source, type SourceSettings } from '../sources/source.js';
 import { RosterStore } from '../store/roster-store.js';
 import { DynamoSharedToken } from '../store/bitwarden-session.js';
@@ -89,9 +88,10 @@ function sourceContext(env: Environment, config: LifecycleConfig, source: Source
   };
 }
 
-/** Reads a worker from its source's API. */
+/** Reads a worker from its source's API. The sources load on the first read, not at every worker's cold start. */
 function sourceFetcher(env: Environment, config: LifecycleConfig) {
   return async (sourceName: string, workerKey: string): Promise<WorkerRecord | null> => {
+    const { findConnectedSource } = await import('../sources/connected-sources.js');
     const source = findConnectedSource(sourceName);
     if (!source?.fetchWorker) throw new Error(`source "${sourceName}" cannot fetch workers`);
     return source.fetchWorker(workerKey, await sourceContext(env, config, source)());
@@ -206,9 +206,4 @@ export function reconcileDependencies(env: Environment, config: LifecycleConfig,
     notify: { notifier: notifier(env), inviteReminderDays: config.notifications.inviteReminderDays },
     now: () => new Date(),
   };
-}
-
-/** The enabled sources whose API can list their roster (a roster file is read when it arrives, not on a schedule). */
-export function rosterSources(config: LifecycleConfig): string[] {
-  return [...enabledConnectedSources(config.providers).values()].filter(({ source }) => source.readRoster).map(({ source }) => source.name);
 }

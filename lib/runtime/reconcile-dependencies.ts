@@ -1,8 +1,8 @@
 import type { LifecycleConfig } from '../config/schema.js';
 import type { ReconcileDependencies } from '../reconcile/reconcile.js';
-import { findConnectedSource } from '../sources/connected-sources.js';
+import { findConnectedSource, rosterSources } from '../sources/connected-sources.js';
 import { searchDirectory } from '../sources/ldap/directory.js';
-import { reconcileDependencies, rosterSources, sourceRosterReader } from './dependencies.js';
+import { reconcileDependencies, sourceRosterReader } from './dependencies.js';
 import type { Environment } from './env.js';
 
 /**
@@ -11,6 +11,6 @@ import type { Environment } from './env.js';
  * is: only the reconciler and the CLI bundle the LDAP client this way, and not the roster file's parser.
  */
 export function reconcileWithRosters(env: Environment, config: LifecycleConfig): ReconcileDependencies {
-  const rosters = rosterSources(config).map((source) => ({ source, readPage: sourceRosterReader(env, config, findConnectedSource(source)!, undefined, searchDirectory) }));
+  const rosters = rosterSources(config.providers).map((source) => ({ source, readPage: sourceRosterReader(env, config, findConnectedSource(source)!, undefined, searchDirectory) }));
   return reconcileDependencies(env, config, rosters);
 }

@@ -56,6 +56,11 @@ export function enabledConnectedSources(providers: Readonly<Record<string, Sourc
   return enabled;
 }
 
+/** The enabled sources whose API can list their roster (a roster file is read when it arrives, not on a schedule). */
+export function rosterSources(providers: Readonly<Record<string, SourceSettings | undefined>>): string[] {
+  return [...enabledConnectedSources(providers).values()].filter(({ source }) => source.readRoster).map(({ source }) => source.name);
+}
+
 /** Enabled sources that take webhooks, by route name, each with its own settings from `providers.<name>` of the config. */
 export function webhookSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
   return new Map([...enabledConnectedSources(providers)].filter(([, { source }]) => source.takesWebhooks !== false));

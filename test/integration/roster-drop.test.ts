@@ -6,7 +6,8 @@ import { loadConfigFile } from '../../lib/config/load.js';
 import { localContext } from '../../lib/local/lambda-context.js';
 import { randomPrefix } from '../../lib/local/runtime.js';
 import { documentClient, s3Client } from '../../lib/runtime/aws.js';
-import { rosterSources, rosterSyncDependencies } from '../../lib/runtime/dependencies.js';
+import { rosterSyncDependencies } from '../../lib/runtime/dependencies.js';
+import { rosterSources } from '../../lib/sources/connected-sources.js';
 import { rosterReader } from '../../lib/runtime/roster-reader.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { RosterStore } from '../../lib/store/roster-store.js';
@@ -36,7 +37,7 @@ describe('an HR export dropped in the roster bucket', () => {
     const env = readEnvironment();
     const config = loadConfigFile(env.LIFECYCLE_CONFIG);
     const handler = createRosterSyncHandler(() => ({
-      sources: rosterSources(config),
+      sources: rosterSources(config.providers),
       store: new RosterStore(documentClient(), tableName(env, Tables.roster)),
       dependenciesFor: (source: string, timeLeft: () => number, location?: string) => rosterSyncDependencies(env, config, rosterReader(env, config, source, location), timeLeft),
       intervalMinutes: 60,

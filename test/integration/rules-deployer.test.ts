@@ -5,7 +5,8 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfig } from '../../lib/config/load.js';
-import { ConfigError } from '../../lib/config/validate.js';
+import { ConfigError } from '../../lib/config/errors.js';
+import { shipConfig } from '../../lib/config/shipped.js';
 import { localContext } from '../../lib/local/lambda-context.js';
 import { randomPrefix } from '../../lib/local/runtime.js';
 import { documentClient, s3Client } from '../../lib/runtime/aws.js';
@@ -16,7 +17,6 @@ import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 import { inject } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 
 /** The rules custom resource: config file from S3 → rules table → re-evaluation of exactly the affected workers. */
 const shipped = readFileSync('cdk/config/lifecycle.yaml', 'utf8');
@@ -30,17 +30,19 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_S3 = inject('endpoints').sqs; // fauxqs serves S3 on the same port
   // As the stack ships it: the config validated at synth, as JSON beside the handler.
   const shipped = path.join(mkdtempSync(path.join(tmpdir(), 'shipped-')), 'lifecycle.json');
-  writeFileSync(shipped, JSON.stringify(loadConfigFile('cdk/config/lifecycle.yaml')));
+  writeFileSync(shipped, shipConfig(loadConfigFile('cdk/config/lifecycle.yaml')));
   process.env.LIFECYCLE_CONFIG = shipped;
   await s3Client(readEnvironment()).send(new CreateBucketCommand({ Bucket: bucket }));
   ({ handler } = await import('../../functions/rules-deployer.js'));
 });
 afterAll(() => runtime?.stop());
 
-async function deploy(requestType: 'Create' | 'Update' | 'Delete', yaml: string) {
-  // As the stack ships it: the file's data as JSON (validated at synth; the deployer validates it again).
+/** Deploys `yaml` as the stack ships it: validated at synth, as JSON sealed with its checksum (lib/config/shipped.ts). */
+const deploy = (requestType: 'Create' | 'Update' | 'Delete', yaml: string) => deployShipped(requestType, shipConfig(parseConfig(yaml)));
+
+async function deployShipped(requestType: 'Create' | 'Update' | 'Delete', shippedText: string) {
   const key = `lifecycle-${randomPrefix()}.json`;
-  await s3Client(readEnvironment()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(parseYaml(yaml)) }));
+  await s3Client(readEnvironment()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: shippedText }));
   const event = {
     RequestType: requestType, ServiceToken: 'arn', ResponseURL: 'https://example.invalid', StackId: 'stack', RequestId: 'request', LogicalResourceId: 'Rules',
     ResourceType: 'Custom::LifecycleRules', ResourceProperties: { ServiceToken: 'arn', ConfigBucket: bucket, ConfigKey: key },
@@ -104,9 +106,11 @@ describe('deploying the rules', () => {
     expect(runtime.bitwarden!.memberByExternalId(people.sales[0]!.externalId)?.groupNames).toEqual(['All Staff']);
   });
 
-  it('refuses an invalid file and leaves the table as it was', async () => {
+  it('refuses a file that is not the one validated at synth, and leaves the table as it was', async () => {
     const before = await store().list();
-    await expect(deploy('Update', 'rules:\n  - id: x\n    groups: []\n')).rejects.toBeInstanceOf(ConfigError);
+    const sealed = JSON.parse(shipConfig(parseConfig(shipped))) as { checksum: string; config: { rules: Array<{ groups: string[] }> } };
+    const edited = { ...sealed, config: { ...sealed.config, rules: sealed.config.rules.map((rule) => ({ ...rule, groups: [] })) } };
+    await expect(deployShipped('Update', JSON.stringify(edited))).rejects.toBeInstanceOf(ConfigError);
     expect(await store().list()).toEqual(before);
   });
 
@@ -123,9 +127,10 @@ describe('deploying the rules', () => {
     expect(diff.changes).toContainEqual({ change: 'changed', id: 'finance' });
     expect(diff.reevaluate).toEqual(expect.arrayContaining(people.finance.map((person) => person.externalId)));
 
-    const explained = (await runCli<{ matchedRules: string[]; desired: { access: string; groups: string[] }; actions: unknown[] }>('rules', 'explain', people.engineering[0]!.externalId)).json;
+    // LIFECYCLE_CONFIG names the deployer's shipped file here, which is not a config file to edit: the CLI is given the one it was shipped from.
+    const explained = (await runCli<{ matchedRules: string[]; desired: { access: string; groups: string[] }; actions: unknown[] }>('rules', 'explain', people.engineering[0]!.externalId, '--config', 'cdk/config/lifecycle.yaml')).json;
     expect(explained).toMatchObject({ matchedRules: ['everyone', 'engineering', 'platform-engineers'], desired: { access: 'member', groups: ['All Staff', 'Engineering', 'Production Access'] }, actions: [] });
-    expect((await runCli('rules', 'explain', 'nobody')).status).toBe(1);
+    expect((await runCli('rules', 'explain', 'nobody', '--config', 'cdk/config/lifecycle.yaml')).status).toBe(1);
   });
 
   it('creates the groups the rules name when the config allows it', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfig } from '../../lib/config/load.js';
-import { ConfigError } from '../../lib/config/validate.js';
+import { ConfigError } from '../../lib/config/errors.js';
 
 const valid = `
 bitwarden:
