@@ -1,15 +1,17 @@
 import { spawnSync } from 'node:child_process';
 
-/** How long `await import(file)` takes in a fresh Node process, `runs` times, in milliseconds (sorted). */
-export function coldImportMs(file: string, runs: number): number[] {
-  const times: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`], {
-      encoding: 'utf8',
-      env: { ...process.env, AWS_REGION: 'us-east-1' },
-    });
-    if (result.status !== 0) throw new Error(`importing ${file} failed: ${result.stderr}`);
-    times.push(Number(result.stdout.trim()));
-  }
-  return times.sort((a, b) => a - b);
+/** Milliseconds `script` (an ES module's text) prints in a fresh Node process, as a Lambda cold start would run it. */
+function timeInFreshProcess(script: string): number {
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, AWS_REGION: 'us-east-1' } });
+  if (result.status !== 0) throw new Error(`a fresh process failed: ${result.stderr}`);
+  return Number(result.stdout.trim());
 }
+
+/** How long `await import(file)` takes in a fresh Node process, in milliseconds. */
+export const coldImportMs = (file: string): number => timeInFreshProcess(`const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`);
+
+/** How long the AWS SDK's DynamoDB and SQS clients take to load alone (what every handler loads through `require`): the floor under each cold import. */
+export const sdkRequireMs = (): number =>
+  timeInFreshProcess(
+    `import { createRequire } from 'node:module';const require=createRequire(${JSON.stringify(`${process.cwd()}/`)});const t=performance.now();for (const name of ['@aws-sdk/client-dynamodb','@aws-sdk/lib-dynamodb','@aws-sdk/client-sqs']) require(name);console.log(performance.now()-t)`,
+  );
