@@ -42,21 +42,23 @@ export class RevocationGuard {
     private readonly organizationSize: () => Promise<number>,
   ) {}
 
-  /** Whether `workerKey` may lose access now (a revocation or a group removal); if not, why. */
-  async permit(workerKey: string, now: Date): Promise<{ allowed: true } | { allowed: false; reason: string }> {
-    if (!this.settings) return { allowed: true };
+  /**
+   * Whether `workerKey` may lose access now (a revocation or a group removal); if not, why. An allowed
+   * change says whether a hold of the worker exists: it is dropped (`drop`) once the change is made.
+   */
+  async permit(workerKey: string, now: Date): Promise<{ allowed: true; holdExists: boolean } | { allowed: false; reason: string }> {
+    if (!this.settings) return { allowed: true, holdExists: false };
     // One round trip before a revocation, not two: the count is read even when an approval makes it moot.
     const [held, count, limit] = await Promise.all([this.heldItem(workerKey), this.countInWindow(now), this.limit()]);
-    if (held?.approved) return { allowed: true };
-    if (count < limit) return { allowed: true };
+    if (held?.approved || count < limit) return { allowed: true, holdExists: held !== undefined };
     return { allowed: false, reason: `${count} revocations and group removals in the last ${this.settings.windowMinutes} min reach the limit of ${limit}` };
   }
 
+  /** Counts a change made in the window. One write: a hold of the worker is dropped only where `permit` saw one. */
   async recordRevocation(workerKey: string, now: Date): Promise<void> {
     if (!this.settings) return;
     const expiresAt = Math.floor(now.getTime() / 1000) + this.settings.windowMinutes * 60 + 3600;
     await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'revocation', sk: `${now.toISOString()}#${workerKey}`, workerKey, expiresAt } }));
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'held', sk: workerKey } }));
   }
 
   async hold(workerKey: string, now: Date, reason: string): Promise<void> {

@@ -103,6 +103,8 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   let planned = evaluation.plan;
   const executed: ExecutedAction[] = [];
   let held = false;
+  // A hold this event may end: one kept in the worker's state, or one the guard's permit found (a crash between hold and save).
+  let holdExists = evaluation.state?.heldByGuard ?? false;
   let queued = false;
   let replans = 0;
   let memberWrittenAt: number | null = null;
@@ -120,6 +122,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
         await deps.notifier?.notifyOnce('guard-hold', (deps.policy.massRevocationGuard?.windowMinutes ?? 60) * 60, guardHold(workerKey, message.deliveryId, permit.reason, now));
         continue;
       }
+      holdExists ||= permit.holdExists;
     }
     await audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`);
     let done: ExecutedAction;
@@ -157,7 +160,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     // Audited one by one, so a crash between two writes still leaves a trail of the first.
     await audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`);
   }
-  if (!held && evaluation.state?.heldByGuard) await deps.guard.drop(workerKey);
+  if (!held && holdExists) await deps.guard.drop(workerKey);
   // Every delivery leaves a trace, including one that found Bitwarden already in step.
   if (planned.actions.length === 0 && !planned.blocked) await audit.record('applied', 'none', found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
   const invited = executed.find((done) => done.action.kind === 'invite');

@@ -108,6 +108,16 @@ describe('the mass-revocation guard', () => {
     expect((await guard().status(now)).held).toEqual([]);
     expect(statusOf(staying[2]!.externalId)).toBe(MemberStatus.Invited);
   });
+
+  it('drops a hold the worker\'s state never recorded (a crash between the hold and the save) once the revocation goes ahead', async () => {
+    now = new Date('2026-03-02T14:00:00Z');
+    const leaver = worker();
+    await deliver('worker.hired', leaver);
+    await guard().hold(leaver.externalId, now, 'held by an invocation that crashed before saving');
+    await deliver('worker.terminated', { ...leaver, status: 'terminated', terminationDate: '2026-03-02' });
+    expect(statusOf(leaver.externalId)).toBe(MemberStatus.Revoked);
+    expect((await guard().status(now)).held).toEqual([]);
+  });
 });
 
 describe('the guard with release: rate', () => {
