@@ -39,9 +39,14 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  * is leased for the duration, so the normal and urgent lanes never act on one worker at once.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
+  const started = Date.now();
+  // The urgent lane carries revocations: it asks the guard while it takes the lease, one round trip fewer before the revoke.
+  const permitAsked = currentCallScope()?.priority === 'urgent' ? deps.guard.permit(message.workerKey, deps.now()).catch(() => null) : null;
   // Waiting for the other lane leaves half the invocation's time to the event: a message whose invocation
   // times out comes back only after the queue's visibility timeout, and one that outlives it is received twice.
   const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs, timeLeftInScope() / 2);
+  // An answer from before a wait for the other lane is asked again: that lane may have counted revocations meanwhile.
+  const permitReadAhead = Date.now() - started <= PERMIT_READ_AHEAD_MS ? permitAsked : null;
   let queued = false;
   let saved = false;
   try {
@@ -61,7 +66,7 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
       if (evaluation.plan.actions.length === 0 && !evaluation.plan.blocked) await audit.record('planned', 'none', evaluation.found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
       return { outcome: 'planned', plan: evaluation.plan, executed: [] };
     }
-    const result = await executePlan(evaluation, message, deps, audit);
+    const result = await executePlan(evaluation, message, deps, audit, permitReadAhead);
     await saveState(message, evaluation, result, deps);
     saved = true;
     // A queued invitation that is no longer wanted as queued (a termination, or it was sent) must not be imported.
@@ -95,7 +100,7 @@ interface Execution {
 }
 
 /** Each write is audited before (write-ahead) and after; a revocation the guard holds is recorded and skipped, not failed. */
-async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<Execution> {
+async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail, permitReadAhead: Promise<Permit | null> | null): Promise<Execution> {
   const { desired, directory } = evaluation;
   const { workerKey } = message;
   const now = deps.now();
@@ -112,7 +117,9 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     const action = planned.actions[index]!;
     const losesAccess = action.kind === 'revoke' || (action.kind === 'set-groups' && action.removed.length > 0);
     if (losesAccess) {
-      const permit = await deps.guard.permit(workerKey, now);
+      // The answer read ahead serves the first change that takes access away; one that failed is asked again.
+      const permit = (await permitReadAhead) ?? (await deps.guard.permit(workerKey, now));
+      permitReadAhead = null;
       if (!permit.allowed) {
         // Held, not failed: the message completes, and the sweeper re-evaluates the worker once an admin approves.
         held = true;
@@ -155,10 +162,10 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     deps.members.applied?.(done, writtenAt);
     memberWrittenAt = writtenAt;
     executed.push(done);
-    if (losesAccess) await deps.guard.recordRevocation(workerKey, now);
     if (action.kind === 'link' && action.takenOverFrom) await releaseTakenOver(action.takenOverFrom, action.memberId, workerKey, audit, deps);
-    // Audited one by one, so a crash between two writes still leaves a trail of the first.
-    await audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`);
+    // Audited one by one, so a crash between two writes still leaves a trail of the first. The guard's count of
+    // a change that took access away is the other record of the same write: side by side, one round trip.
+    await Promise.all([audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`), losesAccess ? deps.guard.recordRevocation(workerKey, now) : null]);
   }
   if (!held && holdExists) await deps.guard.drop(workerKey);
   // Every delivery leaves a trace, including one that found Bitwarden already in step.
@@ -166,6 +173,11 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   const invited = executed.find((done) => done.action.kind === 'invite');
   return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null, memberWrittenAt };
 }
+
+/** How old the guard's answer read ahead with the lease may be: older, the lease waited for the other lane. */
+const PERMIT_READ_AHEAD_MS = 1_000;
+
+type Permit = Awaited<ReturnType<RevocationGuard['permit']>>;
 
 /** How long an invite waits for its slot before it goes to the next bulk import instead. */
 const INVITE_PATIENCE_MS = 250;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { createRulesDeployerHandler } from '../../functions/rules-deployer.js';
-import { loadConfigFile } from '../../lib/config/load.js';
+import { loadConfigFile, parseConfig } from '../../lib/config/load.js';
+import { shipConfig } from '../../lib/config/shipped.js';
 import { localContext } from '../../lib/local/lambda-context.js';
 import { listDeadLetters } from '../../lib/queue/dead-letters.js';
 import { sqsClient } from '../../lib/runtime/aws.js';
@@ -51,7 +51,7 @@ describe('a group name Bitwarden lacks', () => {
   it('is refused by the rules deployer of a cdk deploy, before it writes anything', async () => {
     const before = await deployedRules();
     const config = loadConfigFile(process.env.LIFECYCLE_CONFIG!);
-    const handler = createRulesDeployerHandler(() => ({ deploy: deployDependencies(readEnvironment(), config), readConfig: async () => JSON.stringify(parseYaml(misspelt)) }));
+    const handler = createRulesDeployerHandler(() => ({ deploy: deployDependencies(readEnvironment(), config), readConfig: async () => shipConfig(parseConfig(misspelt)) }));
     const event = {
       RequestType: 'Update', ServiceToken: 'arn', ResponseURL: 'https://example.invalid', StackId: 'stack', RequestId: 'request', LogicalResourceId: 'Rules', PhysicalResourceId: 'lifecycle-rules',
       ResourceType: 'Custom::LifecycleRules', ResourceProperties: { ServiceToken: 'arn', ConfigBucket: 'bucket', ConfigKey: 'lifecycle.json' }, OldResourceProperties: { ServiceToken: 'arn' },
