@@ -39,14 +39,9 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  * is leased for the duration, so the normal and urgent lanes never act on one worker at once.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
-  const started = Date.now();
-  // The urgent lane carries revocations: it asks the guard while it takes the lease, one round trip fewer before the revoke.
-  const permitAsked = currentCallScope()?.priority === 'urgent' ? deps.guard.permit(message.workerKey, deps.now()).catch(() => null) : null;
   // Waiting for the other lane leaves half the invocation's time to the event: a message whose invocation
   // times out comes back only after the queue's visibility timeout, and one that outlives it is received twice.
   const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs, timeLeftInScope() / 2);
-  // An answer from before a wait for the other lane is asked again: that lane may have counted revocations meanwhile.
-  const permitReadAhead = Date.now() - started <= PERMIT_READ_AHEAD_MS ? permitAsked : null;
   let queued = false;
   let saved = false;
   try {
@@ -66,7 +61,7 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
       if (evaluation.plan.actions.length === 0 && !evaluation.plan.blocked) await audit.record('planned', 'none', evaluation.found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
       return { outcome: 'planned', plan: evaluation.plan, executed: [] };
     }
-    const result = await executePlan(evaluation, message, deps, audit, permitReadAhead);
+    const result = await executePlan(evaluation, message, deps, audit);
     await saveState(message, evaluation, result, deps);
     saved = true;
     // A queued invitation that is no longer wanted as queued (a termination, or it was sent) must not be imported.
@@ -100,7 +95,7 @@ interface Execution {
 }
 
 /** Each write is audited before (write-ahead) and after; a revocation the guard holds is recorded and skipped, not failed. */
-async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail, permitReadAhead: Promise<Permit | null> | null): Promise<Execution> {
+async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<Execution> {
   const { desired, directory } = evaluation;
   const { workerKey } = message;
   const now = deps.now();
@@ -117,9 +112,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     const action = planned.actions[index]!;
     const losesAccess = action.kind === 'revoke' || (action.kind === 'set-groups' && action.removed.length > 0);
     if (losesAccess) {
-      // The answer read ahead serves the first change that takes access away; one that failed is asked again.
-      const permit = (await permitReadAhead) ?? (await deps.guard.permit(workerKey, now));
-      permitReadAhead = null;
+      const permit = await deps.guard.permit(workerKey, now);
       if (!permit.allowed) {
         // Held, not failed: the message completes, and the sweeper re-evaluates the worker once an admin approves.
         held = true;
@@ -173,11 +166,6 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   const invited = executed.find((done) => done.action.kind === 'invite');
   return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null, memberWrittenAt };
 }
-
-/** How old the guard's answer read ahead with the lease may be: older, the lease waited for the other lane. */
-const PERMIT_READ_AHEAD_MS = 1_000;
-
-type Permit = Awaited<ReturnType<RevocationGuard['permit']>>;
 
 /** How long an invite waits for its slot before it goes to the next bulk import instead. */
 const INVITE_PATIENCE_MS = 250;
