@@ -11,7 +11,7 @@ export interface LifecycleFunctionProps {
   /** The handler's name: functions/<handler>.ts. */
   handler: string;
   description: string;
-  /** The config validated at synth, as JSON: shipped beside the handler as `lifecycle.json` (no YAML parser in a Lambda). */
+  /** The config validated at synth, as sealed JSON (lib/config/shipped.ts): shipped beside the handler as `lifecycle.json`. */
   shippedConfigPath: string;
   timeout: Duration;
   environment?: Record<string, string>;

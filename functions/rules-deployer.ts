@@ -12,7 +12,7 @@ const PHYSICAL_ID = 'lifecycle-rules';
 /**
  * Custom resource (CDK provider framework): on create and update, writes the rules of the config
  * (an S3 asset, so its size is not bound by resource properties: the file validated at synth, as
- * JSON, so that no YAML parser is bundled) to the rules table and
+ * sealed JSON, lib/config/shipped.ts) to the rules table and
  * re-evaluates the workers whose groups may change. On delete it does nothing: the rules stay
  * with the retained table.
  */

@@ -6,8 +6,8 @@ import { isValidTimeZone } from '../vocabulary/time-zones.js';
 import { matchableAttributes } from '../vocabulary/worker-record.js';
 
 /**
- * The schema of `cdk/config/lifecycle.yaml`. The same schema runs at `cdk synth`, in the local
- * runtime and in every Lambda cold start, so a file that synthesizes is a file that runs.
+ * The schema of `cdk/config/lifecycle.yaml`. It runs at `cdk synth`, in the local runtime and the CLI;
+ * the Lambdas get the config synth validated, sealed (lib/config/shipped.ts), so a file that synthesizes is a file that runs.
  */
 
 const bitwardenRegions = {

@@ -1,5 +1,5 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { checksumOf } from '../vocabulary/canonical-json.js';
 import { ConfigError } from './errors.js';
 import type { LifecycleConfig } from './schema.js';
 
@@ -7,13 +7,20 @@ import type { LifecycleConfig } from './schema.js';
  * How `cdk deploy` ships the config, beside each handler and to the rules deployer: the file validated
  * at synth, as JSON, sealed with the checksum of what was validated. A Lambda checks the seal instead of
  * running the schema again, so neither the schema nor every source's settings and payload schemas it
- * imports are on a cold start (docs/design.md, decision 18); a file that is not the one synth validated
- * is refused. A Lambda carries no YAML parser.
+ * imports are on a cold start (docs/design.md, decision 18); a file edited or mixed up since synth is
+ * refused. A Lambda carries no YAML parser.
  */
 interface ShippedConfig {
   checksum: string;
   config: LifecycleConfig;
 }
+
+/**
+ * SHA-256 of the config's JSON text: JSON.parse keeps the order of keys, so the text read back hashes as
+ * the text written. It catches a file edited or mixed up since synth, not a forgery: the asset bucket's
+ * permissions guard against that.
+ */
+const checksumOf = (config: unknown) => createHash('sha256').update(JSON.stringify(config)).digest('hex');
 
 /** The text of the shipped config, from a config that `validateConfig` (lib/config/validate.ts) returned. */
 export function shipConfig(config: LifecycleConfig): string {

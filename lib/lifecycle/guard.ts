@@ -54,7 +54,7 @@ export class RevocationGuard {
     return { allowed: false, reason: `${count} revocations and group removals in the last ${this.settings.windowMinutes} min reach the limit of ${limit}` };
   }
 
-  /** Counts a change made in the window. One write: a hold of the worker is dropped only where `permit` saw one. */
+  /** Counts a change made in the window: one write. A hold the change ends is dropped beside it (`drop`), only where there is one. */
   async recordRevocation(workerKey: string, now: Date): Promise<void> {
     if (!this.settings) return;
     const expiresAt = Math.floor(now.getTime() / 1000) + this.settings.windowMinutes * 60 + 3600;
@@ -72,7 +72,7 @@ export class RevocationGuard {
     );
   }
 
-  /** Forgets a hold whose revocation is no longer wanted (the worker was re-hired or extended). */
+  /** Forgets a hold: its revocation was made, or is no longer wanted (the worker was re-hired or extended). */
   async drop(workerKey: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: 'held', sk: workerKey } }));
   }

@@ -10,6 +10,9 @@ export interface SweepDependencies {
   now(): Date;
 }
 
+/** The reason of a re-evaluation the sweeper sends for a hold the guard now lets through (`lifecycle.guard-release`). */
+export const GUARD_RELEASE = 'guard-release';
+
 /**
  * Time is part of the desired state (docs/design.md, decision 6). Every worker whose decision changes by
  * now (an end date passed, a termination took effect, an invitation is due) is found through the
@@ -22,7 +25,7 @@ export async function sweep(deps: SweepDependencies): Promise<{ due: number; rel
   const released = await deps.guard.releasable(now);
   const messages = [
     ...due.map((worker) => reevaluation(worker.workerKey, 'sweep', new Date(worker.reevaluateAt))),
-    ...released.filter((key) => !due.some((worker) => worker.workerKey === key)).map((key) => reevaluation(key, 'guard-release', now)),
+    ...released.filter((key) => !due.some((worker) => worker.workerKey === key)).map((key) => reevaluation(key, GUARD_RELEASE, now)),
   ];
   if (messages.length > 0) await deps.publisher.publish(messages);
   return { due: due.length, released: released.length };

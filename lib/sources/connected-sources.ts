@@ -14,7 +14,7 @@ import type { Source, SourceSettings } from './source.js';
 /**
  * The sources the product is connected to: they send webhooks, or answer API reads, or both. Every
  * source but the roster file, which lib/sources/registry.ts adds: what reads no roster file (the
- * config schema, and the Lambdas that only take webhooks, sync workers or reconcile) imports this
+ * config schema, the ingest and the reconciler; the worker on demand, to fetch a record) imports this
  * list, and bundles neither the file source nor its CSV parser.
  */
 const sources: Source[] = [

@@ -3,6 +3,7 @@ import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsu
 import { currentCallScope, timeLeftInScope, withinCallScope } from '../bitwarden/call-scope.js';
 import { BULK_FOLLOW_UP, type BulkInviter } from './bulk-invites.js';
 import type { RevocationGuard } from '../lifecycle/guard.js';
+import { GUARD_RELEASE } from '../lifecycle/sweep.js';
 import { guardHold } from '../notify/messages.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { WorkerEventMessage } from '../queue/message.js';
@@ -103,8 +104,9 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   let planned = evaluation.plan;
   const executed: ExecutedAction[] = [];
   let held = false;
-  // A hold this event may end: one kept in the worker's state, or one the guard's permit found (a crash between hold and save).
-  let holdExists = evaluation.state?.heldByGuard ?? false;
+  // A hold this event may end: one kept in the worker's state, one the guard's permit found (a crash between hold
+  // and save), or one the sweeper released (approved), which must not be released again on every sweep.
+  let holdExists = (evaluation.state?.heldByGuard ?? false) || message.eventType === `lifecycle.${GUARD_RELEASE}`;
   let queued = false;
   let replans = 0;
   let memberWrittenAt: number | null = null;
@@ -156,10 +158,17 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     memberWrittenAt = writtenAt;
     executed.push(done);
     if (action.kind === 'link' && action.takenOverFrom) await releaseTakenOver(action.takenOverFrom, action.memberId, workerKey, audit, deps);
-    // Audited one by one, so a crash between two writes still leaves a trail of the first. The guard's count of
-    // a change that took access away is the other record of the same write: side by side, one round trip.
-    await Promise.all([audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`), losesAccess ? deps.guard.recordRevocation(workerKey, now) : null]);
+    // Audited one by one, so a crash between two writes still leaves a trail of the first. The guard's count of a
+    // change that took access away, and the end of the hold it had, are records of the same write: one round trip.
+    const endsHold = losesAccess && holdExists;
+    await Promise.all([
+      audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`),
+      losesAccess ? deps.guard.recordRevocation(workerKey, now) : null,
+      endsHold ? deps.guard.drop(workerKey) : null,
+    ]);
+    if (endsHold) holdExists = false;
   }
+  // A hold no change ended (the revocation is no longer wanted, or was made already) is dropped too.
   if (!held && holdExists) await deps.guard.drop(workerKey);
   // Every delivery leaves a trace, including one that found Bitwarden already in step.
   if (planned.actions.length === 0 && !planned.blocked) await audit.record('applied', 'none', found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);

@@ -118,6 +118,22 @@ describe('the mass-revocation guard', () => {
     expect(statusOf(leaver.externalId)).toBe(MemberStatus.Revoked);
     expect((await guard().status(now)).held).toEqual([]);
   });
+
+  it('drops an approved hold whose revocation was made already, so the sweeper releases it once, not on every run', async () => {
+    now = new Date('2026-03-02T14:10:00Z');
+    const leaver = worker();
+    await deliver('worker.hired', leaver);
+    await deliver('worker.terminated', { ...leaver, status: 'terminated', terminationDate: '2026-03-02' });
+    expect(statusOf(leaver.externalId)).toBe(MemberStatus.Revoked);
+    // Left by an invocation that crashed after the revoke, then approved by an admin.
+    await guard().hold(leaver.externalId, now, 'held by an invocation that crashed after revoking');
+    expect(await guard().approve('it-admin@example.com', now, leaver.externalId)).toEqual([leaver.externalId]);
+    const reevaluated = runtime.processed((message) => message.workerKey === leaver.externalId && message.subject.kind === 'reevaluate');
+    expect((await runtime.sweep()).released).toBe(1);
+    await reevaluated;
+    expect((await guard().status(now)).held).toEqual([]);
+    expect((await runtime.sweep()).released).toBe(0);
+  });
 });
 
 describe('the guard with release: rate', () => {

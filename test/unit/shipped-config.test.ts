@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,5 @@ describe('the shipped config', () => {
     expect(() => loadShippedConfig(bare)).toThrow(/not a shipped config/);
     expect(() => parseShippedConfig('{"checksum":', 'broken.json')).toThrow(/broken\.json:\n {2}- cannot read the shipped config/);
     expect(() => loadShippedConfig(path.join(dir, 'missing.json'))).toThrow(/cannot read the shipped config/);
-    expect(readFileSync(bare, 'utf8')).toContain('"rules":[');
   });
 });
