@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AccessToken, SharedToken } from '../bitwarden/client.js';
+import { writeUnlessRefused } from './dynamo.js';
 
 const TOKEN_ID = 'access-token';
 
@@ -22,25 +22,19 @@ export class DynamoSharedToken implements SharedToken {
 
   /** Replaces the shared token unless it already lasts longer (two containers that asked at once keep the later one). */
   async write(token: AccessToken): Promise<void> {
-    try {
-      await this.db.send(
+    await writeUnlessRefused(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { id: TOKEN_ID, value: token.value, expiresAt: token.expiresAt, expiresAtSeconds: Math.ceil(token.expiresAt / 1000) + 3600 },
           ConditionExpression: 'attribute_not_exists(id) OR expiresAt < :expiresAt',
           ExpressionAttributeValues: { ':expiresAt': token.expiresAt },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   async forget(value: string): Promise<void> {
-    try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { id: TOKEN_ID }, ConditionExpression: '#value = :value', ExpressionAttributeNames: { '#value': 'value' }, ExpressionAttributeValues: { ':value': value } }));
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await writeUnlessRefused(this.db.send(new DeleteCommand({ TableName: this.table, Key: { id: TOKEN_ID }, ConditionExpression: '#value = :value', ExpressionAttributeNames: { '#value': 'value' }, ExpressionAttributeValues: { ':value': value } })));
   }
 }

@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 type Item = Record<string, unknown>;
@@ -25,6 +26,17 @@ export async function queryAll<T>(db: DynamoDBDocumentClient, input: Omit<QueryC
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
+}
+
+/** A conditional write (`db.send(…)`) whose refusal is an answer, not a failure: true when it was written, false when its condition refused it. */
+export async function writeUnlessRefused(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Writes in batches of 25 and resubmits what DynamoDB left unprocessed. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { writeUnlessRefused } from './dynamo.js';
 
 /** What the product tells people (lib/notify): held changes, dead letters, failed invites, drift, invitations nobody accepted, members awaiting confirmation. */
 export const notificationKinds = ['guard-hold', 'dead-letter', 'invite-failed', 'drift', 'invite-not-accepted', 'pending-confirmation'] as const;
@@ -48,8 +48,8 @@ export class NotificationStore {
   /** True for the first caller of `key` until `quietSeconds` have passed (one conditional write, so two callers at once cannot both win). */
   async firstWithin(key: string, now: Date, quietSeconds: number): Promise<boolean> {
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    try {
-      await this.db.send(
+    return writeUnlessRefused(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: 'told', sk: key, until: nowSeconds + quietSeconds, expiresAt: nowSeconds + quietSeconds + DAY_SECONDS },
@@ -57,11 +57,7 @@ export class NotificationStore {
           ExpressionAttributeNames: { '#until': 'until' },
           ExpressionAttributeValues: { ':now': nowSeconds },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

@@ -1,6 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, queryAll } from './dynamo.js';
+import { batchWriteAll, queryAll, writeUnlessRefused } from './dynamo.js';
 
 /** An invitation waiting for the next bulk import. */
 export interface PendingInvite {
@@ -50,8 +49,8 @@ export class PendingInviteStore {
 
   /** Takes the import lock until `now + ttlMs` (a crashed holder's lock expires); false while another holds it. */
   async lock(holder: string, now: number, ttlMs: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return writeUnlessRefused(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { batch: LOCK, workerKey: LOCK, holder, until: now + ttlMs },
@@ -59,19 +58,11 @@ export class PendingInviteStore {
           ExpressionAttributeNames: { '#until': 'until' },
           ExpressionAttributeValues: { ':now': now },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async unlock(holder: string): Promise<void> {
-    await this.db
-      .send(new DeleteCommand({ TableName: this.table, Key: { batch: LOCK, workerKey: LOCK }, ConditionExpression: 'holder = :holder', ExpressionAttributeValues: { ':holder': holder } }))
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+    await writeUnlessRefused(this.db.send(new DeleteCommand({ TableName: this.table, Key: { batch: LOCK, workerKey: LOCK }, ConditionExpression: 'holder = :holder', ExpressionAttributeValues: { ':holder': holder } })));
   }
 }

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { writeUnlessRefused } from './dynamo.js';
 import { schedule, scheduleAfter, type CallKey, type CallPriority, type RateBudget, type Reservation } from '../bitwarden/rate-budget.js';
 
 /** How often a reservation is tried again when another invocation moved the schedule at the same moment. */
@@ -34,8 +35,8 @@ export class DynamoRateBudget implements RateBudget {
 
   async exhaustedUntil(key: CallKey, until: number): Promise<void> {
     const floor = scheduleAfter(until, key.pace);
-    try {
-      await this.db.send(
+    const written = await writeUnlessRefused(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { counter: key.counter },
@@ -43,12 +44,10 @@ export class DynamoRateBudget implements RateBudget {
           ConditionExpression: 'attribute_not_exists(tat) OR tat < :floor',
           ExpressionAttributeValues: { ':floor': floor },
         }),
-      );
-      this.seen.set(key.counter, floor);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Someone already scheduled past it: nothing to correct.
-    }
+      ),
+    );
+    // Refused: someone already scheduled past it, nothing to correct.
+    if (written) this.seen.set(key.counter, floor);
   }
 
   /** Moves the schedule from `from` (as this process saw it; undefined: no item yet) to `to`; false when it had moved. */

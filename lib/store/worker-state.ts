@@ -4,7 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
 import type { DesiredState } from '../policy/decide.js';
-import { queryAll, scanAll } from './dynamo.js';
+import { queryAll, scanAll, writeUnlessRefused } from './dynamo.js';
 import { DUE_INDEX, MEMBER_INDEX } from './tables.js';
 
 /** What the product remembers about one worker between events. */
@@ -103,11 +103,7 @@ export class WorkerStateStore {
       await sleep(LEASE_POLL_MS);
     }
     return { state: asState(item), release: async () => {
-      await this.db
-        .send(new UpdateCommand({ TableName: this.table, Key: { workerKey }, UpdateExpression: 'REMOVE leaseHolder, leaseUntil', ConditionExpression: 'leaseHolder = :holder', ExpressionAttributeValues: { ':holder': holder } }))
-        .catch((error: unknown) => {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        });
+      await writeUnlessRefused(this.db.send(new UpdateCommand({ TableName: this.table, Key: { workerKey }, UpdateExpression: 'REMOVE leaseHolder, leaseUntil', ConditionExpression: 'leaseHolder = :holder', ExpressionAttributeValues: { ':holder': holder } })));
     } };
   }
 
@@ -171,8 +167,8 @@ export class WorkerStateStore {
    * version: a concurrent save of the old worker then fails and is retried without the member.
    */
   async releaseMember(workerKey: string, memberId: string): Promise<void> {
-    await this.db
-      .send(
+    await writeUnlessRefused(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { workerKey },
@@ -180,10 +176,8 @@ export class WorkerStateStore {
           ConditionExpression: 'memberId = :member',
           ExpressionAttributeValues: { ':member': memberId, ':one': 1 },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      ),
+    );
   }
 
   /** Every worker: for rule changes and reconciliation (rare admin work), never on the event path. */
