@@ -8,7 +8,7 @@
  * flight and, meanwhile, each termination 500 ms after the answer to the one before; it answers
  * with when it began, and when each termination was sent and answered (epoch ms: one clock on one machine).
  */
-import { genericDelivery, type SignedDelivery, type WorkerInput } from '../test/support/generic-events.js';
+import { genericDelivery, postDelivery, type WorkerInput } from '../test/support/generic-events.js';
 
 export interface SenderOrder {
   url: string;
@@ -31,23 +31,17 @@ export interface SentTermination {
   ackedAt: number;
 }
 
-async function post(url: string, delivery: SignedDelivery): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: delivery.headers, body: delivery.body });
-  await response.text();
-  if (response.status >= 300) throw new Error(`webhook answered ${response.status}`);
-}
-
 async function send(order: SenderOrder): Promise<SenderReport> {
   const startedAt = Date.now();
   const pending = [...order.hires];
   const hiring = Promise.all(Array.from({ length: order.inFlight }, async () => {
-    for (let person = pending.shift(); person; person = pending.shift()) await post(order.url, genericDelivery('worker.hired', person, { secret: order.secret }));
+    for (let person = pending.shift(); person; person = pending.shift()) await postDelivery(order.url, genericDelivery('worker.hired', person, { secret: order.secret }));
   }));
   const terminations: SentTermination[] = [];
   for (const person of order.leavers) {
     const delivery = genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: '2026-01-01' }, { secret: order.secret });
     const sentAt = Date.now();
-    await post(order.url, delivery);
+    await postDelivery(order.url, delivery);
     terminations.push({ workerKey: person.externalId, sentAt, ackedAt: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, order.terminationGapMs));
   }

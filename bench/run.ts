@@ -17,7 +17,7 @@ import { MemberStatus } from '../lib/vocabulary/bitwarden.js';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
 import type { BatchResult } from '../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../lib/queue/message.js';
-import { genericDelivery, worker, type SignedDelivery, type WorkerInput } from '../test/support/generic-events.js';
+import { genericDelivery, postDelivery, worker, type SignedDelivery, type WorkerInput } from '../test/support/generic-events.js';
 import { bundleHandler, handlerNames } from '../cdk/handler-bundle.js';
 import { coldImportMs, sdkRequireMs } from './bundles.js';
 import { Queues } from '../lib/queue/queues.js';
@@ -51,9 +51,7 @@ async function start(emulator: Record<string, unknown>): Promise<LocalRuntime> {
 /** Posts a delivery; returns its acknowledgement time (ms). */
 async function post(runtime: LocalRuntime, delivery: SignedDelivery): Promise<number> {
   const started = performance.now();
-  const response = await fetch(`${runtime.url}/webhooks/generic`, { method: 'POST', headers: delivery.headers, body: delivery.body });
-  await response.text();
-  if (response.status >= 300) throw new Error(`webhook answered ${response.status}`);
+  await postDelivery(`${runtime.url}/webhooks/generic`, delivery);
   return performance.now() - started;
 }
 

@@ -48,3 +48,10 @@ export function genericDelivery(
     headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(signedAt.getTime() / 1000)), 'webhook-signature': signature },
   };
 }
+
+/** Posts a delivery to a webhook URL as its sender would; an answer other than 2xx throws. */
+export async function postDelivery(url: string, delivery: Pick<SignedDelivery, 'headers' | 'body'>): Promise<void> {
+  const response = await fetch(url, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  await response.text();
+  if (response.status >= 300) throw new Error(`webhook answered ${response.status}`);
+}
