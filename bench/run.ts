@@ -21,6 +21,10 @@ import { genericDelivery, postDelivery, worker, type SignedDelivery, type Worker
 import { bundleHandler, handlerNames } from '../cdk/handler-bundle.js';
 import { coldImportMs, sdkRequireMs } from './bundles.js';
 import { Queues } from '../lib/queue/queues.js';
+import { documentClient } from '../lib/runtime/aws.js';
+import { readEnvironment, tableName } from '../lib/runtime/env.js';
+import { AuditLog } from '../lib/store/audit-log.js';
+import { Tables } from '../lib/store/tables.js';
 import { rosterDayOne } from './roster.js';
 import type { SenderOrder, SenderReport } from './hr-sender.js';
 
@@ -45,7 +49,8 @@ async function start(emulator: Record<string, unknown>): Promise<LocalRuntime> {
   process.env.GENERIC_WEBHOOK_SECRET = SECRET;
   delete process.env.BITWARDEN_API_URL;
   for (const name of Object.keys(process.env)) if (/^(AWS_ENDPOINT_URL_|BITWARDEN_(API|IDENTITY)_URL|BITWARDEN_CLIENT_)/.test(name)) delete process.env[name];
-  return startLocalRuntime({ port: 0, configPath: config, prefix: `bench${Date.now()}`, workerConcurrency: WORKERS_PER_LANE });
+  // The sweeper every minute, as the stack runs it (and npm start): what waits for it (a queued invitation whose import did not come) converges here as there.
+  return startLocalRuntime({ port: 0, configPath: config, prefix: `bench${Date.now()}`, workerConcurrency: WORKERS_PER_LANE, sweepIntervalSeconds: 60 });
 }
 
 /** Posts a delivery; returns its acknowledgement time (ms). */
@@ -226,6 +231,18 @@ async function terminationsDuringWave() {
     const finished = await Promise.race([invited.then(() => true), sleep(WAVE_LIMIT_MS - (Date.now() - waveStarted)).then(() => false)]);
     const waveMs = Date.now() - waveStarted;
     loopDelay.disable();
+    // A wave that did not finish says who is missing and what their trail says happened.
+    const audit = new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit));
+    const stuck = await Promise.all(
+      hires
+        .filter((person) => !emulator.memberByExternalId(person.externalId)?.groupNames.includes('Engineering'))
+        .slice(0, 5)
+        .map(async (person) => ({
+          workerKey: person.externalId,
+          member: emulator.memberByExternalId(person.externalId) ?? null,
+          trail: (await audit.forWorker(person.externalId)).map((entry) => `${entry.at} ${entry.outcome} ${entry.action}: ${entry.detail}`),
+        })),
+    );
     const calls = emulator.exchanges;
     const byId = new Map(emulator.allMembers().map((member) => [member.id, member.externalId]));
     const revokes = emulator.writes().filter((exchange) => exchange.route.endsWith('/revoke') && exchange.status === 200).map((exchange) => ({ workerKey: byId.get(exchange.path.split('/')[3]!)!, at: exchange.at }));
@@ -258,6 +275,7 @@ async function terminationsDuringWave() {
       allInvitedWithGroups: finished,
       waveSeconds: Math.round(waveMs / 1000),
       invitedWithGroups: hires.filter((person) => emulator.memberByExternalId(person.externalId)?.groupNames.includes('Engineering')).length,
+      stuck,
       singleInvites: calls.filter((exchange) => exchange.method === 'POST' && exchange.route === '/public/members' && exchange.status === 200).length,
       imports: imports.length,
       largestImport: Math.max(0, ...imports.map((exchange) => (exchange.body as { members: unknown[] }).members.length)),
