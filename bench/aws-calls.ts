@@ -12,12 +12,18 @@ export interface AwsCallCounts {
   sqsEmptyReceives: number;
   /** DynamoDB writes by table and command (`deliveries PutCommand`), to see what each event pays for. */
   dynamoWritesBy: Record<string, number>;
+  /** DynamoDB reads by table and command, likewise. */
+  dynamoReadsBy: Record<string, number>;
 }
 
-const counts: AwsCallCounts = { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {} };
+const counts: AwsCallCounts = { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} };
 const countWrite = (what: string, n = 1) => {
   counts.dynamoWrites += n;
   counts.dynamoWritesBy[what] = (counts.dynamoWritesBy[what] ?? 0) + n;
+};
+const countRead = (what: string, n = 1) => {
+  counts.dynamoReads += n;
+  counts.dynamoReadsBy[what] = (counts.dynamoReadsBy[what] ?? 0) + n;
 };
 const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
 const READS = new Set(['GetCommand', 'GetItemCommand']);
@@ -30,9 +36,9 @@ base.send = async function (this: unknown, command: { constructor: { name: strin
   if (WRITES.has(name)) countWrite(`${String(command.input?.TableName)} ${name}`);
   else if (name === 'BatchWriteCommand' || name === 'BatchWriteItemCommand')
     for (const [table, items] of Object.entries((command.input?.RequestItems ?? {}) as Record<string, unknown[]>)) countWrite(`${table} ${name}`, items.length);
-  else if (READS.has(name)) counts.dynamoReads++;
+  else if (READS.has(name)) countRead(`${String(command.input?.TableName)} ${name}`);
   const output = (await send.call(this, command, ...rest)) as Record<string, unknown> | undefined;
-  if (name === 'QueryCommand' || name === 'ScanCommand') counts.dynamoReads += Math.max(1, Math.ceil(Number(output?.Count ?? 0) / 40));
+  if (name === 'QueryCommand' || name === 'ScanCommand') countRead(`${String(command.input?.TableName)} ${name}`, Math.max(1, Math.ceil(Number(output?.Count ?? 0) / 40)));
   else if (name === 'ReceiveMessageCommand' && !(output?.Messages as unknown[] | undefined)?.length) counts.sqsEmptyReceives++;
   else if (/Message|Visibility/.test(name)) counts.sqsRequests++;
   return output;
@@ -40,9 +46,9 @@ base.send = async function (this: unknown, command: { constructor: { name: strin
 
 /** What was counted since the last reset. */
 export function awsCalls(): AwsCallCounts {
-  return { ...counts, dynamoWritesBy: { ...counts.dynamoWritesBy } };
+  return { ...counts, dynamoWritesBy: { ...counts.dynamoWritesBy }, dynamoReadsBy: { ...counts.dynamoReadsBy } };
 }
 
 export function resetAwsCalls(): void {
-  Object.assign(counts, { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {} });
+  Object.assign(counts, { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} });
 }

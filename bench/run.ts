@@ -158,6 +158,7 @@ async function terminationsAlone() {
         sqsRequests: Number((calls.sqsRequests / events).toFixed(2)),
         workerInvocations: Number((batches / events).toFixed(2)),
         dynamoWritesBy: Object.fromEntries(Object.entries(calls.dynamoWritesBy).map(([what, count]) => [what, Number((count / events).toFixed(2))])),
+        dynamoReadsBy: Object.fromEntries(Object.entries(calls.dynamoReadsBy).map(([what, count]) => [what, Number((count / events).toFixed(2))])),
         rateBudgetWrites: Number((singleInvites / events).toFixed(3)),
       },
       // A known member's revocation: Bitwarden calls per termination.

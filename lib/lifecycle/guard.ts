@@ -6,6 +6,12 @@ import { queryAll } from '../store/dynamo.js';
 
 export type GuardSettings = NonNullable<Policy['massRevocationGuard']>;
 
+/** The partition of the per-minute counts of changes that took access away. */
+const REVOCATIONS = 'revocations';
+
+/** `2026-11-27T07:42`: the sort key of a minute's count. */
+const minuteOf = (at: Date) => at.toISOString().slice(0, 16);
+
 /** The share limit's floor, so that a 20-person company is not stopped by its second leaver of the hour. */
 export const MINIMUM_SHARE_LIMIT = 5;
 
@@ -54,11 +60,22 @@ export class RevocationGuard {
     return { allowed: false, reason: `${count} revocations and group removals in the last ${this.settings.windowMinutes} min reach the limit of ${limit}` };
   }
 
-  /** Counts a change made in the window: one write. A hold the change ends is dropped beside it (`drop`), only where there is one. */
-  async recordRevocation(workerKey: string, now: Date): Promise<void> {
+  /**
+   * Counts a change made in the window: one write, to the count of its minute, so that reading the
+   * window's count reads one small item per minute, however many changes it holds. A hold the change
+   * ends is dropped beside it (`drop`), only where there is one.
+   */
+  async recordRevocation(now: Date): Promise<void> {
     if (!this.settings) return;
     const expiresAt = Math.floor(now.getTime() / 1000) + this.settings.windowMinutes * 60 + 3600;
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: 'revocation', sk: `${now.toISOString()}#${workerKey}`, workerKey, expiresAt } }));
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: REVOCATIONS, sk: minuteOf(now) },
+        UpdateExpression: 'ADD revocations :one SET expiresAt = :expiresAt',
+        ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiresAt },
+      }),
+    );
   }
 
   async hold(workerKey: string, now: Date, reason: string): Promise<void> {
@@ -125,17 +142,17 @@ export class RevocationGuard {
     return Item as HeldRevocation | undefined;
   }
 
+  /** The changes counted in the window's minutes: the oldest minute whole, so a change up to a minute older counts too (the guard errs on holding). */
   private async countInWindow(now: Date): Promise<number> {
     if (!this.settings) return 0;
-    const since = new Date(now.getTime() - this.settings.windowMinutes * 60_000).toISOString();
-    const items = await queryAll(this.db, {
+    const since = new Date(now.getTime() - this.settings.windowMinutes * 60_000);
+    const minutes = await queryAll<{ revocations: number }>(this.db, {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :since AND :now',
-      ExpressionAttributeValues: { ':pk': 'revocation', ':since': since, ':now': `${now.toISOString()}#\uffff` },
+      ExpressionAttributeValues: { ':pk': REVOCATIONS, ':since': minuteOf(since), ':now': minuteOf(now) },
       ConsistentRead: true,
-      ProjectionExpression: 'sk',
     });
-    return items.length;
+    return minutes.reduce((sum, minute) => sum + minute.revocations, 0);
   }
 
   private async limit(): Promise<number> {

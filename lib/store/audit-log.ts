@@ -2,9 +2,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAll, scanAll } from './dynamo.js';
 
 /**
- * `attempted` is written before each Bitwarden write and `applied` after it, so a crash in between
- * still leaves a trail; `queued` is an invitation left for the next bulk import; `failed` is an attempt
- * that threw (the worker retries it, then dead-letters it), with the reason.
+ * `applied` is written after each Bitwarden write; `attempted` is a write that failed, or whose
+ * invocation stopped before it could say (announced ahead in the worker's lease, and audited by the
+ * next lease: lib/sync/apply-worker-event.ts); `queued` is an invitation left for the next bulk
+ * import; `failed` is an attempt that threw (the worker retries it, then dead-letters it), with the reason.
  */
 export type AuditOutcome = 'attempted' | 'applied' | 'planned' | 'skipped' | 'blocked' | 'held' | 'queued' | 'failed';
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
@@ -37,16 +36,42 @@ export interface WorkerState {
   updatedAt: string;
 }
 
-/** A worker held by one invocation: its state as the lease read it, and the release (not needed after a save, which clears the lease). */
-export interface Lease {
+/**
+ * The Bitwarden writes a worker event is about to make, announced in the write that takes the
+ * worker (docs/design.md, decision 2): the trail is written ahead without a write of its own. A
+ * save or a release removes it; the next lease of the worker finds one left by an invocation that
+ * stopped in between, and audits it.
+ */
+export interface WriteIntent {
+  at: string;
+  deliveryId: string;
+  provider: string;
+  eventType: string;
+  /** Why, as the audit entries of the event say it. */
+  reason: string;
+  actions: Array<{ kind: string; memberId: string | null }>;
+}
+
+/** A worker's state as an event reads it before taking the worker: whether another invocation holds it, and what one that stopped left announced. */
+export interface WorkerReading {
   state: WorkerState | null;
+  /** Epoch ms until which another invocation holds the worker; null when nobody does. */
+  leasedUntil: number | null;
+  /** Writes announced by a holder that neither saved nor released (it stopped): the next lease audits them. */
+  intent: WriteIntent | null;
+}
+
+/** A worker held by one invocation, and the release (not needed after a save, which clears the lease). */
+export interface Lease {
+  /** What the previous holder announced and never finished: it stopped between its lease and its save. */
+  interrupted: WriteIntent | null;
   release(): Promise<void>;
 }
 
 /** An item holding only a lease is not a state yet; the sparse-index attributes are absent rather than null. */
 function asState(item: Record<string, unknown> | undefined): WorkerState | null {
   if (!item || !('version' in item)) return null;
-  const { leaseHolder: _holder, leaseUntil: _until, dueShard: _shard, ...state } = item;
+  const { leaseHolder: _holder, leaseUntil: _until, intent: _intent, dueShard: _shard, ...state } = item;
   return { ...(state as unknown as WorkerState), reevaluateAt: (item.reevaluateAt as string | undefined) ?? null, memberId: (item.memberId as string | undefined) ?? null };
 }
 
@@ -65,14 +90,6 @@ export class WorkerBusyError extends Error {
   }
 }
 
-/**
- * How long lease() waits, at most, for the other lane to release a worker: that lane applies one
- * event in well under a second, and the wait must leave most of the worker's 30 s timeout
- * (lib/queue/queues.ts WORKER_TIMEOUT_SECONDS) to the event itself. The caller can ask for less.
- */
-const LEASE_WAIT_MS = 10_000;
-const LEASE_POLL_MS = 200;
-
 const DUE_SHARD = 'due';
 
 export class WorkerStateStore {
@@ -82,54 +99,55 @@ export class WorkerStateStore {
   ) {}
 
   async get(workerKey: string): Promise<WorkerState | null> {
+    return (await this.read(workerKey)).state;
+  }
+
+  /** The state, strongly consistent (a re-evaluation may follow its save by milliseconds), with the lease on it. */
+  async read(workerKey: string): Promise<WorkerReading> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { workerKey }, ConsistentRead: true }));
-    return asState(Item);
+    const leasedUntil = typeof Item?.leaseUntil === 'number' ? Item.leaseUntil : null;
+    return { state: asState(Item), leasedUntil, intent: (Item?.intent as WriteIntent | undefined) ?? null };
   }
 
   /**
-   * Takes the worker for `ttlMs`: FIFO orders one lane, but the normal and urgent lanes can hold
-   * the same worker at once, and a stale restore must never run after a revoke. While the other
-   * lane holds it, waits (up to LEASE_WAIT_MS) rather than failing the message at once, which would
-   * cost it one of its receives, but not past `waitMs`. Returns a release.
+   * Takes the worker for `ttlMs` at `at` (epoch ms), announcing `intent`, if nobody holds it and it
+   * is still at `version` (null: no state yet) as it was read: FIFO orders one lane, but the normal
+   * and urgent lanes can hold the same worker at once, and a stale restore must never run after a
+   * revoke. Null when refused: the caller reads the worker again.
    */
-  async lease(workerKey: string, now: Date, ttlMs: number, waitMs = LEASE_WAIT_MS): Promise<Lease> {
+  async lease(workerKey: string, version: number | null, intent: WriteIntent, at: number, ttlMs: number): Promise<Lease | null> {
     const holder = randomUUID();
-    const started = performance.now();
-    // The caller's clock, moved on by the time waited, so that a crashed holder's expired lease is taken over.
-    const waited = () => Math.round(performance.now() - started);
-    let item: Record<string, unknown> | false;
-    while (!(item = await this.tryLease(workerKey, holder, now.getTime() + waited(), ttlMs))) {
-      if (waited() + LEASE_POLL_MS > Math.min(waitMs, LEASE_WAIT_MS)) throw new WorkerBusyError(workerKey);
-      await sleep(LEASE_POLL_MS);
-    }
-    return { state: asState(item), release: async () => {
-      await writeUnlessRefused(this.db.send(new UpdateCommand({ TableName: this.table, Key: { workerKey }, UpdateExpression: 'REMOVE leaseHolder, leaseUntil', ConditionExpression: 'leaseHolder = :holder', ExpressionAttributeValues: { ':holder': holder } })));
-    } };
-  }
-
-  /** One attempt at the lease: the worker's item as leased, or false while another holder's lease runs at `at` (epoch ms). */
-  private async tryLease(workerKey: string, holder: string, at: number, ttlMs: number): Promise<Record<string, unknown> | false> {
+    let previous: Record<string, unknown> | undefined;
     try {
-      const { Attributes } = await this.db.send(
+      ({ Attributes: previous } = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { workerKey },
-          UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
-          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at },
-          // The lease's write reads the state too: no read of its own.
-          ReturnValues: 'ALL_NEW',
+          UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until, intent = :intent',
+          ConditionExpression: `(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND ${version === null ? 'attribute_not_exists(version)' : 'version = :version'}`,
+          ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at, ':intent': intent, ...(version === null ? {} : { ':version': version }) },
+          // The intent it replaces, if any, was left by a holder that stopped.
+          ReturnValues: 'UPDATED_OLD',
         }),
-      );
-      return Attributes ?? {};
+      ));
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return null;
       throw error;
     }
+    return {
+      interrupted: (previous?.intent as WriteIntent | undefined) ?? null,
+      release: async () => {
+        await writeUnlessRefused(this.db.send(new UpdateCommand({ TableName: this.table, Key: { workerKey }, UpdateExpression: 'REMOVE leaseHolder, leaseUntil, intent', ConditionExpression: 'leaseHolder = :holder', ExpressionAttributeValues: { ':holder': holder } })));
+      },
+    };
   }
 
-  /** Writes `state` as version `previous + 1` (clearing any lease); fails if someone saved since `previous` was read. */
-  async save(state: Omit<WorkerState, 'version'>, previousVersion: number | null): Promise<WorkerState> {
+  /**
+   * Writes `state` as version `previous + 1` (clearing the lease and its intent); fails if someone
+   * saved since `previous` was read. With `unleasedAt` (epoch ms), the caller holds no lease, and
+   * the save is refused as well while another invocation holds the worker.
+   */
+  async save(state: Omit<WorkerState, 'version'>, previousVersion: number | null, unleasedAt?: number): Promise<WorkerState> {
     const next = { ...state, version: (previousVersion ?? 0) + 1 };
     // Index keys cannot be null: only a worker with a re-evaluation pending, or a linked member, carries them (sparse indexes).
     const { reevaluateAt, memberId, ...rest } = next;
@@ -139,9 +157,8 @@ export class WorkerStateStore {
         new PutCommand({
           TableName: this.table,
           Item: item,
-          ...(previousVersion === null
-            ? { ConditionExpression: 'attribute_not_exists(version)' }
-            : { ConditionExpression: 'version = :previous', ExpressionAttributeValues: { ':previous': previousVersion } }),
+          ConditionExpression: [previousVersion === null ? 'attribute_not_exists(version)' : 'version = :previous', ...(unleasedAt === undefined ? [] : ['(attribute_not_exists(leaseUntil) OR leaseUntil < :now)'])].join(' AND '),
+          ...(previousVersion === null && unleasedAt === undefined ? {} : { ExpressionAttributeValues: { ...(previousVersion === null ? {} : { ':previous': previousVersion }), ...(unleasedAt === undefined ? {} : { ':now': unleasedAt }) } }),
         }),
       );
     } catch (error) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BitwardenClient } from '../bitwarden/client.js';
 import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from '../bitwarden/errors.js';
 import { currentCallScope, timeLeftInScope, withinCallScope } from '../bitwarden/call-scope.js';
@@ -8,7 +9,7 @@ import { guardHold } from '../notify/messages.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { WorkerEventMessage } from '../queue/message.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
-import type { WorkerStateStore } from '../store/worker-state.js';
+import { StaleStateError, WorkerBusyError, type Lease, type WorkerStateStore, type WriteIntent } from '../store/worker-state.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
 import { claim, collisionReason, evaluate, type EvaluateDependencies, type Evaluation } from './evaluate.js';
 import { execute, type ExecutedAction, type RevokeFallback } from './execute.js';
@@ -35,33 +36,21 @@ export type ApplyOutcome =
 type Planned = Extract<Evaluation, { outcome: 'plan' }>;
 
 /**
- * Brings one worker's Bitwarden membership in line with the newest HR record: evaluate → guard →
- * execute → save. Running it twice on the same event changes nothing the second time. The worker
- * is leased for the duration, so the normal and urgent lanes never act on one worker at once.
+ * Brings one worker's Bitwarden membership in line with the newest HR record: read → evaluate →
+ * lease → guard → execute → save. Running it twice on the same event changes nothing the second
+ * time. A worker whose event makes Bitwarden writes is leased for the duration, so the normal and
+ * urgent lanes never act on one worker at once; the lease's write announces those writes (the
+ * trail written ahead), and an event that skips, or writes nothing but its state, takes no lease.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
-  // Waiting for the other lane leaves half the invocation's time to the event: a message whose invocation
-  // times out comes back only after the queue's visibility timeout, and one that outlives it is received twice.
-  const lease = await deps.workers.lease(message.workerKey, deps.now(), deps.leaseMs, timeLeftInScope() / 2);
+  const audit = auditTrail(message, deps);
+  const taken = await evaluateAndLease(message, deps, audit);
+  if ('outcome' in taken) return taken;
+  const { evaluation, lease } = taken;
   let queued = false;
   let saved = false;
   try {
-    const audit = auditTrail(message, deps);
-    const evaluated = await evaluate(message, deps, { state: lease.state });
-    if (evaluated.outcome === 'skip') {
-      await audit.record('skipped', 'none', evaluated.state?.memberId ?? null, evaluated.reason);
-      return { outcome: 'skipped', reason: evaluated.reason };
-    }
-    const evaluation = withTimeNote(evaluated);
-    const { desired } = evaluation;
     if (evaluation.plan.blocked) await audit.record('blocked', 'none', evaluation.found.member?.id ?? null, evaluation.plan.blocked);
-    if (deps.policy.dryRun) {
-      // Dry run: nothing is sent and no state is saved, so switching dry run off applies the same events for real.
-      for (const action of evaluation.plan.actions) await audit.record('planned', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; would ${action.kind}`);
-      // Every delivery leaves a trace, in a dry run too (`lifecycle doctor` waits for it).
-      if (evaluation.plan.actions.length === 0 && !evaluation.plan.blocked) await audit.record('planned', 'none', evaluation.found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
-      return { outcome: 'planned', plan: evaluation.plan, executed: [] };
-    }
     const result = await executePlan(evaluation, message, deps, audit);
     await saveState(message, evaluation, result, deps);
     saved = true;
@@ -75,6 +64,127 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     // After the lease: the import and its follow-ups concern other workers.
     if (queued) await deps.bulkInvites!.flush(timeLeftInScope);
   }
+}
+
+/**
+ * How long, at most, an event waits for the other lane to release a worker: that lane applies one
+ * event in well under a second, and the wait must leave most of the worker's 30 s timeout
+ * (lib/queue/queues.ts WORKER_TIMEOUT_SECONDS) to the event itself; never more than half the time
+ * the invocation has left, since a message whose invocation times out comes back only after the
+ * queue's visibility timeout, and one that outlives it is received twice.
+ */
+const LEASE_WAIT_MS = 10_000;
+const LEASE_POLL_MS = 200;
+
+/**
+ * Evaluates the event against the worker as read and, if the plan writes to Bitwarden, takes the
+ * worker, announcing those writes in the lease. A skip, a dry run, and a plan with nothing to write
+ * but the state end here, with no lease. Reads again whenever the worker was held or changed meanwhile.
+ */
+async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<ApplyOutcome | { evaluation: Planned; lease: Lease }> {
+  const started = performance.now();
+  // The caller's clock, moved on by the time waited, so that a crashed holder's expired lease is taken over.
+  const waited = () => Math.round(performance.now() - started);
+  const startedAt = deps.now().getTime();
+  const maxWaitMs = Math.min(timeLeftInScope() / 2, LEASE_WAIT_MS);
+  for (;;) {
+    const reading = await deps.workers.read(message.workerKey);
+    const evaluated = await evaluate(message, deps, { state: reading.state });
+    // A skip changes nothing, so it needs no lease: whatever another lane saves meanwhile only makes this event older.
+    if (evaluated.outcome === 'skip') {
+      await audit.record('skipped', 'none', evaluated.state?.memberId ?? null, evaluated.reason);
+      return { outcome: 'skipped', reason: evaluated.reason };
+    }
+    const evaluation = withTimeNote(evaluated);
+    if (deps.policy.dryRun) return dryRun(evaluation, audit);
+    // Another lane holds the worker: what it saves may change the plan, so wait for it (reading only the lease) and evaluate again.
+    const heldAt = (leasedUntil: number | null) => leasedUntil !== null && leasedUntil >= startedAt + waited();
+    if (heldAt(reading.leasedUntil)) {
+      do {
+        if (waited() + LEASE_POLL_MS > maxWaitMs) throw new WorkerBusyError(message.workerKey);
+        await sleep(LEASE_POLL_MS);
+      } while (heldAt((await deps.workers.read(message.workerKey)).leasedUntil));
+      continue;
+    }
+    const version = reading.state?.version ?? null;
+    // Nothing but the state to write: the save's own condition stands in for the lease. Not over a stopped
+    // holder's announced writes, which only a lease audits.
+    if (writesOnlyState(evaluation, message) && !reading.intent) {
+      const saved = await saveState(message, evaluation, inStep(evaluation), deps, startedAt + waited());
+      if (saved) {
+        // Every delivery leaves a trace, including one that found Bitwarden already in step.
+        await audit.record('applied', 'none', evaluation.found.member?.id ?? null, alreadyInStep(evaluation));
+        return { outcome: 'applied', plan: evaluation.plan, executed: [] };
+      }
+    } else {
+      const lease = await deps.workers.lease(message.workerKey, version, intentOf(evaluation, message, deps), startedAt + waited(), deps.leaseMs);
+      if (lease) {
+        if (lease.interrupted) await recordInterrupted(lease.interrupted, message.workerKey, deps);
+        return { evaluation, lease };
+      }
+    }
+    // Another lane took the worker, or saved it, since it was read.
+    if (waited() + LEASE_POLL_MS > maxWaitMs) throw new WorkerBusyError(message.workerKey);
+  }
+}
+
+/** Dry run: nothing is sent and no state is saved, so switching dry run off applies the same events for real. */
+async function dryRun(evaluation: Planned, audit: AuditTrail): Promise<ApplyOutcome> {
+  const { desired } = evaluation;
+  if (evaluation.plan.blocked) await audit.record('blocked', 'none', evaluation.found.member?.id ?? null, evaluation.plan.blocked);
+  for (const action of evaluation.plan.actions) await audit.record('planned', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; would ${action.kind}`);
+  // Every delivery leaves a trace, in a dry run too (`lifecycle doctor` waits for it).
+  if (evaluation.plan.actions.length === 0 && !evaluation.plan.blocked) await audit.record('planned', 'none', evaluation.found.member?.id ?? null, alreadyInStep(evaluation));
+  return { outcome: 'planned', plan: evaluation.plan, executed: [] };
+}
+
+const alreadyInStep = (evaluation: Planned) => `${evaluation.desired.reason}; already in step, nothing to change`;
+
+/** A plan with no Bitwarden write, no hold of the guard to end, and no queued invitation to withdraw: only the state changes. */
+function writesOnlyState(evaluation: Planned, message: WorkerEventMessage): boolean {
+  const { plan: planned, state } = evaluation;
+  return planned.actions.length === 0 && !planned.blocked && !state?.heldByGuard && !state?.inviteQueuedAt && message.eventType !== `lifecycle.${GUARD_RELEASE}`;
+}
+
+/** What an event without writes did: nothing, with Bitwarden as it was found. */
+function inStep(evaluation: Planned): Execution {
+  return { plan: evaluation.plan, executed: [], held: false, queued: false, memberId: evaluation.found.member?.id ?? null, memberWrittenAt: null };
+}
+
+/** The writes the lease announces: the plan's, with the reason every entry of the event gives. */
+function intentOf(evaluation: Planned, message: WorkerEventMessage, deps: Pick<SyncDependencies, 'now'>): WriteIntent {
+  return {
+    at: deps.now().toISOString(),
+    deliveryId: message.deliveryId,
+    provider: message.provider,
+    eventType: message.eventType,
+    reason: evaluation.desired.reason,
+    actions: evaluation.plan.actions.map((action) => ({ kind: action.kind, memberId: 'memberId' in action ? action.memberId : null })),
+  };
+}
+
+/**
+ * A holder stopped (its invocation timed out or was killed) between announcing its writes and
+ * saving: each write it announced and never audited `applied` is audited `attempted`, at the time it
+ * was announced. Whether Bitwarden made it is read again by the event now holding the worker.
+ */
+async function recordInterrupted(intent: WriteIntent, workerKey: string, deps: Pick<SyncDependencies, 'audit'>): Promise<void> {
+  const applied = new Set((await deps.audit.forWorker(workerKey)).filter((entry) => entry.deliveryId === intent.deliveryId && entry.outcome === 'applied').map((entry) => entry.action));
+  const unfinished = intent.actions.filter((action) => !applied.has(action.kind));
+  if (unfinished.length === 0) return;
+  await deps.audit.record(
+    unfinished.map((action) => ({
+      workerKey,
+      at: intent.at,
+      deliveryId: intent.deliveryId,
+      provider: intent.provider,
+      eventType: intent.eventType,
+      outcome: 'attempted' as const,
+      action: action.kind,
+      memberId: action.memberId,
+      detail: `${intent.reason}; ${action.kind}; the invocation that began it stopped before it recorded the outcome, and Bitwarden is read again`,
+    })),
+  );
 }
 
 /** Every entry of a clamped event says so: the sender's time was later than the receipt, and the receipt was used. */
@@ -95,7 +205,12 @@ interface Execution {
   memberWrittenAt: number | null;
 }
 
-/** Each write is audited before (write-ahead) and after; a revocation the guard holds is recorded and skipped, not failed. */
+/**
+ * Each write is audited after it is made; before it, the lease announced it (evaluateAndTake). A write
+ * that fails is audited `attempted` before the error goes on, and so is a write planned again after
+ * Bitwarden contradicted what was read (the lease did not announce it). A revocation the guard holds
+ * is recorded and skipped, not failed.
+ */
 async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<Execution> {
   const { desired, directory } = evaluation;
   const { workerKey } = message;
@@ -126,7 +241,10 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
       }
       holdExists ||= permit.holdExists;
     }
-    await audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`);
+    const attempted = (at = deps.now()) => audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`, { at });
+    const attemptedAt = deps.now();
+    // Replanned writes were not announced by the lease: written ahead here, as the lease would have.
+    if (replans > 0) await attempted(attemptedAt);
     let done: ExecutedAction;
     // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
     const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message, timeLeftInScope()) ? deps.bulkInvites : null;
@@ -141,7 +259,10 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
         continue;
       }
       const contradiction = indexContradiction(error, action);
-      if (!contradiction || replans >= MAX_REPLANS) throw error;
+      if (!contradiction || replans >= MAX_REPLANS) {
+        if (replans === 0) await attempted(attemptedAt);
+        throw error;
+      }
       // Bitwarden knows better than the member index: an e-mail invited since we looked (link it rather than
       // invite twice), or a member removed by hand (invite again). Read it again and plan again.
       replans++;
@@ -163,7 +284,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     const endsHold = losesAccess && holdExists;
     await Promise.all([
       audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`),
-      losesAccess ? deps.guard.recordRevocation(workerKey, now) : null,
+      losesAccess ? deps.guard.recordRevocation(now) : null,
       endsHold ? deps.guard.drop(workerKey) : null,
     ]);
     if (endsHold) holdExists = false;
@@ -171,7 +292,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   // A hold no change ended (the revocation is no longer wanted, or was made already) is dropped too.
   if (!held && holdExists) await deps.guard.drop(workerKey);
   // Every delivery leaves a trace, including one that found Bitwarden already in step.
-  if (planned.actions.length === 0 && !planned.blocked) await audit.record('applied', 'none', found.member?.id ?? null, `${desired.reason}; already in step, nothing to change`);
+  if (planned.actions.length === 0 && !planned.blocked) await audit.record('applied', 'none', found.member?.id ?? null, alreadyInStep(evaluation));
   const invited = executed.find((done) => done.action.kind === 'invite');
   return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null, memberWrittenAt };
 }
@@ -197,13 +318,16 @@ function indexContradiction(error: unknown, action: Action): 'already-invited' |
   return error.status === 404 ? 'member-gone' : null;
 }
 
-/** Remembers what was applied, under the optimistic version read at the start. */
-async function saveState(message: WorkerEventMessage, evaluation: Planned, result: Execution, deps: SyncDependencies): Promise<void> {
+/**
+ * Remembers what was applied, under the optimistic version read at the start. Without a lease
+ * (`unleasedAt`), a save refused because the worker changed or is held says false, to be read again.
+ */
+async function saveState(message: WorkerEventMessage, evaluation: Planned, result: Execution, deps: SyncDependencies, unleasedAt?: number): Promise<boolean> {
   const { state, desired, record } = evaluation;
   const now = deps.now();
   const reevaluation = message.subject.kind === 'reevaluate';
   const revoked = desired.access === 'revoked' || desired.access === 'removed';
-  await deps.workers.save(
+  const saving = deps.workers.save(
     {
       workerKey: message.workerKey,
       provider: message.provider === 'lifecycle' ? (state?.provider ?? message.provider) : message.provider,
@@ -226,21 +350,30 @@ async function saveState(message: WorkerEventMessage, evaluation: Planned, resul
       updatedAt: now.toISOString(),
     },
     state?.version ?? null,
+    unleasedAt,
   );
+  try {
+    await saving;
+    return true;
+  } catch (error) {
+    if (unleasedAt !== undefined && error instanceof StaleStateError) return false;
+    throw error;
+  }
 }
 
 /** The old worker lets go of the member its rehire took over, and its trail says so: from now on its events never touch it. */
 async function releaseTakenOver(oldWorkerKey: string, memberId: string, newWorkerKey: string, audit: AuditTrail, deps: SyncDependencies): Promise<void> {
   await deps.workers.releaseMember(oldWorkerKey, memberId);
-  await audit.record('applied', 'link', memberId, `member moved to worker ${newWorkerKey} (a rehire under a new id); worker ${oldWorkerKey} no longer manages it`, oldWorkerKey);
+  await audit.record('applied', 'link', memberId, `member moved to worker ${newWorkerKey} (a rehire under a new id); worker ${oldWorkerKey} no longer manages it`, { workerKey: oldWorkerKey });
 }
 
 type AuditTrail = ReturnType<typeof auditTrail>;
 
 function auditTrail(message: WorkerEventMessage, deps: Pick<SyncDependencies, 'audit' | 'now'>) {
   return {
-    record: (outcome: AuditEntry['outcome'], action: string, memberId: string | null, detail: string, workerKey = message.workerKey) =>
-      deps.audit.record([{ workerKey, at: deps.now().toISOString(), deliveryId: message.deliveryId, provider: message.provider, eventType: message.eventType, outcome, action, memberId, detail }]),
+    /** Of this event's worker, now, unless said otherwise. */
+    record: (outcome: AuditEntry['outcome'], action: string, memberId: string | null, detail: string, { workerKey = message.workerKey, at = deps.now() }: { workerKey?: string; at?: Date } = {}) =>
+      deps.audit.record([{ workerKey, at: at.toISOString(), deliveryId: message.deliveryId, provider: message.provider, eventType: message.eventType, outcome, action, memberId, detail }]),
   };
 }
 

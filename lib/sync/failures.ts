@@ -26,7 +26,8 @@ export const failureReason = (error: unknown) => (error instanceof Error ? `${er
  * A worker event that threw leaves its reason on the audit trail, with its delivery id, on every
  * attempt: `lifecycle dlq list` shows it beside each dead letter, and `lifecycle audit` in the
  * worker's history. On the last attempt before the dead-letter queue, people are told; the write
- * that failed is the last one audited `attempted` and never `applied` (the trail is written ahead).
+ * that failed is the last one audited `attempted` and never `applied` (lib/sync/apply-worker-event.ts
+ * audits a failed write `attempted` before the error reaches here).
  */
 export async function recordFailure(message: WorkerEventMessage, error: unknown, attempt: Attempt, deps: FailureDependencies): Promise<void> {
   const reason = failureReason(error);

@@ -4,8 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { documentClient, sqsClient } from '../../lib/runtime/aws.js';
-import { WorkerStateStore } from '../../lib/store/worker-state.js';
-import { genericDelivery, worker } from '../support/generic-events.js';
+import { AuditLog } from '../../lib/store/audit-log.js';
+import { Tables } from '../../lib/store/tables.js';
+import { readEnvironment, tableName } from '../../lib/runtime/env.js';
+import { WorkerStateStore, type WriteIntent } from '../../lib/store/worker-state.js';
+import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 
 /**
@@ -22,6 +25,21 @@ beforeAll(async () => {
   for (const source of Object.values(runtime.workers)) source.on('batch', (batch) => batches.push(batch));
 });
 afterAll(() => runtime?.stop());
+
+const workers = () => new WorkerStateStore(documentClient(), process.env.WORKERS_TABLE!);
+const auditOf = (workerKey: string) => new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit)).forWorker(workerKey);
+/** What another invocation announces when it takes a worker (lib/store/worker-state.ts). */
+const intentOf = (deliveryId: string, actions: WriteIntent['actions'] = []): WriteIntent => ({ at: new Date().toISOString(), deliveryId, provider: 'generic', eventType: 'worker.updated', reason: 'another lane', actions });
+
+/** Hires a worker and waits until the hire is applied. */
+async function hired(): Promise<WorkerInput> {
+  const person = worker();
+  const hire = genericDelivery('worker.hired', person, { secret: TEST_SECRET, occurredAt: new Date(Date.now() - 60_000).toISOString() });
+  const applied = runtime.processed(hire.id);
+  expect((await runtime.post('generic', hire)).status).toBe(202);
+  await applied;
+  return person;
+}
 
 const ofWorker = (workerKey: string) => (record: SQSRecord) => (JSON.parse(record.body) as WorkerEventMessage).workerKey === workerKey;
 const receiveCounts = (workerKey: string) => batches.flatMap((batch) => batch.succeeded.filter(ofWorker(workerKey))).map((record) => record.attributes.ApproximateReceiveCount);
@@ -68,9 +86,8 @@ describe('one worker in both lanes at once', () => {
 
   it('makes a message visible again within seconds when the other lane still holds the worker after the wait', async () => {
     const person = worker();
-    const workers = new WorkerStateStore(documentClient(), process.env.WORKERS_TABLE!);
     // Another invocation holds the worker for longer than lease() waits.
-    const { release } = await workers.lease(person.externalId, new Date(), VISIBILITY_TIMEOUT_SECONDS * 1000);
+    const { release } = (await workers().lease(person.externalId, null, intentOf('other-lane'), Date.now(), VISIBILITY_TIMEOUT_SECONDS * 1000))!;
     const hire = genericDelivery('worker.hired', person, { secret: TEST_SECRET });
     const failed = failedOnce(person.externalId);
     const applied = runtime.processed(hire.id);
@@ -84,4 +101,41 @@ describe('one worker in both lanes at once', () => {
     expect(await deadLettered()).toBe(0);
     expect(runtime.bitwarden!.memberByExternalId(person.externalId)).toMatchObject({ groupNames: expect.arrayContaining(['All Staff']) });
   }, 30_000);
+
+  it('skips a stale event at once, without waiting for the lane that holds the worker', async () => {
+    const person = await hired();
+    const { state } = await workers().read(person.externalId);
+    const { release } = (await workers().lease(person.externalId, state!.version, intentOf('other-lane'), Date.now(), VISIBILITY_TIMEOUT_SECONDS * 1000))!;
+    // The same hire again, sent before the one applied: a skip changes nothing, so it takes no lease.
+    const stale = genericDelivery('worker.hired', person, { secret: TEST_SECRET, occurredAt: new Date(Date.now() - 120_000).toISOString() });
+    const skipped = runtime.processed(stale.id);
+    expect((await runtime.post('generic', stale)).status).toBe(202);
+    await skipped;
+    const held = await workers().read(person.externalId);
+    await release();
+
+    expect(held.leasedUntil).not.toBeNull();
+    expect(failures(person.externalId)).toEqual([]);
+    expect((await auditOf(person.externalId)).filter((entry) => entry.deliveryId === stale.id).map((entry) => [entry.outcome, entry.detail.split(':')[0]])).toEqual([['skipped', 'stale']]);
+  });
+
+  it('audits the writes announced by a holder that stopped before saving, once its lease runs out', async () => {
+    const person = await hired();
+    const member = runtime.bitwarden!.memberByExternalId(person.externalId)!;
+    const { state } = await workers().read(person.externalId);
+    // An invocation announced a revocation, then stopped (killed, timed out) without saving or releasing: its lease runs out in 1 s.
+    const stopped = intentOf('stopped-holder', [{ kind: 'revoke', memberId: member.id }]);
+    expect(await workers().lease(person.externalId, state!.version, stopped, Date.now(), 1_000)).not.toBeNull();
+    const termination = genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: new Date().toISOString().slice(0, 10) }, { secret: TEST_SECRET });
+    const applied = runtime.processed(termination.id);
+    expect((await runtime.post('generic', termination)).status).toBe(202);
+    await applied;
+
+    const trail = await auditOf(person.externalId);
+    expect(trail.filter((entry) => entry.deliveryId === stopped.deliveryId)).toEqual([
+      expect.objectContaining({ outcome: 'attempted', action: 'revoke', at: stopped.at, memberId: member.id, detail: expect.stringMatching(/stopped before it recorded the outcome/) }),
+    ]);
+    expect(trail.filter((entry) => entry.deliveryId === termination.id).map((entry) => [entry.outcome, entry.action])).toEqual([['applied', 'revoke']]);
+    expect((await workers().read(person.externalId)).intent).toBeNull();
+  });
 });

@@ -83,7 +83,7 @@ describe('npx lifecycle', () => {
     const { status, stdout } = await runLifecycle(['audit', a.externalId, '--config', berlin, '--aws']);
     expect(status).toBe(0);
     const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', hourCycle: 'h23', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(entry!.at)).replace(', ', ' ');
-    expect(stdout.split('\n')[1]).toMatch(new RegExp(`^${local} GMT\\+[12] \\((\\d{4}-\\d{2}-\\d{2} )?${entry!.at.slice(11, 19)} UTC\\) +attempted +invite`));
+    expect(stdout.split('\n')[1]).toMatch(new RegExp(`^${local} GMT\\+[12] \\((\\d{4}-\\d{2}-\\d{2} )?${entry!.at.slice(11, 19)} UTC\\) +applied +invite`));
   });
 
   it('plan: what a delivery would do now, without doing it', async () => {

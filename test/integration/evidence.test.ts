@@ -59,7 +59,7 @@ describe('evidence export and verify', () => {
     const trail = JSON.parse(readFileSync(path.join(exported, 'audit-trail.json'), 'utf8')) as AuditEntry[];
     const key = (entry: Pick<AuditEntry, 'workerKey' | 'at' | 'outcome' | 'action' | 'deliveryId'>) => [entry.workerKey, entry.at, entry.outcome, entry.action, entry.deliveryId].join('|');
     expect(trail.map(key).sort()).toEqual(stored.map(key).sort());
-    // Ana's invite, regroup and revocation are all there, each attempted then applied, oldest first.
+    // Ana's invite, regroup and revocation are all there, each applied, oldest first.
     const anas = trail.filter((entry) => entry.workerKey === ana.externalId && entry.outcome === 'applied' && entry.action !== 'none').map((entry) => entry.action);
     expect(anas).toEqual(['invite', 'set-groups', 'revoke']);
     expect(trail.map((entry) => entry.at)).toEqual(trail.map((entry) => entry.at).sort());
