@@ -353,20 +353,25 @@ async function bundles() {
   return { handlers, sdkRequireMs: { p50: percentile(times.get('sdk')!, 50), max: percentile(times.get('sdk')!, 100) }, rounds: COLD_IMPORT_ROUNDS };
 }
 
-/** AWS list prices (us-east-1, 2026) for what one event costs: the measured durations, and the AWS calls counted per event (bench/aws-calls.ts). */
+/**
+ * AWS list prices (us-east-1, 2026) for what one event costs: the measured durations, and the AWS calls counted per event
+ * (bench/aws-calls.ts). Webhooks reach the ingest through its function URL, which costs nothing beyond the invocation.
+ */
 function costPer10k(workerMs: number, ingestMs: number, perEvent: { dynamoWrites: number; dynamoReads: number; sqsRequests: number; workerInvocations: number; rateBudgetWrites: number }) {
-  const price = { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2 / 1e6, httpApiRequest: 1.0 / 1e6, sqsFifoRequest: 0.5 / 1e6, dynamoWrite: 0.625 / 1e6, dynamoRead: 0.125 / 1e6 };
+  const price = { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2 / 1e6, sqsFifoRequest: 0.5 / 1e6, dynamoWrite: 0.625 / 1e6, dynamoRead: 0.125 / 1e6 };
   const memoryGb = 0.5;
-  const usd =
-    memoryGb * ((ingestMs + workerMs) / 1000) * price.lambdaGbSecond +
-    (1 + perEvent.workerInvocations) * price.lambdaRequest +
-    price.httpApiRequest +
-    perEvent.sqsRequests * price.sqsFifoRequest +
-    (perEvent.dynamoWrites + perEvent.rateBudgetWrites) * price.dynamoWrite +
-    perEvent.dynamoReads * price.dynamoRead;
+  const per10k = (usd: number) => Number((usd * 10_000).toFixed(4));
+  const breakdown = {
+    lambdaDuration: per10k(memoryGb * ((ingestMs + workerMs) / 1000) * price.lambdaGbSecond),
+    lambdaRequests: per10k((1 + perEvent.workerInvocations) * price.lambdaRequest),
+    sqs: per10k(perEvent.sqsRequests * price.sqsFifoRequest),
+    dynamoWrites: per10k((perEvent.dynamoWrites + perEvent.rateBudgetWrites) * price.dynamoWrite),
+    dynamoReads: per10k(perEvent.dynamoReads * price.dynamoRead),
+  };
   return {
-    usd: Number((usd * 10_000).toFixed(4)),
-    assumptions: `us-east-1 list prices; 512 MB arm64; per event (measured over ${perEvent.dynamoWrites ? 'hires, terminations and duplicates' : '-'}) ${(1 + perEvent.workerInvocations).toFixed(2)} invocations, 1 HTTP API call, ${perEvent.sqsRequests} SQS requests, ${perEvent.dynamoWrites} DynamoDB writes counted and at least ${perEvent.rateBudgetWrites} more to the rate budget (one per invite sent alone, which production draws and this scenario does not; listings and group calls draw too), ${perEvent.dynamoReads} reads (items under 1 KB); empty SQS polls, Secrets Manager (cached), logs and X-Ray not included`,
+    usd: Number(Object.values(breakdown).reduce((sum, usd) => sum + usd, 0).toFixed(4)),
+    breakdown,
+    assumptions: `us-east-1 list prices; 512 MB arm64; per event (measured over ${perEvent.dynamoWrites ? 'hires, terminations and duplicates' : '-'}) ${(1 + perEvent.workerInvocations).toFixed(2)} invocations (the webhook's through the ingest's function URL, which adds no charge), ${perEvent.sqsRequests} SQS requests, ${perEvent.dynamoWrites} DynamoDB writes counted and at least ${perEvent.rateBudgetWrites} more to the rate budget (one per invite sent alone, which production draws and this scenario does not; listings and group calls draw too), ${perEvent.dynamoReads} reads (items under 1 KB); empty SQS polls, Secrets Manager (cached), logs and X-Ray not included`,
   };
 }
 
@@ -414,6 +419,9 @@ if (!options.summary) writeFileSync('bench/results.json', `${JSON.stringify(resu
 
 const handlerBundles = Object.values(bundleResults.handlers);
 const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(2)} s`);
+/** `Deliveries PutCommand 1, Audit BatchWriteCommand 1`: per-event counts without the bench's table prefix. */
+const byTable = (counts: Record<string, number> | undefined) => Object.entries(counts ?? {}).map(([what, count]) => `${what.replace(/^bench\d+-/, '')} ${count}`).join(', ');
+
 const md = `# Benchmark
 
 \`npm run bench\` on ${results.machine.cpus} cores, Node ${results.machine.node}, ${results.when}. Local stack: DynamoDB Local, fauxqs,
@@ -444,19 +452,19 @@ During the wave the urgent lane keeps revocations at p99 ${seconds(backlog.revok
 
 ## Bitwarden throughput (issue 14), beside the figures before it and the previous bench's
 
-Before: the bench of 2026-11-26 19:15, before issue 14. Previous: the bench of 2026-11-27 03:37 (the last stop's), which ran without the mass-revocation guard and left the rate budget's writes out of the cost.
+Before: the bench of 2026-11-26 19:15, before issue 14. Previous: the bench of 2026-11-27 06:25 (the last stop's), before the worker leased after evaluating and webhooks came through a function URL.
 
 | measure | before | previous | now | goal |
 |---|---|---|---|---|
-| ${WAVE.toLocaleString('en-US')}-hire wave: all invited with their groups (cloud limits) | ~17 min (60 invites/min) | 0.7 min | ${backlog.allInvitedWithGroups ? `${(backlog.waveSeconds / 60).toFixed(1)} min` : `not finished in ${WAVE_LIMIT_MS / 60_000} min (${backlog.invitedWithGroups} of ${backlog.hires})`}: ${backlog.imports} imports (largest ${backlog.largestImport}), ${backlog.singleInvites} single invites | ≤ 2 min |
+| ${WAVE.toLocaleString('en-US')}-hire wave: all invited with their groups (cloud limits) | ~17 min (60 invites/min) | 0.5 min | ${backlog.allInvitedWithGroups ? `${(backlog.waveSeconds / 60).toFixed(1)} min` : `not finished in ${WAVE_LIMIT_MS / 60_000} min (${backlog.invitedWithGroups} of ${backlog.hires})`}: ${backlog.imports} imports (largest ${backlog.largestImport}), ${backlog.singleInvites} single invites | ≤ 2 min |
 | share of calls answered 429 during the wave | 68.6 % | 0 % | ${(backlog.shareOfCallsAnswered429 * 100).toFixed(2)} % of ${backlog.bitwardenCalls} | < 1 % |
 | revocation p99, terminations alone (emulator at 50 ms per call) | 0.19 s (≈ 4 calls) | 0.06 s | ${seconds(alone.revokeLatencyMs.p99)} (${alone.bitwardenCallsPerTermination} Bitwarden calls per termination) | ≤ 0.12 s, one call |
-| revocation p99 during the wave | 0.18 s | 4.33 s | ${seconds(backlog.revokeLatencyMs.p99)}: the webhook's answer ${seconds(backlog.revocationIngestMs.p99)}, then the lane's pick-up ${seconds(backlog.revocationWaitForLaneMs.p99)} and the worker ${seconds(backlog.revocationInWorkerMs.p99)} (p99 each) | ≤ 0.2 s |
-| day-one sync, 5,000 workers into 3,000 members | ~50 min (projected) | 2.3 min | ${dayOne.apply.converged ? `${dayOne.apply.projectedMinutesToConverge} min (measured)` : `about ${dayOne.apply.projectedMinutesToConverge} min (projected)`} | ≤ 5 min |
+| revocation p99 during the wave | 0.18 s | 1.52 s | ${seconds(backlog.revokeLatencyMs.p99)}: the webhook's answer ${seconds(backlog.revocationIngestMs.p99)}, then the lane's pick-up ${seconds(backlog.revocationWaitForLaneMs.p99)} and the worker ${seconds(backlog.revocationInWorkerMs.p99)} (p99 each) | ≤ 0.2 s |
+| day-one sync, 5,000 workers into 3,000 members | ~50 min (projected) | 2 min | ${dayOne.apply.converged ? `${dayOne.apply.projectedMinutesToConverge} min (measured)` : `about ${dayOne.apply.projectedMinutesToConverge} min (projected)`} | ≤ 5 min |
 | Bitwarden reads per hire, 5,000-member org | 1 full listing each | 0.08 | ${reads.readsPerHire} on average, at most ${reads.mostReadsForOneHire} (${reads.memberListingsPerHire} listings per hire); ${backlog.memberListingsPerHire} listings per hire during the wave | ≤ 1 |
-| convergence of 12 hires under 20 % 5xx + 15 % 429 | ~3 min | 2 s | ${underFaults.converged ? `${underFaults.seconds} s` : `not converged in 5 min`} (${underFaults.failedAnswers} failed answers) | ≤ 60 s |
-| bundle (what a cold start loads) / cold import p50 | 770–886 KiB / 240–290 ms | 179–244 KiB / 157–169 ms | ${Math.round(Math.min(...handlerBundles.map((result) => result.bytes)) / 1024)}–${Math.round(Math.max(...handlerBundles.map((result) => result.bytes)) / 1024)} KiB / ${Math.min(...handlerBundles.map((result) => result.coldImportMs.p50 ?? 0))}–${Math.max(...handlerBundles.map((result) => result.coldImportMs.p50 ?? 0))} ms (the SDK's DynamoDB and SQS clients alone: ${bundleResults.sdkRequireMs.p50} ms) | ≤ 250 KB / ≤ 150 ms |
-| cost per 10,000 events | $0.0822 (6 writes, 4 reads assumed) | $0.0627 | $${results.costPer10kEvents.usd} (${alone.perEvent.dynamoWrites} writes and ${alone.perEvent.dynamoReads} reads measured, at least ${alone.perEvent.rateBudgetWrites} rate budget writes added) | ≤ $0.05 |
+| convergence of 12 hires under 20 % 5xx + 15 % 429 | ~3 min | 3.7 s | ${underFaults.converged ? `${underFaults.seconds} s` : `not converged in 5 min`} (${underFaults.failedAnswers} failed answers) | ≤ 60 s |
+| bundle (what a cold start loads) / cold import p50 | 770–886 KiB / 240–290 ms | 143–227 KiB / 120–160 ms | ${Math.round(Math.min(...handlerBundles.map((result) => result.bytes)) / 1024)}–${Math.round(Math.max(...handlerBundles.map((result) => result.bytes)) / 1024)} KiB / ${Math.min(...handlerBundles.map((result) => result.coldImportMs.p50 ?? 0))}–${Math.max(...handlerBundles.map((result) => result.coldImportMs.p50 ?? 0))} ms (the SDK's DynamoDB and SQS clients alone: ${bundleResults.sdkRequireMs.p50} ms) | ≤ 250 KB / ≤ 150 ms |
+| cost per 10,000 events | $0.0822 (6 writes, 4 reads assumed) | $0.0682 (5.13 writes, 2.04 reads, an HTTP API call) | $${results.costPer10kEvents.usd} (${alone.perEvent.dynamoWrites} writes and ${alone.perEvent.dynamoReads} reads measured, at least ${alone.perEvent.rateBudgetWrites} rate budget writes added) | ≤ $0.05 |
 
 The wave's timeline, in seconds from its start: first bulk import ${backlog.timeline.firstImport}, last ${backlog.timeline.lastImport}, last member given its groups ${backlog.timeline.lastGroupsSet} (${backlog.timeline.groupPuts} \`group-ids\` PUTs); the normal lane ran ${backlog.normalLane.batches} batches of ${backlog.normalLane.recordsPerBatch} in ${backlog.normalLane.msPerBatch} ms each.
 The slowest revocations during the wave (sent at second: ingest / lane / worker, in ms; a negative lane time is a pick-up before the answer reached the sender): ${backlog.slowestRevocations.map((slow) => `${slow.sentAtSecond} s: ${Math.round(slow.ingestMs)} / ${Math.round(slow.laneMs)} / ${Math.round(slow.workerMs)}`).join('; ')}.
@@ -488,8 +496,11 @@ ${Object.entries(bundleResults.handlers).map(([name, result]) => `| ${name} | ${
 ## Cost
 
 About **$${results.costPer10kEvents.usd} per 10,000 events** (${results.costPer10kEvents.assumptions}).
-DynamoDB writes per event, by table and command: ${Object.entries(alone.perEvent.dynamoWritesBy ?? {}).map(([what, count]) => `${what.replace(/^bench\d+-/, '')} ${count}`).join(', ')}, and in production RateBudget UpdateCommand ${alone.perEvent.rateBudgetWrites}
-(the delivery record against replays, the worker's lease, its state, which ends the lease, the audit entries written before and after each Bitwarden write, and the mass-revocation guard's count of each revocation).
+Per 10,000 events: ${Object.entries(results.costPer10kEvents.breakdown).map(([what, usd]) => `${what} $${usd}`).join(', ')}.
+DynamoDB writes per event, by table and command: ${byTable(alone.perEvent.dynamoWritesBy)}, and in production RateBudget UpdateCommand ${alone.perEvent.rateBudgetWrites}
+(the delivery record against replays; the worker's lease, which announces the Bitwarden writes it is taken for, and is taken only by an event that makes some; its state, which ends the lease;
+an audit entry after each Bitwarden write, or one for a skipped event; the mass-revocation guard's count of each revocation).
+DynamoDB reads per event: ${byTable(alone.perEvent.dynamoReadsBy)} (the worker's state, read before the plan; the deployed rules' version; the guard's hold and its count of the window's minutes).
 `;
 writeFileSync('bench/summary.md', md);
 rmSync('bench/.build', { recursive: true, force: true });

@@ -15,6 +15,8 @@ export interface LifecycleFunctionProps {
   shippedConfigPath: string;
   timeout: Duration;
   environment?: Record<string, string>;
+  /** Concurrency set aside for, and the most allowed to, a function a public URL invokes. */
+  reservedConcurrentExecutions?: number;
 }
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -40,6 +42,7 @@ export class LifecycleFunction extends LambdaFunction {
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup,

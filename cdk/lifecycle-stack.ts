@@ -2,13 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
@@ -80,6 +78,8 @@ export class LifecycleStack extends Stack {
       description: 'Verifies HRIS webhooks and enqueues worker events',
       shippedConfigPath,
       timeout: Duration.seconds(10),
+      // At ~30 ms a webhook, some 300 a second; a flood on the public URL is answered 429 beyond it and cannot take the workers' concurrency.
+      reservedConcurrentExecutions: 10,
       environment: {
         ...queueUrls,
         ...Object.fromEntries(webhookSecrets.map(({ provider, secret }) => [`${provider.secretEnvVar}_ARN`, secret.secretArn])),
@@ -103,6 +103,7 @@ export class LifecycleStack extends Stack {
       description: 'Serves the SCIM 2.0 endpoint identity providers push users and groups to, and enqueues worker events',
       shippedConfigPath,
       timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: 5,
       environment: {
         ...queueUrls,
         ...Object.fromEntries(scimKeys.map(({ provider, secret }) => [`${scimKeysVariable(provider)}_ARN`, secret.secretArn])),
@@ -263,19 +264,13 @@ export class LifecycleStack extends Stack {
       properties: { ConfigBucket: configAsset.s3BucketName, ConfigKey: configAsset.s3ObjectKey, ConfigHash: configAsset.assetHash },
     });
 
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
-    const api = new HttpApi(this, 'WebhookApi', { description: 'HRIS webhooks: POST /webhooks/{provider}', createDefaultStage: false });
-    api.addStage('DefaultStage', {
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: 50, burstLimit: 100 },
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
-    });
-    api.addRoutes({ path: '/webhooks/{provider}', methods: [HttpMethod.POST], integration: new HttpLambdaIntegration('IngestIntegration', ingest) });
+    // Webhooks and SCIM pushes reach their functions through Lambda function URLs, not an API Gateway
+    // (docs/design.md, decision 19): every request is authenticated in the handler, by its provider's
+    // HMAC signature or SCIM key, before anything is enqueued; reserved concurrency is the throttle.
+    const webhookUrl = ingest.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     // Bitwarden's SCIM paths, so that an identity provider's Bitwarden app needs only a new URL and key.
-    api.addRoutes({ path: '/v2/{organizationId}/{proxy+}', methods: [HttpMethod.ANY], integration: new HttpLambdaIntegration('ScimIntegration', scim) });
+    const scimUrl = scim.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
 
-    Validations.of(api).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: 'HR systems cannot send IAM or JWT credentials: every webhook is authenticated by its provider HMAC signature in the ingest handler, and every SCIM request by its provider\'s bearer key in the SCIM handler, before anything is enqueued.' });
     for (const secret of [bitwardenCredentials, ...webhookSecrets.map((entry) => entry.secret), ...apiCredentials.map((entry) => entry.secret), ...scimKeys.map((entry) => entry.secret)]) {
       Validations.of(secret).acknowledge({ id: 'AwsSolutions::AwsSolutions-SMG4', reason: 'Third-party keys (Bitwarden organization API key, HR webhook and API secrets, SCIM keys pasted into an identity provider) are held by those systems too; no Lambda can rotate them there. The runbook describes rotating them by hand, with two secrets accepted at once.' });
     }
@@ -303,11 +298,11 @@ export class LifecycleStack extends Stack {
     }
     new EvidenceKey(this, 'Evidence');
     new CfnOutput(this, 'AlarmTopic', { value: this.operations.topic.topicArn, description: 'Subscribe the team (e-mail, chat, pager) to the alarms' });
-    new CfnOutput(this, 'WebhookUrl', { value: `${api.apiEndpoint}/webhooks/{provider}`, description: 'Register this URL in the HR system (replace {provider}, e.g. generic)' });
+    new CfnOutput(this, 'WebhookUrl', { value: `${webhookUrl.url}webhooks/{provider}`, description: 'Register this URL in the HR system (replace {provider}, e.g. generic)' });
     new CfnOutput(this, 'BitwardenCredentialsSecret', { value: bitwardenCredentials.secretName });
     for (const { provider, secret } of webhookSecrets) new CfnOutput(this, `${pascal(provider.name)}WebhookSecretName`, { value: secret.secretName });
     for (const { provider, secret } of apiCredentials) new CfnOutput(this, `${pascal(provider.name)}ApiCredentialsName`, { value: secret.secretName });
-    new CfnOutput(this, 'ScimUrl', { value: `${api.apiEndpoint}/v2/{organizationId}`, description: 'The SCIM URL for an identity provider\'s Bitwarden app (replace {organizationId} with the Bitwarden organization id)' });
+    new CfnOutput(this, 'ScimUrl', { value: `${scimUrl.url}v2/{organizationId}`, description: 'The SCIM URL for an identity provider\'s Bitwarden app (replace {organizationId} with the Bitwarden organization id)' });
     for (const { provider, secret } of scimKeys) new CfnOutput(this, `${pascal(provider)}ScimKeysName`, { value: secret.secretName });
   }
 

@@ -1,20 +1,26 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { ERROR_SCHEMA } from '../lib/scim/schemas.js';
 import { handleScimRequest, type ScimDependencies } from '../lib/scim/service.js';
 import { readEnvironment } from '../lib/runtime/env.js';
+import { scimRoute } from '../lib/runtime/function-url.js';
 import { withPowertools } from '../lib/runtime/handler.js';
 import { logger, Metric, metrics, MetricUnit } from '../lib/runtime/observability.js';
 import { scimDependencies } from '../lib/runtime/scim-dependencies.js';
 
-/** `ANY /v2/{organizationId}/{proxy+}`: the SCIM endpoint identity providers push to (lib/scim/service.ts). */
+/** `/v2/{organizationId}/…` at the SCIM function's URL: the SCIM endpoint identity providers push to (lib/scim/service.ts). */
 export function createScimHandler(dependencies: () => ScimDependencies) {
   let resolved: ScimDependencies | undefined;
-  return withPowertools(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const organizationId = event.pathParameters?.organizationId ?? '';
+  return withPowertools(async (event: LambdaFunctionURLEvent): Promise<APIGatewayProxyStructuredResultV2> => {
     const method = event.requestContext.http.method;
+    const route = scimRoute(event);
+    if (!route.matched) {
+      logger.warn('scim request refused', { method, status: route.status, sourceIp: event.requestContext.http.sourceIp });
+      return scimError(route.status, route.error);
+    }
+    const { organizationId } = route;
     const request = {
       method,
-      path: `/${event.pathParameters?.proxy ?? ''}`,
+      path: route.path,
       query: new URLSearchParams(event.rawQueryString),
       headers: event.headers,
       body: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
@@ -34,9 +40,11 @@ export function createScimHandler(dependencies: () => ScimDependencies) {
       return { statusCode: response.status, headers: response.headers, body: response.body ? JSON.stringify(response.body) : '' };
     } catch (error) {
       logger.error('scim request failed', { method, error });
-      return { statusCode: 500, headers: { 'content-type': 'application/scim+json' }, body: JSON.stringify({ schemas: [ERROR_SCHEMA], status: '500', detail: 'the request could not be handled; retry later' }) };
+      return scimError(500, 'the request could not be handled; retry later');
     }
   }, { coldStartMetric: true });
 }
+
+const scimError = (status: number, detail: string): APIGatewayProxyStructuredResultV2 => ({ statusCode: status, headers: { 'content-type': 'application/scim+json' }, body: JSON.stringify({ schemas: [ERROR_SCHEMA], status: String(status), detail }) });
 
 export const handler = createScimHandler(() => scimDependencies(readEnvironment()));

@@ -12,7 +12,7 @@ import { selectTarget } from '../lib/runtime/local-target.js';
 import { genericSource } from '../lib/sources/generic/generic.js';
 import { MemberStatus, memberStatusName } from '../lib/vocabulary/bitwarden.js';
 
-/** The running npm start's HTTP API, from its runtime file (lib/local/main.ts records it on whatever port it took). */
+/** The running npm start's HTTP server, from its runtime file (lib/local/main.ts records it on whatever port it took). */
 function runningApiUrl(): string | undefined {
   if (process.env.DEMO_URL) return process.env.DEMO_URL;
   const { target, env } = selectTarget(false);

@@ -168,7 +168,7 @@ async function deliveryCheck(context: CliContext, config: LifecycleConfig, outpu
     status = response.status;
     if (status !== 202) return fail(check, `POST ${webhookUrl} answered ${status}: ${(await response.text()).slice(0, 200)}`, status === 401 ? 'The generic webhook secret here differs from the one the endpoint checks: set the same value in both.' : 'See the ingest function’s logs for the delivery id.');
   } catch (error) {
-    return fail(check, `POST ${webhookUrl}: ${reason(error)}`, context.target.kind === 'local' ? 'Start npm start.' : "Check the stack's WebhookUrl output and the API's stage.");
+    return fail(check, `POST ${webhookUrl}: ${reason(error)}`, context.target.kind === 'local' ? 'Start npm start.' : "Check the stack's WebhookUrl output and the Ingest function's log.");
   }
   const audit = new AuditLog(documentClient(), tableName(context.env, Tables.audit));
   const deadline = Date.now() + DELIVERY_PATIENCE_MS;

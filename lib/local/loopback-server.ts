@@ -15,7 +15,7 @@ export interface RequestTimeouts {
   headersMs: number;
 }
 
-/** Generous for a webhook sender on this machine; API Gateway itself gives an integration 30 s. */
+/** Generous for a webhook sender on this machine; the ingest function itself times out after 10 s. */
 const DEFAULT_TIMEOUTS: RequestTimeouts = { requestMs: 30_000, headersMs: 10_000 };
 /** How often Node checks those timeouts (its default, 30 s, would let a 10 s timeout run for 40). */
 const TIMEOUT_CHECK_MS = 250;

@@ -26,7 +26,7 @@ export class PublishIncomplete extends Error {
   }
 }
 
-/** How long to keep re-sending what SQS failed; the ingest answers well within API Gateway's 30 s. */
+/** How long to keep re-sending what SQS failed; the ingest answers well within its 10 s timeout (cdk/lifecycle-stack.ts). */
 export interface RetryBudget {
   budgetMs: number;
   /** The first wait; each later one doubles. */

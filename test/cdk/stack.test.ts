@@ -169,13 +169,15 @@ describe('the CDK stack', () => {
     template.hasResourceProperties('Custom::LifecycleRules', { ConfigBucket: Match.anyValue(), ConfigKey: Match.stringLikeRegexp('\\.json$'), ConfigHash: Match.anyValue() });
   });
 
-  it('serves POST /webhooks/{provider} from an HTTP API with throttling and access logs', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{provider}' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      StageName: '$default',
-      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
-      AccessLogSettings: { DestinationArn: Match.anyValue() },
-    });
+  it('serves POST /webhooks/{provider} from the ingest function\'s URL, throttled by its reserved concurrency, with no API Gateway', () => {
+    const ingestId = functionLogicalId(/Verifies HRIS webhooks/);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
+    template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', FunctionUrlAuthType: 'NONE', Principal: '*', FunctionName: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
+    // Since October 2025 a public function URL also needs InvokeFunction, granted only through the URL.
+    template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', InvokedViaFunctionUrl: true, Principal: '*', FunctionName: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
+    expect(template.findResources('AWS::Lambda::Function')[ingestId]!.Properties.ReservedConcurrentExecutions).toBe(10);
+    template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestFunctionUrl'), 'FunctionUrl'] }, 'webhooks/{provider}']] } });
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
   });
 
   it('lets the ingest function send to the queue, read its secret, and in DynamoDB touch only the deliveries table', () => {
@@ -318,12 +320,12 @@ describe('cdk synth', () => {
 });
 
 describe('the SCIM endpoint', () => {
-  it('serves Bitwarden\'s SCIM paths from the HTTP API, with a key secret per listed identity provider, and only the SCIM, deliveries and rate-budget tables and both lanes', () => {
+  it('serves Bitwarden\'s SCIM paths from its function URL, with a key secret per listed identity provider, and only the SCIM, deliveries and rate-budget tables and both lanes', () => {
     const configPath = path.join(mkdtempSync(path.join(tmpdir(), 'scim-')), 'lifecycle.yaml');
     writeFileSync(configPath, 'scim:\n  identityProviders: [okta, entra]\nrules:\n  - id: a\n    groups: [A]\n');
     const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-out-')), context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = Template.fromStack(new LifecycleStack(app, 'Scim', { config: loadConfigFile(configPath), configPath }));
-    stack.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /v2/{organizationId}/{proxy+}' });
+    stack.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Scim'), 'Arn'] } });
     stack.resourceCountIs('AWS::SecretsManager::Secret', 1 + 1 + 2);
     const [logicalId, scim] = Object.entries(stack.findResources('AWS::Lambda::Function')).find(([, resource]) => /SCIM 2\.0 endpoint/.test(resource.Properties.Description ?? ''))!;
     expect(Object.keys(scim.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['OKTA_SCIM_KEYS_ARN', 'ENTRA_SCIM_KEYS_ARN', 'SCIM_TABLE', 'DELIVERIES_TABLE', 'RATE_BUDGET_TABLE']));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpApiHandler } from '../../lib/local/http-server.js';
+import { startHttpServer, type FunctionUrlHandler } from '../../lib/local/http-server.js';
 import type { LoopbackServer } from '../../lib/local/loopback-server.js';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 
@@ -15,9 +15,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-const accepted: HttpApiHandler = async () => ({ statusCode: 202, body: '{}' });
+const accepted: FunctionUrlHandler = async () => ({ statusCode: 202, body: '{}' });
 
-async function serve(ingest: HttpApiHandler, timeouts?: Parameters<typeof startHttpServer>[3]): Promise<string> {
+async function serve(ingest: FunctionUrlHandler, timeouts?: Parameters<typeof startHttpServer>[3]): Promise<string> {
   const server = await startHttpServer(0, ingest, { '/healthz': () => ({ status: 'ok' }) }, timeouts);
   servers.push(server);
   return server.url;
@@ -36,12 +36,15 @@ function exchange(url: string, raw: string): Promise<string> {
 }
 
 describe('the local HTTP server (npm start)', () => {
-  it('answers a malformed percent-encoded path with 400 and keeps serving', async () => {
-    const url = await serve(accepted);
-    const response = await fetch(`${url}/webhooks/%E0%A4%A`, { method: 'POST', body: '{}' });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: expect.stringContaining('percent-encoding') });
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  it('hands the path to the handler as a function URL does, still percent-encoded, and SCIM paths to the SCIM handler', async () => {
+    const seen: Array<[string, string]> = [];
+    const recording = (name: string): FunctionUrlHandler => async (event) => (seen.push([name, event.rawPath]), { statusCode: 202, body: '{}' });
+    const server = await startHttpServer(0, recording('ingest'), {}, undefined, recording('scim'));
+    servers.push(server);
+    await fetch(`${server.url}/webhooks/%E0%A4%A`, { method: 'POST', body: '{}' });
+    await fetch(`${server.url}/v2/org%201/Users`);
+    await fetch(`${server.url}/anything`);
+    expect(seen).toEqual([['ingest', '/webhooks/%E0%A4%A'], ['scim', '/v2/org%201/Users'], ['ingest', '/anything']]);
   });
 
   it('answers 500 with a generic message when handling a request fails, and keeps serving', async () => {

@@ -1,0 +1,43 @@
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+
+/**
+ * The paths the stack's Lambda function URLs serve (cdk/lifecycle-stack.ts). A function URL hands
+ * its function every request, with the path as it was sent (still percent-encoded), so each handler
+ * routes its own; `npm start` serves both from one port (lib/local/http-server.ts).
+ */
+export type Route<T> = ({ matched: true } & T) | { matched: false; status: 400 | 404; error: string };
+
+const WEBHOOK = /^\/webhooks\/([^/]+)\/?$/;
+const SCIM = /^\/v2\/([^/]+)\/(.+)$/;
+
+/** Requests under this prefix go to the SCIM function, as Bitwarden's own SCIM URLs are laid out. */
+export const SCIM_PREFIX = '/v2/';
+
+/** `POST /webhooks/{provider}`: the provider's name, decoded. */
+export function webhookRoute(event: LambdaFunctionURLEvent): Route<{ provider: string }> {
+  const { method } = event.requestContext.http;
+  const match = method === 'POST' ? WEBHOOK.exec(event.rawPath) : null;
+  if (!match) return { matched: false, status: 404, error: `no route for ${method} ${event.rawPath}; webhooks go to POST /webhooks/{provider}` };
+  const provider = decodeSegment(match[1]!);
+  return provider === null ? malformed(event.rawPath) : { matched: true, provider };
+}
+
+/** `/v2/{organizationId}/{path}`: Bitwarden's SCIM paths, the organization id and the rest decoded. */
+export function scimRoute(event: LambdaFunctionURLEvent): Route<{ organizationId: string; path: string }> {
+  const match = SCIM.exec(event.rawPath);
+  if (!match) return { matched: false, status: 404, error: `no SCIM resource at ${event.rawPath}; the SCIM URL is /v2/{organizationId}` };
+  const [organizationId, rest] = [decodeSegment(match[1]!), decodeSegment(match[2]!)];
+  return organizationId === null || rest === null ? malformed(event.rawPath) : { matched: true, organizationId, path: `/${rest}` };
+}
+
+const malformed = (rawPath: string) => ({ matched: false as const, status: 400 as const, error: `malformed percent-encoding in the path ${rawPath}` });
+
+/** A path segment decoded, or null when its percent-encoding is malformed (e.g. `%E0%A4%A`). */
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch (error) {
+    if (error instanceof URIError) return null;
+    throw error;
+  }
+}
