@@ -485,7 +485,7 @@ The HR system sends from a process of its own (bench/hr-sender.ts), 50 webhooks 
 
 Built as the stack builds them (cdk/handler-bundle.ts). A cold start loads the entry file and the chunks it
 imports; the other chunks load only on the path that needs them (the LDAP client, the SNS, S3 and Secrets Manager
-clients, and the HR sources' code wherever no webhook is verified and no roster read). Cold import: a fresh Node
+clients, and the HR sources' code wherever no roster is read: the ingest loads the one source a webhook names, at its first webhook). Cold import: a fresh Node
 process's \`await import()\` of the entry, the AWS SDK's load included, p50 of ${bundleResults.rounds} rounds that each import every
 handler once and then load the SDK's DynamoDB and SQS clients alone (p50 ${bundleResults.sdkRequireMs.p50} ms, max ${bundleResults.sdkRequireMs.max} ms).
 

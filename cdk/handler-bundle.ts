@@ -72,15 +72,10 @@ export async function bundleHandler(name: string, outdir: string): Promise<Handl
     logLevel: 'warning',
   });
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
-  const entryOutput = outputs.find(([, output]) => output.entryPoint !== undefined)![0];
-  // The entry and what it imports statically, transitively: esbuild moves code the entry shares with a chunk on demand into a chunk of its own.
-  const atColdStart = new Set<string>();
-  const visit = (file: string) => {
-    if (atColdStart.has(file)) return;
-    atColdStart.add(file);
-    for (const imported of metafile.outputs[file]!.imports) if (imported.kind === 'import-statement' && metafile.outputs[imported.path]) visit(imported.path);
-  };
-  visit(entryOutput);
+  // Not just any output with an entry point: esbuild gives each chunk loaded by `import()` one too.
+  const entryOutput = outputs.find(([, output]) => output.entryPoint === path.join('functions', `${name}.ts`))![0];
+  // esbuild moves code the entry shares with a chunk on demand into a chunk of its own, which the entry imports.
+  const atColdStart = loadedWith(metafile, entryOutput);
   const bytesOf = (files: Array<[string, { bytes: number }]>) => files.reduce((sum, [, output]) => sum + output.bytes, 0);
   return {
     entry: path.resolve(root, entryOutput),
@@ -89,4 +84,16 @@ export async function bundleHandler(name: string, outdir: string): Promise<Handl
     lazyBytes: bytesOf(outputs.filter(([file]) => !atColdStart.has(file))),
     metafile,
   };
+}
+
+/** What loading `file` (as the metafile names it) loads: the file and what it imports statically, transitively. */
+export function loadedWith(metafile: Metafile, file: string): Set<string> {
+  const loaded = new Set<string>();
+  const visit = (output: string) => {
+    if (loaded.has(output)) return;
+    loaded.add(output);
+    for (const imported of metafile.outputs[output]!.imports) if (imported.kind === 'import-statement' && metafile.outputs[imported.path]) visit(imported.path);
+  };
+  visit(file);
+  return loaded;
 }

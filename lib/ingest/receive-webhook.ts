@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { WebhookSources } from '../sources/webhook-sources.js';
 import { WebhookRejection, type Source, type SourceSettings, type WebhookRequest } from '../sources/source.js';
 import type { EnqueueOnce } from '../queue/enqueue-once.js';
 import type { WorkerEventMessage } from '../queue/message.js';
@@ -34,8 +35,8 @@ function requireUsableWorkerKeys(changes: readonly WorkerChange[]): void {
 const deliveryKey = (source: Source, deliveryId: string, body: Buffer) => `${source.name}:${deliveryId}:${createHash('sha256').update(body).digest('hex')}`;
 
 export interface IngestDependencies {
-  /** The enabled sources by route name, each with its own settings. */
-  sources: ReadonlyMap<string, { source: Source; settings: SourceSettings }>;
+  /** The enabled sources a webhook's path may name, each with its own settings. */
+  sources: WebhookSources;
   /**
    * The provider's current webhook secrets (two during a rotation). `refresh` asks for a fresh
    * read, past any cache; it may be refused (answered from the cache) to bound the reads.
@@ -69,8 +70,8 @@ async function verifyWithRotation(source: Source, settings: SourceSettings, requ
  */
 export async function receiveWebhook(providerName: string, request: WebhookRequest, deps: IngestDependencies): Promise<IngestResponse> {
   try {
-    const enabled = deps.sources.get(providerName);
-    if (!enabled) throw new WebhookRejection('unknown-source', `no provider "${providerName}" is enabled; enabled: ${[...deps.sources.keys()].join(', ') || 'none'}`);
+    const enabled = await deps.sources.find(providerName);
+    if (!enabled) throw new WebhookRejection('unknown-source', `no provider "${providerName}" is enabled; enabled: ${(await deps.sources.names()).join(', ') || 'none'}`);
     const { source, settings } = enabled;
     if (request.body.length > MAX_BODY_BYTES) throw new WebhookRejection('too-large', `body is ${request.body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
 

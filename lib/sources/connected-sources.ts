@@ -1,27 +1,15 @@
-import { bambooHrSource } from './bamboohr/bamboohr.js';
-import { entraDirectorySource } from './entradirectory/entradirectory.js';
+import { sourceCatalogue } from './catalogue.js';
 import { FILE_SOURCE_NAME, FileSettingsSchema } from './file/settings.js';
-import { finchSource } from './finch/finch.js';
-import { genericSource } from './generic/generic.js';
-import { googleWorkspaceSource } from './googleworkspace/googleworkspace.js';
-import { hiBobSource } from './hibob/hibob.js';
-import { ldapSource } from './ldap/ldap.js';
-import { mergeSource } from './merge/merge.js';
-import { oktaDirectorySource } from './oktadirectory/oktadirectory.js';
-import { oneLoginDirectorySource } from './onelogindirectory/onelogindirectory.js';
 import type { Source, SourceSettings } from './source.js';
 
 /**
  * The sources the product is connected to: they send webhooks, or answer API reads, or both. Every
  * source but the roster file, which lib/sources/registry.ts adds: what reads no roster file (the
- * config schema, the ingest and the reconciler; the worker on demand, to fetch a record) imports this
- * list, and bundles neither the file source nor its CSV parser.
+ * config schema, the reconciler; the worker on demand, to fetch a record) imports this list, and
+ * bundles neither the file source nor its CSV parser. The list is lib/sources/catalogue.ts's, all
+ * loaded; the ingest loads only the source a webhook names, from the catalogue itself.
  */
-const sources: Source[] = [
-  genericSource, bambooHrSource, hiBobSource, mergeSource, finchSource,
-  // Directories: rosters only (lib/sources/source.ts, defineRosterSource).
-  ldapSource, googleWorkspaceSource, entraDirectorySource, oktaDirectorySource, oneLoginDirectorySource,
-].map((source) => source as unknown as Source);
+const sources: Source[] = await Promise.all([...sourceCatalogue.values()].map((load) => load()));
 
 /** Bumped by every registration, so that what is derived from the list (the config schema) knows to rebuild. */
 let revision = 0;
@@ -59,9 +47,4 @@ export function enabledConnectedSources(providers: Readonly<Record<string, Sourc
 /** The enabled sources whose API can list their roster (a roster file is read when it arrives, not on a schedule). */
 export function rosterSources(providers: Readonly<Record<string, SourceSettings | undefined>>): string[] {
   return [...enabledConnectedSources(providers).values()].filter(({ source }) => source.readRoster).map(({ source }) => source.name);
-}
-
-/** Enabled sources that take webhooks, by route name, each with its own settings from `providers.<name>` of the config. */
-export function webhookSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
-  return new Map([...enabledConnectedSources(providers)].filter(([, { source }]) => source.takesWebhooks !== false));
 }

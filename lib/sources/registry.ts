@@ -3,7 +3,7 @@ import { fileSource } from './file/file.js';
 import { FILE_SOURCE_NAME } from './file/settings.js';
 import type { Source, SourceSettings } from './source.js';
 
-export { registerSource, registryRevision, webhookSources } from './connected-sources.js';
+export { registerSource, registryRevision } from './connected-sources.js';
 
 /**
  * Every source the product knows: the connected ones (lib/sources/connected-sources.ts, where

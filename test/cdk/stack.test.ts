@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../lib/config/load.js';
 import { loadShippedConfig } from '../../lib/config/shipped.js';
-import { bundleHandler } from '../../cdk/handler-bundle.js';
+import { bundleHandler, loadedWith } from '../../cdk/handler-bundle.js';
 import { LifecycleStack } from '../../cdk/lifecycle-stack.js';
 
 let template: Template;
@@ -114,13 +114,18 @@ describe('the CDK stack', () => {
     expect(readdirSync(rosterChunks).some((chunk) => chunk.endsWith('.mjs') && readFileSync(path.join(rosterChunks, chunk), 'utf8').includes('ldap'))).toBe(true);
   });
 
-  it('leaves the HR sources out of the cold start of each function that neither verifies webhooks nor reads rosters', async () => {
-    for (const name of ['worker', 'sweeper', 'notifier', 'scim', 'rules-deployer']) {
+  it('leaves the HR sources out of the cold start of each function that reads no roster; the ingest loads only the source a webhook names', async () => {
+    const sourceCode = (input: string) => /^lib\/sources\/[a-z]+\//.test(input);
+    for (const name of ['ingest', 'worker', 'sweeper', 'notifier', 'scim', 'rules-deployer']) {
       const { metafile, coldStartFiles } = await bundleHandler(name, mkdtempSync(path.join(tmpdir(), `${name}-`)));
       const atColdStart = coldStartFiles.flatMap((file) => Object.keys(metafile.outputs[file]!.inputs));
-      expect(atColdStart.filter((input) => /^lib\/sources\/[a-z]+\//.test(input)), name).toEqual([]);
-      // They load on the path that needs them: the worker fetches a record from its source's API.
-      if (name === 'worker') expect(Object.values(metafile.outputs).some((output) => Object.keys(output.inputs).includes('lib/sources/bamboohr/bamboohr.ts'))).toBe(true);
+      expect(atColdStart.filter(sourceCode), name).toEqual([]);
+      if (name !== 'ingest' && name !== 'worker') continue;
+      // They load on the path that needs them: the ingest verifies a webhook, the worker fetches a record from its source's API.
+      const bamboo = Object.keys(metafile.outputs).find((file) => Object.keys(metafile.outputs[file]!.inputs).includes('lib/sources/bamboohr/bamboohr.ts'));
+      expect(bamboo, name).toBeDefined();
+      // Each source a chunk of its own (lib/sources/catalogue.ts, lib/sources/webhook-sources.ts): a BambooHR webhook loads no other source.
+      if (name === 'ingest') expect([...loadedWith(metafile, bamboo!)].flatMap((file) => Object.keys(metafile.outputs[file]!.inputs)).filter((input) => sourceCode(input) && !input.startsWith('lib/sources/bamboohr/'))).toEqual([]);
     }
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import { receiveWebhook, type IngestDependencies } from '../../lib/ingest/receive-webhook.js';
 import { decide } from '../../lib/policy/decide.js';
-import { findSource } from '../../lib/sources/registry.js';
+import { enabledWebhookSources } from '../../lib/sources/webhook-sources.js';
 import { normalizeDate, toInstant } from '../../lib/vocabulary/dates.js';
 import { formatPath } from '../../lib/vocabulary/field-path.js';
 import { WorkerRecordSchema } from '../../lib/vocabulary/worker-record.js';
@@ -62,7 +62,7 @@ describe('HR dates', () => {
 describe('an impossible date at ingest', () => {
   const secret = 'dates-test-secret';
   const ingest: IngestDependencies = {
-    sources: new Map(['generic', 'bamboohr'].map((name) => [name, { source: findSource(name)!, settings: config.providers[name]! }])),
+    sources: enabledWebhookSources({ generic: config.providers.generic, bamboohr: config.providers.bamboohr }),
     secretsFor: async (source) => [source.name === 'generic' ? `whsec_${Buffer.from(secret).toString('base64')}` : secret],
     enqueueOnce: async () => ({ duplicate: false }),
     now: () => new Date(),

@@ -5,6 +5,7 @@ import { parseConfig } from '../../lib/config/load.js';
 import { MAX_CHANGES_PER_DELIVERY, receiveWebhook, type IngestDependencies } from '../../lib/ingest/receive-webhook.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { PublishIncomplete, SqsEventPublisher } from '../../lib/queue/publisher.js';
+import { enabledWebhookSources } from '../../lib/sources/webhook-sources.js';
 import { findSource } from '../../lib/sources/registry.js';
 import { apiPathSegment } from '../../lib/sources/source-api.js';
 import type { WebhookRequest } from '../../lib/sources/source.js';
@@ -27,7 +28,7 @@ function bambooDelivery(employees: Array<{ id: string; action?: 'Created' | 'Upd
 function ingestCore(enqueue: (messages: WorkerEventMessage[]) => Promise<void> = async () => undefined) {
   const enqueued: WorkerEventMessage[] = [];
   const deps: IngestDependencies = {
-    sources: new Map([['bamboohr', { source: source('bamboohr'), settings: settings.bamboohr! }]]),
+    sources: enabledWebhookSources({ bamboohr: settings.bamboohr }),
     secretsFor: async () => [BAMBOO_SECRET],
     enqueueOnce: async (_key: string, messages: WorkerEventMessage[]) => {
       await enqueue(messages);

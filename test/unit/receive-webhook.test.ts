@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
-import { genericSource } from '../../lib/sources/generic/generic.js';
-import type { Source } from '../../lib/sources/source.js';
+import { enabledWebhookSources } from '../../lib/sources/webhook-sources.js';
 import { receiveWebhook, type IngestDependencies } from '../../lib/ingest/receive-webhook.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { genericDelivery, worker } from '../support/generic-events.js';
@@ -14,7 +13,7 @@ function ingest(secrets: { cached: string; fresh: string }) {
   const enqueued: WorkerEventMessage[] = [];
   const reads: string[] = [];
   const deps: IngestDependencies = {
-    sources: new Map([['generic', { source: genericSource as unknown as Source, settings: parseConfig('rules:\n  - id: a\n    groups: [A]\n').providers.generic! }]]),
+    sources: enabledWebhookSources({ generic: parseConfig('rules:\n  - id: a\n    groups: [A]\n').providers.generic }),
     secretsFor: async (_provider, options) => {
       reads.push(options?.refresh ? 'refresh' : 'cached');
       return [options?.refresh ? secrets.fresh : secrets.cached];
@@ -40,5 +39,19 @@ describe('a rotated webhook secret', () => {
     const delivery = genericDelivery('worker.hired', worker(), { secret: 'whsec_Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2Vk' });
     expect((await receiveWebhook('generic', { headers: delivery.headers, body: Buffer.from(delivery.body) }, deps)).status).toBe(401);
     expect(enqueued).toEqual([]);
+  });
+});
+
+describe('the webhook sources the ingest may load', () => {
+  const { providers } = parseConfig('providers:\n  generic: {}\n  bamboohr: { enabled: false }\n  ldap: { baseDn: "dc=example,dc=com" }\nrules:\n  - id: a\n    groups: [A]\n');
+  const sources = enabledWebhookSources(providers);
+
+  it('finds an enabled source that takes webhooks, with its settings', async () => {
+    expect(await sources.find('generic')).toMatchObject({ source: { name: 'generic' }, settings: providers.generic });
+  });
+
+  it('finds nothing for a source disabled, a directory (rosters only), an unknown name, or a name of Object.prototype', async () => {
+    for (const name of ['bamboohr', 'ldap', 'acme', '__proto__', 'constructor', 'toString']) expect(await sources.find(name), name).toBeUndefined();
+    expect(await sources.names()).toEqual(['generic']);
   });
 });

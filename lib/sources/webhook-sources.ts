@@ -1,0 +1,42 @@
+import { sourceCatalogue } from './catalogue.js';
+import type { Source, SourceSettings } from './source.js';
+
+export interface EnabledSource {
+  source: Source;
+  settings: SourceSettings;
+}
+
+/** The enabled sources a webhook may name, each loaded at its first webhook (the ingest's IngestDependencies.sources). */
+export interface WebhookSources {
+  /** The enabled source named, with its settings; undefined when none by that name is enabled, or it takes no webhooks. */
+  find(name: string): Promise<EnabledSource | undefined>;
+  /** Every enabled source that takes webhooks: said to a sender whose path names none of them. */
+  names(): Promise<string[]>;
+}
+
+/**
+ * The webhook sources `providers` enables. A name is the sender's (the webhook's path): only an own,
+ * enabled key of `providers` loads anything. A source registered at run time (a test's, a fork's own)
+ * is found in lib/sources/connected-sources.ts, which loads every source.
+ */
+export function enabledWebhookSources(providers: Readonly<Record<string, SourceSettings | undefined>>): WebhookSources {
+  const loaded = new Map<string, Promise<EnabledSource | undefined>>();
+  const find = (name: string): Promise<EnabledSource | undefined> => {
+    const settings = Object.hasOwn(providers, name) ? providers[name] : undefined;
+    if (!settings?.enabled) return Promise.resolve(undefined);
+    if (!loaded.has(name)) loaded.set(name, loadSource(name).then((source) => (source && source.takesWebhooks !== false ? { source, settings } : undefined)));
+    return loaded.get(name)!;
+  };
+  return {
+    find,
+    names: async () => {
+      const enabled = await Promise.all(Object.keys(providers).map(async (name) => ((await find(name)) ? name : null)));
+      return enabled.filter((name) => name !== null);
+    },
+  };
+}
+
+async function loadSource(name: string): Promise<Source | undefined> {
+  const load = sourceCatalogue.get(name);
+  return load ? load() : (await import('./connected-sources.js')).findConnectedSource(name);
+}
