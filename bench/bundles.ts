@@ -7,8 +7,8 @@ function timeInFreshProcess(script: string): number {
   return Number(result.stdout.trim());
 }
 
-/** How long `await import(file)` takes in a fresh Node process, in milliseconds. */
-export const coldImportMs = (file: string): number => timeInFreshProcess(`const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`);
+/** How long `await import()` of each file, one after the other, takes in a fresh Node process, in milliseconds. */
+export const coldImportMs = (...files: string[]): number => timeInFreshProcess(`const t=performance.now();for (const file of ${JSON.stringify(files)}) await import(file);console.log(performance.now()-t)`);
 
 /** How long the AWS SDK's DynamoDB and SQS clients take to load alone (what every handler loads through `require`): the floor under each cold import. */
 export const sdkRequireMs = (): number =>

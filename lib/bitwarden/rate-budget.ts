@@ -40,7 +40,7 @@ export interface CallKey {
   /** `{verb} {lower-cased path}`, the server's counter key. */
   counter: string;
   pace: Pace;
-  /** Only one worker at a time uses a per-member path (the worker lease), so its counter can live in memory. */
+  /** A per-member path is written only under the worker's lease, and read by at most one invocation per lane: its counter can live in memory (docs/design.md, decision 14). */
   shared: boolean;
 }
 

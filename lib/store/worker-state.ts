@@ -39,8 +39,8 @@ export interface WorkerState {
 /**
  * The Bitwarden writes a worker event is about to make, announced in the write that takes the
  * worker (docs/design.md, decision 2): the trail is written ahead without a write of its own. A
- * save or a release removes it; the next lease of the worker finds one left by an invocation that
- * stopped in between, and audits it.
+ * save removes it, and so does a release once every write begun is audited; one found on a worker
+ * nobody holds was left by an invocation that stopped, and is audited before the next lease.
  */
 export interface WriteIntent {
   at: string;
@@ -50,6 +50,8 @@ export interface WriteIntent {
   /** Why, as the audit entries of the event say it. */
   reason: string;
   actions: Array<{ kind: string; memberId: string | null }>;
+  /** The lease that announced it (set by lease()): a later lease is taken only over the intent it read. */
+  holder?: string;
 }
 
 /** A worker's state as an event reads it before taking the worker: whether another invocation holds it, and what one that stopped left announced. */
@@ -57,15 +59,17 @@ export interface WorkerReading {
   state: WorkerState | null;
   /** Epoch ms until which another invocation holds the worker; null when nobody does. */
   leasedUntil: number | null;
-  /** Writes announced by a holder that neither saved nor released (it stopped): the next lease audits them. */
+  /** Writes announced and not known to be audited: left by a holder that stopped, or whose audit failed. */
   intent: WriteIntent | null;
 }
 
 /** A worker held by one invocation, and the release (not needed after a save, which clears the lease). */
 export interface Lease {
-  /** What the previous holder announced and never finished: it stopped between its lease and its save. */
-  interrupted: WriteIntent | null;
-  release(): Promise<void>;
+  /**
+   * Lets the worker go without a save. `unaudited` are the announced writes begun whose outcome
+   * could not be audited: they stay announced, for the next lease to audit; with none, the intent goes.
+   */
+  release(unaudited?: WriteIntent['actions']): Promise<void>;
 }
 
 /** An item holding only a lease is not a state yet; the sparse-index attributes are absent rather than null. */
@@ -82,7 +86,7 @@ export class StaleStateError extends Error {
   }
 }
 
-/** Another lane still held this worker after lease() waited for it; the worker handler retries the message within seconds. */
+/** Another lane still held this worker after the event waited for it (lib/sync/apply-worker-event.ts); the worker handler retries the message within seconds. */
 export class WorkerBusyError extends Error {
   override readonly name = 'WorkerBusyError';
   constructor(workerKey: string) {
@@ -111,33 +115,43 @@ export class WorkerStateStore {
 
   /**
    * Takes the worker for `ttlMs` at `at` (epoch ms), announcing `intent`, if nobody holds it and it
-   * is still at `version` (null: no state yet) as it was read: FIFO orders one lane, but the normal
-   * and urgent lanes can hold the same worker at once, and a stale restore must never run after a
-   * revoke. Null when refused: the caller reads the worker again.
+   * is still as `read` (its version, and the intent left on it, already audited by the caller):
+   * FIFO orders one lane, but the normal and urgent lanes can hold the same worker at once, and a
+   * stale restore must never run after a revoke. Null when refused: the caller reads the worker again.
    */
-  async lease(workerKey: string, version: number | null, intent: WriteIntent, at: number, ttlMs: number): Promise<Lease | null> {
+  async lease(workerKey: string, read: Pick<WorkerReading, 'state' | 'intent'>, intent: WriteIntent, at: number, ttlMs: number): Promise<Lease | null> {
     const holder = randomUUID();
-    let previous: Record<string, unknown> | undefined;
-    try {
-      ({ Attributes: previous } = await this.db.send(
+    const version = read.state?.version ?? null;
+    const left = read.intent?.holder;
+    const written = await writeUnlessRefused(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { workerKey },
           UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until, intent = :intent',
-          ConditionExpression: `(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND ${version === null ? 'attribute_not_exists(version)' : 'version = :version'}`,
-          ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at, ':intent': intent, ...(version === null ? {} : { ':version': version }) },
-          // The intent it replaces, if any, was left by a holder that stopped.
-          ReturnValues: 'UPDATED_OLD',
+          ConditionExpression: [
+            '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+            version === null ? 'attribute_not_exists(version)' : 'version = :version',
+            left === undefined ? 'attribute_not_exists(intent)' : 'intent.holder = :left',
+          ].join(' AND '),
+          ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at, ':intent': { ...intent, holder }, ...(version === null ? {} : { ':version': version }), ...(left === undefined ? {} : { ':left': left }) },
         }),
-      ));
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
-      throw error;
-    }
+      ),
+    );
+    if (!written) return null;
     return {
-      interrupted: (previous?.intent as WriteIntent | undefined) ?? null,
-      release: async () => {
-        await writeUnlessRefused(this.db.send(new UpdateCommand({ TableName: this.table, Key: { workerKey }, UpdateExpression: 'REMOVE leaseHolder, leaseUntil, intent', ConditionExpression: 'leaseHolder = :holder', ExpressionAttributeValues: { ':holder': holder } })));
+      release: async (unaudited = []) => {
+        await writeUnlessRefused(
+          this.db.send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { workerKey },
+              UpdateExpression: unaudited.length === 0 ? 'REMOVE leaseHolder, leaseUntil, intent' : 'SET intent.actions = :unaudited REMOVE leaseHolder, leaseUntil',
+              ConditionExpression: 'leaseHolder = :holder',
+              ExpressionAttributeValues: { ':holder': holder, ...(unaudited.length === 0 ? {} : { ':unaudited': unaudited }) },
+            }),
+          ),
+        );
       },
     };
   }

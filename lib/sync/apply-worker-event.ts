@@ -49,9 +49,11 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
   const { evaluation, lease } = taken;
   let queued = false;
   let saved = false;
+  // Writes begun whose outcome is not audited yet: should the event fail, they stay announced for the next lease to audit.
+  const unaudited = new Set<WriteIntent['actions'][number]>();
   try {
     if (evaluation.plan.blocked) await audit.record('blocked', 'none', evaluation.found.member?.id ?? null, evaluation.plan.blocked);
-    const result = await executePlan(evaluation, message, deps, audit);
+    const result = await executePlan(evaluation, message, deps, audit, unaudited);
     await saveState(message, evaluation, result, deps);
     saved = true;
     // A queued invitation that is no longer wanted as queued (a termination, or it was sent) must not be imported.
@@ -60,7 +62,7 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     return { outcome: result.queued ? 'queued' : result.held ? 'held' : result.plan.blocked ? 'blocked' : 'applied', plan: result.plan, executed: result.executed };
   } finally {
     // A save clears the lease in the same write.
-    if (!saved) await lease.release();
+    if (!saved) await lease.release([...unaudited]);
     // After the lease: the import and its follow-ups concern other workers.
     if (queued) await deps.bulkInvites!.flush(timeLeftInScope);
   }
@@ -106,7 +108,6 @@ async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependenc
       } while (heldAt((await deps.workers.read(message.workerKey)).leasedUntil));
       continue;
     }
-    const version = reading.state?.version ?? null;
     // Nothing but the state to write: the save's own condition stands in for the lease. Not over a stopped
     // holder's announced writes, which only a lease audits.
     if (writesOnlyState(evaluation, message) && !reading.intent) {
@@ -117,11 +118,10 @@ async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependenc
         return { outcome: 'applied', plan: evaluation.plan, executed: [] };
       }
     } else {
-      const lease = await deps.workers.lease(message.workerKey, version, intentOf(evaluation, message, deps), startedAt + waited(), deps.leaseMs);
-      if (lease) {
-        if (lease.interrupted) await recordInterrupted(lease.interrupted, message.workerKey, deps);
-        return { evaluation, lease };
-      }
+      // Writes left announced by a holder that stopped are audited first; the lease is refused if another event did so and took the worker meanwhile.
+      if (reading.intent) await recordInterrupted(reading.intent, message.workerKey, deps);
+      const lease = await deps.workers.lease(message.workerKey, reading, intentOf(evaluation, message, deps), startedAt + waited(), deps.leaseMs);
+      if (lease) return { evaluation, lease };
     }
     // Another lane took the worker, or saved it, since it was read.
     if (waited() + LEASE_POLL_MS > maxWaitMs) throw new WorkerBusyError(message.workerKey);
@@ -164,13 +164,15 @@ function intentOf(evaluation: Planned, message: WorkerEventMessage, deps: Pick<S
 }
 
 /**
- * A holder stopped (its invocation timed out or was killed) between announcing its writes and
- * saving: each write it announced and never audited `applied` is audited `attempted`, at the time it
- * was announced. Whether Bitwarden made it is read again by the event now holding the worker.
+ * Writes left announced on a worker nobody holds: its holder stopped (its invocation timed out or
+ * was killed) between its lease and its save, or could not audit a write's outcome. Each one not
+ * audited for that delivery (applied, attempted, held or queued) is audited `attempted`, at the time
+ * it was announced; whether Bitwarden made it, the event now evaluating the worker has read.
  */
 async function recordInterrupted(intent: WriteIntent, workerKey: string, deps: Pick<SyncDependencies, 'audit'>): Promise<void> {
-  const applied = new Set((await deps.audit.forWorker(workerKey)).filter((entry) => entry.deliveryId === intent.deliveryId && entry.outcome === 'applied').map((entry) => entry.action));
-  const unfinished = intent.actions.filter((action) => !applied.has(action.kind));
+  const audited = (await deps.audit.forWorker(workerKey)).filter((entry) => entry.deliveryId === intent.deliveryId && ['applied', 'attempted', 'held', 'queued'].includes(entry.outcome));
+  // An invite's member id is Bitwarden's answer, unknown when it was announced.
+  const unfinished = intent.actions.filter((action) => !audited.some((entry) => entry.action === action.kind && (action.memberId === null || entry.memberId === action.memberId)));
   if (unfinished.length === 0) return;
   await deps.audit.record(
     unfinished.map((action) => ({
@@ -182,7 +184,7 @@ async function recordInterrupted(intent: WriteIntent, workerKey: string, deps: P
       outcome: 'attempted' as const,
       action: action.kind,
       memberId: action.memberId,
-      detail: `${intent.reason}; ${action.kind}; the invocation that began it stopped before it recorded the outcome, and Bitwarden is read again`,
+      detail: `${intent.reason}; ${action.kind}; the attempt that began it ended before it recorded whether Bitwarden made it (its invocation stopped, or the audit write failed), and Bitwarden was read again`,
     })),
   );
 }
@@ -206,12 +208,12 @@ interface Execution {
 }
 
 /**
- * Each write is audited after it is made; before it, the lease announced it (evaluateAndTake). A write
+ * Each write is audited after it is made; before it, the lease announced it (evaluateAndLease). A write
  * that fails is audited `attempted` before the error goes on, and so is a write planned again after
  * Bitwarden contradicted what was read (the lease did not announce it). A revocation the guard holds
  * is recorded and skipped, not failed.
  */
-async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<Execution> {
+async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail, unaudited: Set<WriteIntent['actions'][number]>): Promise<Execution> {
   const { desired, directory } = evaluation;
   const { workerKey } = message;
   const now = deps.now();
@@ -245,6 +247,8 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     const attemptedAt = deps.now();
     // Replanned writes were not announced by the lease: written ahead here, as the lease would have.
     if (replans > 0) await attempted(attemptedAt);
+    const begun = { kind: action.kind, memberId: 'memberId' in action ? action.memberId : null };
+    if (replans === 0) unaudited.add(begun);
     let done: ExecutedAction;
     // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
     const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message, timeLeftInScope()) ? deps.bulkInvites : null;
@@ -256,13 +260,17 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
         queued = true;
         await bulkInvites.queue(workerKey, action.email, now);
         await audit.record('queued', 'invite', null, `${desired.reason}; Bitwarden's invite limit is spent for ${Math.ceil(error.retryAfterMs / 1000)} s: the invitation waits for the next bulk import`);
+        unaudited.delete(begun);
         continue;
       }
       const contradiction = indexContradiction(error, action);
       if (!contradiction || replans >= MAX_REPLANS) {
         if (replans === 0) await attempted(attemptedAt);
+        unaudited.delete(begun);
         throw error;
       }
+      // Bitwarden refused the write: it was not made.
+      unaudited.delete(begun);
       // Bitwarden knows better than the member index: an e-mail invited since we looked (link it rather than
       // invite twice), or a member removed by hand (invite again). Read it again and plan again.
       replans++;
@@ -287,6 +295,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
       losesAccess ? deps.guard.recordRevocation(now) : null,
       endsHold ? deps.guard.drop(workerKey) : null,
     ]);
+    unaudited.delete(begun);
     if (endsHold) holdExists = false;
   }
   // A hold no change ended (the revocation is no longer wanted, or was made already) is dropped too.

@@ -8,6 +8,7 @@ import { AuditLog } from '../../lib/store/audit-log.js';
 import { Tables } from '../../lib/store/tables.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { WorkerStateStore, type WriteIntent } from '../../lib/store/worker-state.js';
+import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
 import { startTestRuntime, TEST_SECRET, type TestRuntime } from '../support/local-runtime.js';
 
@@ -66,8 +67,8 @@ async function deadLettered(): Promise<number> {
 }
 
 describe('one worker in both lanes at once', () => {
-  it('applies both events on their first receive: the second waits for the first to release the worker', async () => {
-    // Each Bitwarden call takes a while, so the hire still holds the worker when the termination arrives.
+  it('applies both events on their first receive, whichever lane takes the worker first, and the termination wins', async () => {
+    // Each Bitwarden call takes a while, so both lanes evaluate the worker at once.
     runtime.bitwarden!.faults.latencyMs = 500;
     const person = worker();
     const today = new Date().toISOString().slice(0, 10);
@@ -82,12 +83,16 @@ describe('one worker in both lanes at once', () => {
 
     expect(failures(person.externalId)).toEqual([]);
     expect(receiveCounts(person.externalId)).toEqual(['1', '1']);
+    // Never invited (the hire found itself older than the termination), or invited and then revoked.
+    const member = runtime.bitwarden!.memberByExternalId(person.externalId);
+    expect(member === undefined || member.status === MemberStatus.Revoked, `member ${JSON.stringify(member)}`).toBe(true);
+    expect((await workers().read(person.externalId)).state).toMatchObject({ access: 'revoked', lastDeliveryId: termination.id });
   });
 
   it('makes a message visible again within seconds when the other lane still holds the worker after the wait', async () => {
     const person = worker();
-    // Another invocation holds the worker for longer than lease() waits.
-    const { release } = (await workers().lease(person.externalId, null, intentOf('other-lane'), Date.now(), VISIBILITY_TIMEOUT_SECONDS * 1000))!;
+    // Another invocation holds the worker for longer than an event waits for it.
+    const { release } = (await workers().lease(person.externalId, { state: null, intent: null }, intentOf('other-lane'), Date.now(), VISIBILITY_TIMEOUT_SECONDS * 1000))!;
     const hire = genericDelivery('worker.hired', person, { secret: TEST_SECRET });
     const failed = failedOnce(person.externalId);
     const applied = runtime.processed(hire.id);
@@ -104,8 +109,7 @@ describe('one worker in both lanes at once', () => {
 
   it('skips a stale event at once, without waiting for the lane that holds the worker', async () => {
     const person = await hired();
-    const { state } = await workers().read(person.externalId);
-    const { release } = (await workers().lease(person.externalId, state!.version, intentOf('other-lane'), Date.now(), VISIBILITY_TIMEOUT_SECONDS * 1000))!;
+    const { release } = (await workers().lease(person.externalId, await workers().read(person.externalId), intentOf('other-lane'), Date.now(), VISIBILITY_TIMEOUT_SECONDS * 1000))!;
     // The same hire again, sent before the one applied: a skip changes nothing, so it takes no lease.
     const stale = genericDelivery('worker.hired', person, { secret: TEST_SECRET, occurredAt: new Date(Date.now() - 120_000).toISOString() });
     const skipped = runtime.processed(stale.id);
@@ -119,22 +123,24 @@ describe('one worker in both lanes at once', () => {
     expect((await auditOf(person.externalId)).filter((entry) => entry.deliveryId === stale.id).map((entry) => [entry.outcome, entry.detail.split(':')[0]])).toEqual([['skipped', 'stale']]);
   });
 
-  it('audits the writes announced by a holder that stopped before saving, once its lease runs out', async () => {
+  it('waits for a holder that stopped before saving until its lease runs out, then audits the writes it announced', async () => {
     const person = await hired();
     const member = runtime.bitwarden!.memberByExternalId(person.externalId)!;
-    const { state } = await workers().read(person.externalId);
-    // An invocation announced a revocation, then stopped (killed, timed out) without saving or releasing: its lease runs out in 1 s.
-    const stopped = intentOf('stopped-holder', [{ kind: 'revoke', memberId: member.id }]);
-    expect(await workers().lease(person.externalId, state!.version, stopped, Date.now(), 1_000)).not.toBeNull();
+    // An invocation announced a revocation and a regroup, audited the regroup, then stopped (killed, timed out) without saving or
+    // releasing: its lease runs out in 1 s.
+    const stopped = intentOf('stopped-holder', [{ kind: 'set-groups', memberId: member.id }, { kind: 'revoke', memberId: member.id }]);
+    expect(await workers().lease(person.externalId, await workers().read(person.externalId), stopped, Date.now(), 1_000)).not.toBeNull();
+    await new AuditLog(documentClient(), tableName(readEnvironment(), Tables.audit)).record([{ workerKey: person.externalId, at: stopped.at, deliveryId: stopped.deliveryId, provider: 'generic', eventType: 'worker.updated', outcome: 'applied', action: 'set-groups', memberId: member.id, detail: 'regrouped' }]);
     const termination = genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: new Date().toISOString().slice(0, 10) }, { secret: TEST_SECRET });
     const applied = runtime.processed(termination.id);
     expect((await runtime.post('generic', termination)).status).toBe(202);
     await applied;
 
     const trail = await auditOf(person.externalId);
-    expect(trail.filter((entry) => entry.deliveryId === stopped.deliveryId)).toEqual([
-      expect.objectContaining({ outcome: 'attempted', action: 'revoke', at: stopped.at, memberId: member.id, detail: expect.stringMatching(/stopped before it recorded the outcome/) }),
-    ]);
+    expect(trail.filter((entry) => entry.deliveryId === stopped.deliveryId).map((entry) => [entry.outcome, entry.action])).toEqual([['applied', 'set-groups'], ['attempted', 'revoke']]);
+    expect(trail.find((entry) => entry.outcome === 'attempted')).toMatchObject({ at: stopped.at, memberId: member.id, detail: expect.stringMatching(/ended before it recorded whether Bitwarden made it/) });
+    // It waited for the lease to run out rather than failing its first receive.
+    expect(failures(person.externalId)).toEqual([]);
     expect(trail.filter((entry) => entry.deliveryId === termination.id).map((entry) => [entry.outcome, entry.action])).toEqual([['applied', 'revoke']]);
     expect((await workers().read(person.externalId)).intent).toBeNull();
   });
