@@ -1,21 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
-import { RevocationGuard } from '../../lib/lifecycle/guard.js';
-import { createTables } from '../../lib/local/bootstrap.js';
-import { randomPrefix } from '../../lib/local/runtime.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { documentClient } from '../../lib/runtime/aws.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { AuditLog, type AuditEntry } from '../../lib/store/audit-log.js';
 import { Tables } from '../../lib/store/tables.js';
 import { WorkerStateStore } from '../../lib/store/worker-state.js';
-import { applyWorkerEvent, type SyncDependencies } from '../../lib/sync/apply-worker-event.js';
-import { GroupDirectoryCache } from '../../lib/sync/group-directory.js';
-import { MemberIndex } from '../../lib/sync/member-index.js';
+import { applyWorkerEvent } from '../../lib/sync/apply-worker-event.js';
 import { WorkerRecordSchema } from '../../lib/vocabulary/worker-record.js';
 import { bitwardenPair } from '../support/bitwarden.js';
+import { freshTables, syncCore } from '../support/sync-core.js';
 import { worker } from '../support/generic-events.js';
 
 /**
@@ -26,10 +21,7 @@ import { worker } from '../support/generic-events.js';
 const config = parseConfig('rules:\n  - id: everyone\n    groups: [All Staff]\n');
 let emulator: BitwardenEmulator;
 
-beforeAll(async () => {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = inject('endpoints').dynamodb;
-  Object.assign(process.env, await createTables(new DynamoDBClient({}), randomPrefix()));
-});
+beforeAll(freshTables);
 afterAll(() => emulator?.stop());
 
 /** An audit log whose writes of `applied` entries fail while `failing` says so, as DynamoDB may refuse one. */
@@ -51,22 +43,7 @@ describe('a write Bitwarden made whose audit entry could not be written', () => 
     const record = WorkerRecordSchema.parse(worker());
     const hire: WorkerEventMessage = { version: 1, provider: 'generic', workerKey: record.externalId, deliveryId: 'd-hire', eventType: 'worker.hired', occurredAt: '2026-01-05T09:00:00Z', receivedAt: '2026-01-05T09:00:01Z', subject: { kind: 'record', worker: record } };
     const clock = { now: new Date('2026-01-05T09:00:02Z') };
-    const deps: SyncDependencies = {
-      workers,
-      audit,
-      rules: async () => config.rules,
-      groups: new GroupDirectoryCache(pair.client),
-      members: new MemberIndex(pair.client),
-      leaseMs: 60_000,
-      bitwarden: pair.client,
-      guard: new RevocationGuard(db, tableName(readEnvironment(), Tables.guard), null, async () => 1),
-      policy: config.policy,
-      onRevokeUnsupported: 'fail',
-      fetchWorker: async () => {
-        throw new Error('the generic provider never fetches');
-      },
-      now: () => clock.now,
-    };
+    const deps = syncCore(pair.client, { rules: config.rules, policy: config.policy, now: () => clock.now, audit });
 
     await expect(applyWorkerEvent(hire, deps)).rejects.toThrow('the audit table refused the write');
     expect(emulator.writes().map((exchange) => `${exchange.method} ${exchange.route} ${exchange.status}`)).toEqual(['POST /public/members 200']);

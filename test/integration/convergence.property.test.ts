@@ -1,26 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import { parseConfig } from '../../lib/config/load.js';
 import { WorkerRecordSchema, type WorkerRecord } from '../../lib/vocabulary/worker-record.js';
-import { RevocationGuard } from '../../lib/lifecycle/guard.js';
 import { reevaluation } from '../../lib/queue/message.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
-import { createTables } from '../../lib/local/bootstrap.js';
-import { randomPrefix } from '../../lib/local/runtime.js';
 import { decide } from '../../lib/policy/decide.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
-import { documentClient } from '../../lib/runtime/aws.js';
-import { AuditLog } from '../../lib/store/audit-log.js';
-import { Tables } from '../../lib/store/tables.js';
-import { readEnvironment, tableName } from '../../lib/runtime/env.js';
-import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { applyWorkerEvent, type SyncDependencies } from '../../lib/sync/apply-worker-event.js';
-import { MemberIndex } from '../../lib/sync/member-index.js';
-import { GroupDirectoryCache } from '../../lib/sync/group-directory.js';
 import { bitwardenPair } from '../support/bitwarden.js';
+import { freshTables, syncCore } from '../support/sync-core.js';
 import { allProvidersConfig } from '../support/fixtures.js';
 
 /**
@@ -41,27 +31,10 @@ let deps: SyncDependencies;
 let clock = new Date(BASE);
 
 beforeAll(async () => {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = inject('endpoints').dynamodb;
-  Object.assign(process.env, await createTables(new DynamoDBClient({}), randomPrefix()));
+  await freshTables();
   const pair = await bitwardenPair({ groups: ['All Staff', 'Engineering', 'Contractors'] });
   emulator = pair.emulator;
-  const db = documentClient();
-  deps = {
-    workers: new WorkerStateStore(db, tableName(readEnvironment(), Tables.workers)),
-    audit: new AuditLog(db, tableName(readEnvironment(), Tables.audit)),
-    rules: async () => config.rules,
-    groups: new GroupDirectoryCache(pair.client),
-    members: new MemberIndex(pair.client),
-    leaseMs: 60_000,
-    bitwarden: pair.client,
-    guard: new RevocationGuard(db, tableName(readEnvironment(), Tables.guard), null, async () => 1),
-    policy,
-    onRevokeUnsupported: 'fail',
-    fetchWorker: async () => {
-      throw new Error('records are carried by the events');
-    },
-    now: () => clock,
-  };
+  deps = syncCore(pair.client, { rules: config.rules, policy, now: () => clock });
 });
 afterAll(() => emulator?.stop());
 

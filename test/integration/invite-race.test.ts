@@ -1,31 +1,21 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import { WorkerRecordSchema } from '../../lib/vocabulary/worker-record.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
-import { RevocationGuard } from '../../lib/lifecycle/guard.js';
-import { createTables } from '../../lib/local/bootstrap.js';
-import { randomPrefix } from '../../lib/local/runtime.js';
 import { documentClient } from '../../lib/runtime/aws.js';
-import { AuditLog } from '../../lib/store/audit-log.js';
-import { RuleStore } from '../../lib/store/rule-store.js';
 import { Tables } from '../../lib/store/tables.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { WorkerStateStore } from '../../lib/store/worker-state.js';
 import { applyWorkerEvent } from '../../lib/sync/apply-worker-event.js';
-import { MemberIndex } from '../../lib/sync/member-index.js';
-import { GroupDirectoryCache } from '../../lib/sync/group-directory.js';
 import { bitwardenPair } from '../support/bitwarden.js';
+import { freshTables, syncCore } from '../support/sync-core.js';
 import { worker } from '../support/generic-events.js';
 import { contractViolations } from '../support/openapi-contract.js';
 
 const config = parseConfig('rules:\n  - id: everyone\n    groups: [All Staff]\n');
 let emulator: BitwardenEmulator;
 
-beforeAll(async () => {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = inject('endpoints').dynamodb;
-  Object.assign(process.env, await createTables(new DynamoDBClient({}), randomPrefix()));
-});
+beforeAll(freshTables);
 afterAll(() => emulator?.stop());
 
 describe('an invite that races another invite of the same e-mail', () => {
@@ -43,25 +33,9 @@ describe('an invite that races another invite of the same e-mail', () => {
       return members;
     };
 
-    const db = documentClient();
     const result = await applyWorkerEvent(
       { version: 1, provider: 'generic', workerKey: record.externalId, deliveryId: 'd-1', eventType: 'worker.hired', occurredAt: '2026-01-05T09:00:00Z', receivedAt: '2026-01-05T09:00:01Z', subject: { kind: 'record', worker: record } },
-      {
-        workers: new WorkerStateStore(db, tableName(readEnvironment(), Tables.workers)),
-        audit: new AuditLog(db, tableName(readEnvironment(), Tables.audit)),
-        rules: async () => config.rules,
-        groups: new GroupDirectoryCache(client),
-        members: new MemberIndex(client),
-        leaseMs: 60_000,
-        bitwarden: client,
-        guard: new RevocationGuard(db, tableName(readEnvironment(), Tables.guard), null, async () => 1),
-        policy: config.policy,
-        onRevokeUnsupported: 'fail',
-        fetchWorker: async () => {
-          throw new Error('the generic provider never fetches');
-        },
-        now: () => new Date('2026-01-05T09:00:02Z'),
-      },
+      syncCore(client, { rules: config.rules, policy: config.policy, now: () => new Date('2026-01-05T09:00:02Z') }),
     );
 
     expect(emulator.writes().map((exchange) => `${exchange.method} ${exchange.route} ${exchange.status}`)).toEqual([
@@ -71,7 +45,7 @@ describe('an invite that races another invite of the same e-mail', () => {
     ]);
     expect(emulator.allMembers()).toEqual([expect.objectContaining({ email: record.workEmail, externalId: record.externalId, groupNames: ['All Staff'] })]);
     expect(result).toMatchObject({ outcome: 'applied', executed: [{ action: { kind: 'link' } }, { action: { kind: 'set-groups' } }] });
-    expect((await new WorkerStateStore(db, tableName(readEnvironment(), Tables.workers)).get(record.externalId))!.memberId).toBe(emulator.allMembers()[0]!.id);
+    expect((await new WorkerStateStore(documentClient(), tableName(readEnvironment(), Tables.workers)).get(record.externalId))!.memberId).toBe(emulator.allMembers()[0]!.id);
     expect(contractViolations(emulator.exchanges)).toEqual([]);
   });
 });
