@@ -1,15 +1,28 @@
-import { sourceCatalogue } from './catalogue.js';
+import { bambooHrSource } from './bamboohr/bamboohr.js';
+import { entraDirectorySource } from './entradirectory/entradirectory.js';
 import { FILE_SOURCE_NAME, FileSettingsSchema } from './file/settings.js';
+import { finchSource } from './finch/finch.js';
+import { genericSource } from './generic/generic.js';
+import { googleWorkspaceSource } from './googleworkspace/googleworkspace.js';
+import { hiBobSource } from './hibob/hibob.js';
+import { ldapSource } from './ldap/ldap.js';
+import { mergeSource } from './merge/merge.js';
+import { oktaDirectorySource } from './oktadirectory/oktadirectory.js';
+import { oneLoginDirectorySource } from './onelogindirectory/onelogindirectory.js';
 import type { Source, SourceSettings } from './source.js';
 
 /**
  * The sources the product is connected to: they send webhooks, or answer API reads, or both. Every
  * source but the roster file, which lib/sources/registry.ts adds: what reads no roster file (the
  * config schema, the reconciler; the worker on demand, to fetch a record) imports this list, and
- * bundles neither the file source nor its CSV parser. The list is lib/sources/catalogue.ts's, all
- * loaded; the ingest loads only the source a webhook names, from the catalogue itself.
+ * bundles neither the file source nor its CSV parser. The ingest loads only the source a webhook
+ * names, from lib/sources/webhook-sources.ts.
  */
-const sources: Source[] = await Promise.all([...sourceCatalogue.values()].map((load) => load()));
+const sources: Source[] = [
+  genericSource, bambooHrSource, hiBobSource, mergeSource, finchSource,
+  // Directories: rosters only (lib/sources/source.ts, defineRosterSource).
+  ldapSource, googleWorkspaceSource, entraDirectorySource, oktaDirectorySource, oneLoginDirectorySource,
+].map((source) => source as unknown as Source);
 
 /** Bumped by every registration, so that what is derived from the list (the config schema) knows to rebuild. */
 let revision = 0;

@@ -1,5 +1,19 @@
-import { sourceCatalogue } from './catalogue.js';
 import type { Source, SourceSettings } from './source.js';
+
+/**
+ * The sources that take webhooks, by name, each loaded on demand: a chunk of its own in the
+ * ingest's bundle (cdk/handler-bundle.ts), so that the ingest loads only the source a webhook names,
+ * at its first webhook (docs/design.md, decision 18). Every connected source is listed in
+ * lib/sources/connected-sources.ts, statically: what reads rosters needs them all at once, and one
+ * chunk loads faster than ten. A unit test holds this list to the webhook sources of that one.
+ */
+export const webhookSourceLoaders: ReadonlyMap<string, () => Promise<Source>> = new Map<string, () => Promise<Source>>([
+  ['generic', async () => (await import('./generic/generic.js')).genericSource as unknown as Source],
+  ['bamboohr', async () => (await import('./bamboohr/bamboohr.js')).bambooHrSource as unknown as Source],
+  ['hibob', async () => (await import('./hibob/hibob.js')).hiBobSource as unknown as Source],
+  ['merge', async () => (await import('./merge/merge.js')).mergeSource as unknown as Source],
+  ['finch', async () => (await import('./finch/finch.js')).finchSource as unknown as Source],
+]);
 
 export interface EnabledSource {
   source: Source;
@@ -37,6 +51,6 @@ export function enabledWebhookSources(providers: Readonly<Record<string, SourceS
 }
 
 async function loadSource(name: string): Promise<Source | undefined> {
-  const load = sourceCatalogue.get(name);
+  const load = webhookSourceLoaders.get(name);
   return load ? load() : (await import('./connected-sources.js')).findConnectedSource(name);
 }

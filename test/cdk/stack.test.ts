@@ -124,7 +124,7 @@ describe('the CDK stack', () => {
       // They load on the path that needs them: the ingest verifies a webhook, the worker fetches a record from its source's API.
       const bamboo = Object.keys(metafile.outputs).find((file) => Object.keys(metafile.outputs[file]!.inputs).includes('lib/sources/bamboohr/bamboohr.ts'));
       expect(bamboo, name).toBeDefined();
-      // Each source a chunk of its own (lib/sources/catalogue.ts, lib/sources/webhook-sources.ts): a BambooHR webhook loads no other source.
+      // Each source a chunk of its own (lib/sources/webhook-sources.ts): a BambooHR webhook loads no other source.
       if (name === 'ingest') expect([...loadedWith(metafile, bamboo!)].flatMap((file) => Object.keys(metafile.outputs[file]!.inputs)).filter((input) => sourceCode(input) && !input.startsWith('lib/sources/bamboohr/'))).toEqual([]);
     }
   });

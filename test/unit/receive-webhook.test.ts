@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
-import { enabledWebhookSources } from '../../lib/sources/webhook-sources.js';
+import { connectedSources } from '../../lib/sources/connected-sources.js';
+import { enabledWebhookSources, webhookSourceLoaders } from '../../lib/sources/webhook-sources.js';
 import { receiveWebhook, type IngestDependencies } from '../../lib/ingest/receive-webhook.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { genericDelivery, worker } from '../support/generic-events.js';
@@ -53,5 +54,13 @@ describe('the webhook sources the ingest may load', () => {
   it('finds nothing for a source disabled, a directory (rosters only), an unknown name, or a name of Object.prototype', async () => {
     for (const name of ['bamboohr', 'ldap', 'acme', '__proto__', 'constructor', 'toString']) expect(await sources.find(name), name).toBeUndefined();
     expect(await sources.names()).toEqual(['generic']);
+  });
+});
+
+describe('the ingest’s list of webhook sources', () => {
+  it('loads, by name, exactly the connected sources that take webhooks', async () => {
+    const takingWebhooks = connectedSources().filter((source) => source.takesWebhooks !== false);
+    expect([...webhookSourceLoaders.keys()].sort()).toEqual(takingWebhooks.map((source) => source.name).sort());
+    for (const source of takingWebhooks) expect(await webhookSourceLoaders.get(source.name)!(), source.name).toBe(source);
   });
 });
