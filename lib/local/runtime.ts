@@ -19,7 +19,7 @@ import { BitwardenEmulator, type BitwardenEmulatorOptions } from './bitwarden/em
 import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
 import { SourceApis } from './source-apis.js';
 import { localContext } from './lambda-context.js';
-import { startHttpServer } from './http-server.js';
+import { startHttpServer, type FunctionUrlHandler } from './http-server.js';
 import { startLocalServices } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
@@ -55,6 +55,8 @@ export interface LocalRuntimeOptions {
   startWorker?: boolean;
   /** How often the sweeper runs; 0: only when `sweep()` is called. */
   sweepIntervalSeconds?: number;
+  /** Told how long each ingest or SCIM invocation ran: what Lambda would bill (the bench's cost). */
+  onInvocation?: (handler: 'ingest' | 'scim', durationMs: number) => void;
 }
 
 export interface LocalRuntime {
@@ -190,11 +192,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stops.push(async () => clearInterval(timer));
     }
 
-    const http = await startHttpServer(options.port, ingest, {
+    const timed = (name: 'ingest' | 'scim', handler: FunctionUrlHandler): FunctionUrlHandler =>
+      options.onInvocation
+        ? async (event, context) => {
+            const started = performance.now();
+            try {
+              return await handler(event, context);
+            } finally {
+              options.onInvocation!(name, performance.now() - started);
+            }
+          }
+        : handler;
+    const http = await startHttpServer(options.port, timed('ingest', ingest), {
       '/healthz': () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: ruleCount }),
       // What the emulated organization holds, for `npm run demo` and curious humans. Local only.
       ...(bitwarden ? { '/local/bitwarden/members': () => bitwarden!.allMembers() } : {}),
-    }, undefined, scim);
+    }, undefined, timed('scim', scim));
     stops.push(() => http.close());
 
     return { url: http.url, bitwarden, sourceApis, workers, queues, sweep, reloadRules, stop };
