@@ -17,8 +17,8 @@ import { recordFailure } from '../lib/sync/failures.js';
 /**
  * How soon a failed message comes back: seconds, not the queue's 180 s visibility timeout. Transient
  * failures (Bitwarden 5xx, a worker the other lane held) back off exponentially with jitter, about 2,
- * 4, 8, 16, 32, then 60 s over the queue's ten receives (lib/queue/queues.ts); with lease() waiting
- * 10 s on each, they outlast the lease of a holder that crashed (WORKER_LEASE_SECONDS, 60 s). A call the rate budget could not fit comes
+ * 4, 8, 16, 32, then 60 s over the queue's ten receives (lib/queue/queues.ts); with the wait for the other lane
+ * (10 s on each, lib/sync/apply-worker-event.ts) they outlast the lease of a holder that crashed (WORKER_LEASE_SECONDS, 60 s). A call the rate budget could not fit comes
  * back exactly when its slot is free.
  */
 const MAX_RETRY_SECONDS = 60;
