@@ -46,14 +46,14 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
   const audit = auditTrail(message, deps);
   const taken = await evaluateAndLease(message, deps, audit);
   if ('outcome' in taken) return taken;
-  const { evaluation, lease } = taken;
+  const { evaluation, lease, permit } = taken;
   let queued = false;
   let saved = false;
   // Writes begun whose outcome is not audited yet: should the event fail, they stay announced for the next lease to audit.
   const unaudited = new Set<WriteIntent['actions'][number]>();
   try {
     if (evaluation.plan.blocked) await audit.record('blocked', 'none', evaluation.found.member?.id ?? null, evaluation.plan.blocked);
-    const result = await executePlan(evaluation, message, deps, audit, unaudited);
+    const result = await executePlan(evaluation, message, deps, audit, unaudited, permit);
     await saveState(message, evaluation, result, deps);
     saved = true;
     // A queued invitation that is no longer wanted as queued (a termination, or it was sent) must not be imported.
@@ -83,7 +83,7 @@ const LEASE_POLL_MS = 200;
  * worker, announcing those writes in the lease. A skip, a dry run, and a plan with nothing to write
  * but the state end here, with no lease. Reads again whenever the worker was held or changed meanwhile.
  */
-async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<ApplyOutcome | { evaluation: Planned; lease: Lease }> {
+async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail): Promise<ApplyOutcome | { evaluation: Planned; lease: Lease; permit?: Permit }> {
   const started = performance.now();
   // The caller's clock, moved on by the time waited, so that a crashed holder's expired lease is taken over.
   const waited = () => Math.round(performance.now() - started);
@@ -120,8 +120,12 @@ async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependenc
     } else {
       // Writes left announced by a holder that stopped are audited first; the lease is refused if another event did so and took the worker meanwhile.
       if (reading.intent) await recordInterrupted(reading.intent, message.workerKey, deps);
-      const lease = await deps.workers.lease(message.workerKey, reading, intentOf(evaluation, message, deps), startedAt + waited(), deps.leaseMs);
-      if (lease) return { evaluation, lease };
+      // A revocation asks the guard while the lease is written, not after: one round trip less before the revoke.
+      const [lease, permit] = await Promise.all([
+        deps.workers.lease(message.workerKey, reading, intentOf(evaluation, message, deps), startedAt + waited(), deps.leaseMs),
+        evaluation.plan.actions.some(losesAccess) ? deps.guard.permit(message.workerKey, deps.now()) : undefined,
+      ]);
+      if (lease) return { evaluation, lease, permit };
     }
     // Another lane took the worker, or saved it, since it was read.
     if (waited() + LEASE_POLL_MS > maxWaitMs) throw new WorkerBusyError(message.workerKey);
@@ -213,7 +217,7 @@ interface Execution {
  * Bitwarden contradicted what was read (the lease did not announce it). A revocation the guard holds
  * is recorded and skipped, not failed.
  */
-async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail, unaudited: Set<WriteIntent['actions'][number]>): Promise<Execution> {
+async function executePlan(evaluation: Planned, message: WorkerEventMessage, deps: SyncDependencies, audit: AuditTrail, unaudited: Set<WriteIntent['actions'][number]>, firstPermit?: Permit): Promise<Execution> {
   const { desired, directory } = evaluation;
   const { workerKey } = message;
   const now = deps.now();
@@ -229,9 +233,11 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   let memberWrittenAt: number | null = null;
   for (let index = 0; index < planned.actions.length; index++) {
     const action = planned.actions[index]!;
-    const losesAccess = action.kind === 'revoke' || (action.kind === 'set-groups' && action.removed.length > 0);
-    if (losesAccess) {
-      const permit = await deps.guard.permit(workerKey, now);
+    const takesAccess = losesAccess(action);
+    if (takesAccess) {
+      // The permit asked beside the lease serves the plan's first such change; any other asks again.
+      const permit = firstPermit ?? (await deps.guard.permit(workerKey, now));
+      firstPermit = undefined;
       if (!permit.allowed) {
         // Held, not failed: the message completes, and the sweeper re-evaluates the worker once an admin approves.
         held = true;
@@ -289,10 +295,10 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
     if (action.kind === 'link' && action.takenOverFrom) await releaseTakenOver(action.takenOverFrom, action.memberId, workerKey, audit, deps);
     // Audited one by one, so a crash between two writes still leaves a trail of the first. The guard's count of a
     // change that took access away, and the end of the hold it had, are records of the same write: one round trip.
-    const endsHold = losesAccess && holdExists;
+    const endsHold = takesAccess && holdExists;
     await Promise.all([
       audit.record('applied', action.kind, done.memberId, `${desired.reason}; ${done.detail}`),
-      losesAccess ? deps.guard.recordRevocation(now) : null,
+      takesAccess ? deps.guard.recordRevocation(now) : null,
       endsHold ? deps.guard.drop(workerKey) : null,
     ]);
     unaudited.delete(begun);
@@ -305,6 +311,11 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
   const invited = executed.find((done) => done.action.kind === 'invite');
   return { plan: planned, executed, held, queued, memberId: invited?.memberId ?? found.member?.id ?? null, memberWrittenAt };
 }
+
+/** A change that takes access away: what the mass-change guard counts and may hold. */
+const losesAccess = (action: Action): action is Extract<Action, { kind: 'revoke' | 'set-groups' }> => action.kind === 'revoke' || (action.kind === 'set-groups' && action.removed.length > 0);
+
+type Permit = Awaited<ReturnType<RevocationGuard['permit']>>;
 
 /** How long an invite waits for its slot before it goes to the next bulk import instead. */
 const INVITE_PATIENCE_MS = 250;
