@@ -374,17 +374,18 @@ async function bundles() {
 function costPer10k(workerMs: number, ingestMs: number, perEvent: { dynamoWrites: number; dynamoReads: number; sqsRequests: number; workerInvocations: number; rateBudgetWrites: number }) {
   const price = { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2 / 1e6, sqsFifoRequest: 0.5 / 1e6, dynamoWrite: 0.625 / 1e6, dynamoRead: 0.125 / 1e6 };
   const memoryGb = 0.5;
-  const per10k = (usd: number) => Number((usd * 10_000).toFixed(4));
-  const breakdown = {
-    lambdaDuration: per10k(memoryGb * ((ingestMs + workerMs) / 1000) * price.lambdaGbSecond),
-    lambdaRequests: per10k((1 + perEvent.workerInvocations) * price.lambdaRequest),
-    sqs: per10k(perEvent.sqsRequests * price.sqsFifoRequest),
-    dynamoWrites: per10k((perEvent.dynamoWrites + perEvent.rateBudgetWrites) * price.dynamoWrite),
-    dynamoReads: per10k(perEvent.dynamoReads * price.dynamoRead),
+  const perEventUsd = {
+    lambdaDuration: memoryGb * ((ingestMs + workerMs) / 1000) * price.lambdaGbSecond,
+    lambdaRequests: (1 + perEvent.workerInvocations) * price.lambdaRequest,
+    sqs: perEvent.sqsRequests * price.sqsFifoRequest,
+    dynamoWrites: (perEvent.dynamoWrites + perEvent.rateBudgetWrites) * price.dynamoWrite,
+    dynamoReads: perEvent.dynamoReads * price.dynamoRead,
   };
+  // Per 10,000 events, to five places: the total is summed before rounding.
+  const per10k = (usd: number) => Number((usd * 10_000).toFixed(5));
   return {
-    usd: Number(Object.values(breakdown).reduce((sum, usd) => sum + usd, 0).toFixed(4)),
-    breakdown,
+    usd: per10k(Object.values(perEventUsd).reduce((sum, usd) => sum + usd, 0)),
+    breakdown: Object.fromEntries(Object.entries(perEventUsd).map(([what, usd]) => [what, per10k(usd)])),
     assumptions: `us-east-1 list prices; 512 MB arm64; per event (measured over ${perEvent.dynamoWrites ? 'hires, terminations and duplicates' : '-'}) ${(1 + perEvent.workerInvocations).toFixed(2)} invocations (the webhook's through the ingest's function URL, which adds no charge), ${perEvent.sqsRequests} SQS requests, ${perEvent.dynamoWrites} DynamoDB writes counted and at least ${perEvent.rateBudgetWrites} more to the rate budget (one per invite sent alone, which production draws and this scenario does not; listings and group calls draw too), ${perEvent.dynamoReads} reads (items under 1 KB); empty SQS polls, Secrets Manager (cached), logs and X-Ray not included`,
   };
 }
@@ -479,7 +480,7 @@ Before: the bench of 2026-11-26 19:15, before issue 14. Previous: the bench of 2
 | Bitwarden reads per hire, 5,000-member org | 1 full listing each | 0.08 | ${reads.readsPerHire} on average, at most ${reads.mostReadsForOneHire} (${reads.memberListingsPerHire} listings per hire); ${backlog.memberListingsPerHire} listings per hire during the wave | ≤ 1 |
 | convergence of 12 hires under 20 % 5xx + 15 % 429 | ~3 min | 3.7 s | ${underFaults.converged ? `${underFaults.seconds} s` : `not converged in 5 min`} (${underFaults.failedAnswers} failed answers) | ≤ 60 s |
 | bundle (what a cold start loads) / cold import p50 | 770–886 KiB / 240–290 ms | 143–227 KiB / 120–160 ms | ${Math.round(Math.min(...handlerBundles.map((result) => result.bytes)) / 1024)}–${Math.round(Math.max(...handlerBundles.map((result) => result.bytes)) / 1024)} KiB / ${Math.min(...handlerBundles.map((result) => result.coldImportMs.p50 ?? 0))}–${Math.max(...handlerBundles.map((result) => result.coldImportMs.p50 ?? 0))} ms (the ingest with the source its first webhook loads: ${bundleResults.ingestWithFirstWebhookSourceMs.p50} ms; the SDK's DynamoDB and SQS clients alone: ${bundleResults.sdkRequireMs.p50} ms) | ≤ 250 KB / ≤ 150 ms |
-| cost per 10,000 events | $0.0822 (6 writes, 4 reads assumed) | $0.0682 (5.13 writes, 2.04 reads, an HTTP API call) | $${results.costPer10kEvents.usd} (${alone.perEvent.dynamoWrites} writes and ${alone.perEvent.dynamoReads} reads measured, at least ${alone.perEvent.rateBudgetWrites} rate budget writes added) | ≤ $0.05 |
+| cost per 10,000 events | $0.0822 (6 writes, 4 reads assumed) | $0.0682 (5.13 writes, 2.04 reads, an HTTP API call) | $${results.costPer10kEvents.usd.toFixed(5)} (${alone.perEvent.dynamoWrites} writes and ${alone.perEvent.dynamoReads} reads measured, at least ${alone.perEvent.rateBudgetWrites} rate budget writes added) | ≤ $0.05 |
 
 The wave's timeline, in seconds from its start: first bulk import ${backlog.timeline.firstImport}, last ${backlog.timeline.lastImport}, last member given its groups ${backlog.timeline.lastGroupsSet} (${backlog.timeline.groupPuts} \`group-ids\` PUTs); the normal lane ran ${backlog.normalLane.batches} batches of ${backlog.normalLane.recordsPerBatch} in ${backlog.normalLane.msPerBatch} ms each.
 The slowest revocations during the wave (sent at second: ingest / lane / worker, in ms; a negative lane time is a pick-up before the answer reached the sender): ${backlog.slowestRevocations.map((slow) => `${slow.sentAtSecond} s: ${Math.round(slow.ingestMs)} / ${Math.round(slow.laneMs)} / ${Math.round(slow.workerMs)}`).join('; ')}.
@@ -511,7 +512,7 @@ ${Object.entries(bundleResults.handlers).map(([name, result]) => `| ${name} | ${
 
 ## Cost
 
-About **$${results.costPer10kEvents.usd} per 10,000 events** (${results.costPer10kEvents.assumptions}).
+About **$${results.costPer10kEvents.usd.toFixed(5)} per 10,000 events** (${results.costPer10kEvents.assumptions}).
 Per 10,000 events: ${Object.entries(results.costPer10kEvents.breakdown).map(([what, usd]) => `${what} $${usd}`).join(', ')}.
 DynamoDB writes per event, by table and command: ${byTable(alone.perEvent.dynamoWritesBy)}, and in production RateBudget UpdateCommand ${alone.perEvent.rateBudgetWrites}
 (the delivery record against replays; the worker's lease, which announces the Bitwarden writes it is taken for, and is taken only by an event that makes some; its state, which ends the lease;
