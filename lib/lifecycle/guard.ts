@@ -33,8 +33,8 @@ export interface GuardStatus {
 
 /**
  * Safety before speed on mass change (docs/design.md, decision 8): when more changes that take
- * access away (revocations, and group removals) would happen in a sliding window than the config
- * allows (a number, or a share of the organization), further ones are held, not dropped and not
+ * access away (revocations, and group removals) would happen in a sliding window (counted by the
+ * minute) than the config allows (a number, or a share of the organization), further ones are held, not dropped and not
  * retried into the DLQ, until an admin approves or rejects them (`npx lifecycle guard approve|reject`),
  * or, with `release: rate` only, until the window has room again. Counting and recording are two
  * steps, so concurrent workers can overshoot the limit by at most the worker concurrency.
