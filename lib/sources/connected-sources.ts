@@ -9,7 +9,7 @@ import { ldapSource } from './ldap/ldap.js';
 import { mergeSource } from './merge/merge.js';
 import { oktaDirectorySource } from './oktadirectory/oktadirectory.js';
 import { oneLoginDirectorySource } from './onelogindirectory/onelogindirectory.js';
-import type { Source, SourceSettings } from './source.js';
+import type { EnabledSource, Source, SourceSettings } from './source.js';
 
 /**
  * The sources the product is connected to: they send webhooks, or answer API reads, or both. Every
@@ -48,8 +48,8 @@ export const sourceSettings = (): ReadonlyArray<readonly [name: string, settings
 ];
 
 /** Enabled connected sources by name, each with its own settings from `providers.<name>` of the config. */
-export function enabledConnectedSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
-  const enabled = new Map<string, { source: Source; settings: SourceSettings }>();
+export function enabledConnectedSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, EnabledSource> {
+  const enabled = new Map<string, EnabledSource>();
   for (const source of sources) {
     const settings = providers[source.name];
     if (settings?.enabled) enabled.set(source.name, { source, settings });

@@ -1,7 +1,7 @@
 import { connectedSources, enabledConnectedSources } from './connected-sources.js';
 import { fileSource } from './file/file.js';
 import { FILE_SOURCE_NAME } from './file/settings.js';
-import type { Source, SourceSettings } from './source.js';
+import type { EnabledSource, Source, SourceSettings } from './source.js';
 
 export { registerSource, registryRevision } from './connected-sources.js';
 
@@ -26,7 +26,7 @@ export function findSource(name: string): Source | undefined {
 export const needsApiCredentials = (source: Source): boolean => Boolean(source.fetchWorker) || (Boolean(source.readRoster) && source.name !== FILE_SOURCE_NAME);
 
 /** Enabled sources by name, each with its own settings from `providers.<name>` of the config. */
-export function enabledSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, { source: Source; settings: SourceSettings }> {
+export function enabledSources(providers: Readonly<Record<string, SourceSettings | undefined>>): Map<string, EnabledSource> {
   const enabled = enabledConnectedSources(providers);
   const settings = providers[FILE_SOURCE_NAME];
   if (settings?.enabled) enabled.set(FILE_SOURCE_NAME, { source: rosterFile, settings });

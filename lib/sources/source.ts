@@ -108,6 +108,12 @@ export interface Source<Settings extends SourceSettings = SourceSettings> {
 /** Declares a source with its settings type inferred from its schema. */
 export const defineSource = <Settings extends SourceSettings>(source: Source<Settings>): Source<Settings> => source;
 
+/** A source the config enables, with its settings from `providers.<name>`. */
+export interface EnabledSource {
+  source: Source;
+  settings: SourceSettings;
+}
+
 /** A source that is only read (a directory): its settings and its roster read, nothing about webhooks. */
 export interface RosterSource<Settings extends SourceSettings> extends Pick<Source<Settings>, 'name' | 'settings'> {
   readRoster: NonNullable<Source<Settings>['readRoster']>;

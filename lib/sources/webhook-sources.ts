@@ -1,4 +1,4 @@
-import type { Source, SourceSettings } from './source.js';
+import type { EnabledSource, Source, SourceSettings } from './source.js';
 
 /**
  * The sources that take webhooks, by name, each loaded on demand: a chunk of its own in the
@@ -14,11 +14,6 @@ export const webhookSourceLoaders: ReadonlyMap<string, () => Promise<Source>> = 
   ['merge', async () => (await import('./merge/merge.js')).mergeSource as unknown as Source],
   ['finch', async () => (await import('./finch/finch.js')).finchSource as unknown as Source],
 ]);
-
-export interface EnabledSource {
-  source: Source;
-  settings: SourceSettings;
-}
 
 /** The enabled sources a webhook may name, each loaded at its first webhook (the ingest's IngestDependencies.sources). */
 export interface WebhookSources {

@@ -155,6 +155,9 @@ function inStep(evaluation: Planned): Execution {
   return { plan: evaluation.plan, executed: [], held: false, queued: false, memberId: evaluation.found.member?.id ?? null, memberWrittenAt: null };
 }
 
+/** A write as the lease announces it and the trail names it: its kind and the member it is to (none yet for an invite). */
+const announced = (action: Action): WriteIntent['actions'][number] => ({ kind: action.kind, memberId: 'memberId' in action ? action.memberId : null });
+
 /** The writes the lease announces: the plan's, with the reason every entry of the event gives. */
 function intentOf(evaluation: Planned, message: WorkerEventMessage, deps: Pick<SyncDependencies, 'now'>): WriteIntent {
   return {
@@ -163,7 +166,7 @@ function intentOf(evaluation: Planned, message: WorkerEventMessage, deps: Pick<S
     provider: message.provider,
     eventType: message.eventType,
     reason: evaluation.desired.reason,
-    actions: evaluation.plan.actions.map((action) => ({ kind: action.kind, memberId: 'memberId' in action ? action.memberId : null })),
+    actions: evaluation.plan.actions.map(announced),
   };
 }
 
@@ -249,12 +252,12 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
       }
       holdExists ||= permit.holdExists;
     }
-    const attempted = (at = deps.now()) => audit.record('attempted', action.kind, 'memberId' in action ? action.memberId : null, `${desired.reason}; ${action.kind}`, { at });
+    const begun = announced(action);
     const attemptedAt = deps.now();
+    const attempted = () => audit.record('attempted', begun.kind, begun.memberId, `${desired.reason}; ${begun.kind}`, { at: attemptedAt });
     // Replanned writes were not announced by the lease: written ahead here, as the lease would have.
-    if (replans > 0) await attempted(attemptedAt);
-    const begun = { kind: action.kind, memberId: 'memberId' in action ? action.memberId : null };
-    if (replans === 0) unaudited.add(begun);
+    if (replans > 0) await attempted();
+    else unaudited.add(begun);
     let done: ExecutedAction;
     // An invite a bulk import can take does not wait for a slot of the one counter every invite shares.
     const bulkInvites = action.kind === 'invite' && deps.bulkInvites?.accepts(action, message, timeLeftInScope()) ? deps.bulkInvites : null;
@@ -271,7 +274,7 @@ async function executePlan(evaluation: Planned, message: WorkerEventMessage, dep
       }
       const contradiction = indexContradiction(error, action);
       if (!contradiction || replans >= MAX_REPLANS) {
-        if (replans === 0) await attempted(attemptedAt);
+        if (replans === 0) await attempted();
         unaudited.delete(begun);
         throw error;
       }
