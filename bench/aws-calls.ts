@@ -2,44 +2,59 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
  * Counts the AWS calls this process makes (the local runtime runs every handler in it), by the SDK
- * clients' shared base class: DynamoDB writes and reads as capacity units for items under 1 KB,
- * SQS requests (a receive that returned nothing is a poll, counted apart). Bench-only instrumentation.
+ * clients' shared base class. DynamoDB writes and reads are the capacity units DynamoDB reports for
+ * each request (ReturnConsumedCapacity, indexes included): what on-demand billing charges, with an
+ * item's size, the larger of its old and new image, and its index writes counted. SQS requests are
+ * counted apart from a receive that returned nothing (a poll). Bench-only instrumentation.
  */
 export interface AwsCallCounts {
+  /** Write request units, the indexes' included. */
   dynamoWrites: number;
+  /** Read request units. */
   dynamoReads: number;
   sqsRequests: number;
   sqsEmptyReceives: number;
-  /** DynamoDB writes by table and command (`deliveries PutCommand`), to see what each event pays for. */
+  /** Write units by table and command (`deliveries PutCommand`), to see what each event pays for. */
   dynamoWritesBy: Record<string, number>;
-  /** DynamoDB reads by table and command, likewise. */
+  /** Read units by table and command, likewise. */
   dynamoReadsBy: Record<string, number>;
 }
 
 const counts: AwsCallCounts = { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} };
-const countWrite = (what: string, n = 1) => {
-  counts.dynamoWrites += n;
-  counts.dynamoWritesBy[what] = (counts.dynamoWritesBy[what] ?? 0) + n;
+const countWrite = (what: string, units: number) => {
+  counts.dynamoWrites += units;
+  counts.dynamoWritesBy[what] = (counts.dynamoWritesBy[what] ?? 0) + units;
 };
-const countRead = (what: string, n = 1) => {
-  counts.dynamoReads += n;
-  counts.dynamoReadsBy[what] = (counts.dynamoReadsBy[what] ?? 0) + n;
+const countRead = (what: string, units: number) => {
+  counts.dynamoReads += units;
+  counts.dynamoReadsBy[what] = (counts.dynamoReadsBy[what] ?? 0) + units;
 };
-const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
-const READS = new Set(['GetCommand', 'GetItemCommand']);
+const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteCommand', 'BatchWriteItemCommand']);
+const READS = new Set(['GetCommand', 'GetItemCommand', 'QueryCommand', 'QueryItemCommand', 'ScanCommand', 'ScanItemCommand']);
+
+interface ConsumedCapacity {
+  TableName?: string;
+  CapacityUnits?: number;
+}
 
 const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send(command: unknown, ...rest: unknown[]): Promise<unknown> };
 const send = base.send;
 base.send = async function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
   const name = command.constructor.name;
-  // A refused conditional write is billed as a write: counted before it is sent.
-  if (WRITES.has(name)) countWrite(`${String(command.input?.TableName)} ${name}`);
-  else if (name === 'BatchWriteCommand' || name === 'BatchWriteItemCommand')
-    for (const [table, items] of Object.entries((command.input?.RequestItems ?? {}) as Record<string, unknown[]>)) countWrite(`${table} ${name}`, items.length);
-  else if (READS.has(name)) countRead(`${String(command.input?.TableName)} ${name}`);
-  const output = (await send.call(this, command, ...rest)) as Record<string, unknown> | undefined;
-  if (name === 'QueryCommand' || name === 'ScanCommand') countRead(`${String(command.input?.TableName)} ${name}`, Math.max(1, Math.ceil(Number(output?.Count ?? 0) / 40)));
-  else if (name === 'ReceiveMessageCommand' && !(output?.Messages as unknown[] | undefined)?.length) counts.sqsEmptyReceives++;
+  const dynamo = WRITES.has(name) || READS.has(name);
+  if (dynamo && command.input) command.input.ReturnConsumedCapacity = 'INDEXES';
+  let output: Record<string, unknown> | undefined;
+  try {
+    output = (await send.call(this, command, ...rest)) as Record<string, unknown> | undefined;
+  } catch (error) {
+    // A refused conditional write is billed too, but its answer reports no capacity: counted as the one unit of an item under 1 KB.
+    if (WRITES.has(name)) countWrite(`${String(command.input?.TableName ?? 'batch')} ${name} (refused)`, 1);
+    throw error;
+  }
+  if (dynamo) {
+    const consumed = ([] as ConsumedCapacity[]).concat((output?.ConsumedCapacity as ConsumedCapacity | ConsumedCapacity[] | undefined) ?? []);
+    for (const { TableName, CapacityUnits = 0 } of consumed) (WRITES.has(name) ? countWrite : countRead)(`${TableName} ${name}`, CapacityUnits);
+  } else if (name === 'ReceiveMessageCommand' && !(output?.Messages as unknown[] | undefined)?.length) counts.sqsEmptyReceives++;
   else if (/Message|Visibility/.test(name)) counts.sqsRequests++;
   return output;
 };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { WorkerRecord } from '../vocabulary/worker-record.js';
+import { WorkerRecordSchema, type WorkerRecord } from '../vocabulary/worker-record.js';
 import type { DesiredState } from '../policy/decide.js';
 import { queryAll, scanAll, writeUnlessRefused } from './dynamo.js';
 import { DUE_INDEX, MEMBER_INDEX } from './tables.js';
@@ -50,7 +50,7 @@ export interface WriteIntent {
   /** Why, as the audit entries of the event say it. */
   reason: string;
   actions: Array<{ kind: string; memberId: string | null }>;
-  /** The lease that announced it (set by lease()): a later lease is taken only over the intent it read. */
+  /** The lease that announced it (its `leaseHolder`, as read): a later lease is taken only over the intent it read. */
   holder?: string;
 }
 
@@ -72,11 +72,30 @@ export interface Lease {
   release(unaudited?: WriteIntent['actions']): Promise<void>;
 }
 
-/** An item holding only a lease is not a state yet; the sparse-index attributes are absent rather than null. */
+/**
+ * DynamoDB bills a write by the item's size in 1 KB units, the larger of its old and new image, and a
+ * lease writes the whole item: the state, the lease and the writes it announces stay under 1 KB for a
+ * usual record only without their empty fields. An item keeps no null or empty field (the sparse
+ * indexes need their keys absent anyway), and a read puts them back.
+ */
+const NULLABLE_FIELDS = ['memberId', 'revokedAt', 'invitedAt', 'inviteQueuedAt', 'memberWrittenAt', 'reevaluateAt'] as const satisfies ReadonlyArray<keyof WorkerState>;
+const RECORD_FIELDS = Object.keys(WorkerRecordSchema.shape) as Array<keyof WorkerRecord>;
+
+const isEmpty = (value: unknown) => value === null || value === undefined || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0);
+const withoutEmpty = <T extends object>(value: T) => Object.fromEntries(Object.entries(value).filter(([, field]) => !isEmpty(field)));
+
+/** The record as the schema gives it, from the fields stored: absent ones null, no attributes `{}`, no pushed groups absent. */
+function storedRecord(stored: Partial<WorkerRecord>): WorkerRecord {
+  const fields = RECORD_FIELDS.filter((field) => field !== 'groups' || stored.groups !== undefined).map((field) => [field, stored[field] ?? (field === 'attributes' ? {} : null)]);
+  return Object.fromEntries(fields) as WorkerRecord;
+}
+
+/** An item holding only a lease is not a state yet. */
 function asState(item: Record<string, unknown> | undefined): WorkerState | null {
   if (!item || !('version' in item)) return null;
   const { leaseHolder: _holder, leaseUntil: _until, intent: _intent, dueShard: _shard, ...state } = item;
-  return { ...(state as unknown as WorkerState), reevaluateAt: (item.reevaluateAt as string | undefined) ?? null, memberId: (item.memberId as string | undefined) ?? null };
+  const absent = Object.fromEntries(NULLABLE_FIELDS.map((field) => [field, null]));
+  return { ...absent, ...(state as unknown as WorkerState), record: storedRecord(item.record as Partial<WorkerRecord>) };
 }
 
 export class StaleStateError extends Error {
@@ -96,6 +115,9 @@ export class WorkerBusyError extends Error {
 
 const DUE_SHARD = 'due';
 
+/** The holder is the item's `leaseHolder`, not repeated in the intent. */
+const withoutHolder = ({ holder: _holder, ...intent }: WriteIntent) => intent;
+
 export class WorkerStateStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -110,7 +132,8 @@ export class WorkerStateStore {
   async read(workerKey: string): Promise<WorkerReading> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { workerKey }, ConsistentRead: true }));
     const leasedUntil = typeof Item?.leaseUntil === 'number' ? Item.leaseUntil : null;
-    return { state: asState(Item), leasedUntil, intent: (Item?.intent as WriteIntent | undefined) ?? null };
+    const intent = Item?.intent ? { ...(Item.intent as WriteIntent), holder: Item.leaseHolder as string } : null;
+    return { state: asState(Item), leasedUntil, intent };
   }
 
   /**
@@ -132,9 +155,9 @@ export class WorkerStateStore {
           ConditionExpression: [
             '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
             version === null ? 'attribute_not_exists(version)' : 'version = :version',
-            left === undefined ? 'attribute_not_exists(intent)' : 'intent.holder = :left',
+            left === undefined ? 'attribute_not_exists(intent)' : 'leaseHolder = :left',
           ].join(' AND '),
-          ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at, ':intent': { ...intent, holder }, ...(version === null ? {} : { ':version': version }), ...(left === undefined ? {} : { ':left': left }) },
+          ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at, ':intent': withoutHolder(intent), ...(version === null ? {} : { ':version': version }), ...(left === undefined ? {} : { ':left': left }) },
         }),
       ),
     );
@@ -146,7 +169,8 @@ export class WorkerStateStore {
             new UpdateCommand({
               TableName: this.table,
               Key: { workerKey },
-              UpdateExpression: unaudited.length === 0 ? 'REMOVE leaseHolder, leaseUntil, intent' : 'SET intent.actions = :unaudited REMOVE leaseHolder, leaseUntil',
+              // Writes left announced keep the holder's name, which the next lease names to take them over.
+              UpdateExpression: unaudited.length === 0 ? 'REMOVE leaseHolder, leaseUntil, intent' : 'SET intent.actions = :unaudited REMOVE leaseUntil',
               ConditionExpression: 'leaseHolder = :holder',
               ExpressionAttributeValues: { ':holder': holder, ...(unaudited.length === 0 ? {} : { ':unaudited': unaudited }) },
             }),
@@ -163,9 +187,8 @@ export class WorkerStateStore {
    */
   async save(state: Omit<WorkerState, 'version'>, previousVersion: number | null, unleasedAt?: number): Promise<WorkerState> {
     const next = { ...state, version: (previousVersion ?? 0) + 1 };
-    // Index keys cannot be null: only a worker with a re-evaluation pending, or a linked member, carries them (sparse indexes).
-    const { reevaluateAt, memberId, ...rest } = next;
-    const item = { ...rest, ...(reevaluateAt ? { reevaluateAt, dueShard: DUE_SHARD } : {}), ...(memberId ? { memberId } : {}) };
+    // Only a worker with a re-evaluation pending is in the due index.
+    const item = { ...withoutEmpty(next), record: withoutEmpty(next.record), ...(next.reevaluateAt ? { dueShard: DUE_SHARD } : {}) };
     try {
       await this.db.send(
         new PutCommand({
@@ -213,7 +236,7 @@ export class WorkerStateStore {
 
   /** Every worker: for rule changes and reconciliation (rare admin work), never on the event path. */
   async all(): Promise<WorkerState[]> {
-    return (await scanAll<WorkerState>(this.db, this.table)).filter((item) => 'version' in item);
+    return (await scanAll<Record<string, unknown>>(this.db, this.table)).flatMap((item) => asState(item) ?? []);
   }
 
   /** Workers whose decision changes at or before `now`, through the sparse index (no scan). */

@@ -90,8 +90,9 @@ async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependenc
   const startedAt = deps.now().getTime();
   const maxWaitMs = Math.min(timeLeftInScope() / 2, LEASE_WAIT_MS);
   for (;;) {
-    const reading = await deps.workers.read(message.workerKey);
-    const evaluated = await evaluate(message, deps, { state: reading.state });
+    // The rules are read beside the state, not after it: a round trip less before every write, for a read a skip does without.
+    const [reading, rules] = await Promise.all([deps.workers.read(message.workerKey), deps.rules()]);
+    const evaluated = await evaluate(message, deps, { state: reading.state, rules });
     // A skip changes nothing, so it needs no lease: whatever another lane saves meanwhile only makes this event older.
     if (evaluated.outcome === 'skip') {
       await audit.record('skipped', 'none', evaluated.state?.memberId ?? null, evaluated.reason);

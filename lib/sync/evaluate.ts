@@ -87,7 +87,7 @@ function removedWorker(state: WorkerState | null, message: WorkerEventMessage, p
  * re-evaluation) → decide → find the member → plan, or a skip with its reason. The worker executes
  * this; `plan --event`, `rules explain`, `status` and reconcile show it.
  */
-export async function evaluate(message: WorkerEventMessage, deps: EvaluateDependencies, known?: { state: WorkerState | null }): Promise<Evaluation> {
+export async function evaluate(message: WorkerEventMessage, deps: EvaluateDependencies, known?: { state: WorkerState | null; rules?: Rule[] }): Promise<Evaluation> {
   const state = known ? known.state : await deps.workers.get(message.workerKey);
   const skip = (reason: string): Evaluation => ({ outcome: 'skip', reason, state });
   const time = eventTime(message);
@@ -108,7 +108,7 @@ export async function evaluate(message: WorkerEventMessage, deps: EvaluateDepend
     if (duplicate) return skip(duplicate);
   }
 
-  const rules = await deps.rules();
+  const rules = known?.rules ?? (await deps.rules());
   const desired = record ? decide(record, rules, deps.policy, deps.now(), { revokedAt: state?.revokedAt ?? null }) : removedWorker(state, message, deps.policy);
   if (!desired) return skip('the HR system no longer has this worker; policy.onWorkerRemoved keeps the member as it is');
   // Only a membership needs the groups' ids: a revocation keeps them as they are and reads no group list.
