@@ -8,6 +8,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
  * counted apart from a receive that returned nothing (a poll). Bench-only instrumentation.
  */
 export interface AwsCallCounts {
+  /** DynamoDB requests, whatever their size. */
+  dynamoRequests: number;
   /** Write request units, the indexes' included. */
   dynamoWrites: number;
   /** Read request units. */
@@ -20,7 +22,7 @@ export interface AwsCallCounts {
   dynamoReadsBy: Record<string, number>;
 }
 
-const counts: AwsCallCounts = { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} };
+const counts: AwsCallCounts = { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} };
 const countWrite = (what: string, units: number) => {
   counts.dynamoWrites += units;
   counts.dynamoWritesBy[what] = (counts.dynamoWritesBy[what] ?? 0) + units;
@@ -42,6 +44,7 @@ const send = base.send;
 base.send = async function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
   const name = command.constructor.name;
   const dynamo = WRITES.has(name) || READS.has(name);
+  if (dynamo) counts.dynamoRequests++;
   if (dynamo && command.input) command.input.ReturnConsumedCapacity = 'INDEXES';
   let output: Record<string, unknown> | undefined;
   try {
@@ -65,5 +68,5 @@ export function awsCalls(): AwsCallCounts {
 }
 
 export function resetAwsCalls(): void {
-  Object.assign(counts, { dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} });
+  Object.assign(counts, { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} });
 }

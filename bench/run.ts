@@ -264,10 +264,13 @@ async function terminationsDuringWave() {
     });
     // The HR system, in its own process: 50 hire deliveries in flight, as fast as the ingest answers (a sender's
     // burst, not 1,000 sockets at once), and meanwhile a termination every 500 ms.
+    resetAwsCalls();
     const { startedAt: waveStarted, terminations: sent } = await sendFromHrSystem({ url: `${runtime.url}/webhooks/generic`, secret: SECRET, hires, leavers, inFlight: 50, terminationGapMs: 500 });
     const sentAt = new Map(sent.map((termination) => [termination.workerKey, termination.sentAt]));
     const ackedAt = new Map(sent.map((termination) => [termination.workerKey, termination.ackedAt]));
     await terminated;
+    // What the product asked of DynamoDB while the revocations were timed: against what DynamoDB Local answers (the warm-up's rate).
+    const dynamoDuringTerminations = { requestsPerSecond: Math.round(awsCalls().dynamoRequests / ((Date.now() - waveStarted) / 1000)), seconds: Math.round((Date.now() - waveStarted) / 1000) };
     const finished = await Promise.race([invited.then(() => true), sleep(WAVE_LIMIT_MS - (Date.now() - waveStarted)).then(() => false)]);
     const waveMs = Date.now() - waveStarted;
     loopDelay.disable();
@@ -313,6 +316,7 @@ async function terminationsDuringWave() {
       timeline: { firstImport: since(imports[0]?.at), lastImport: since(imports.at(-1)?.at), lastGroupsSet: since(groupPuts.at(-1)?.at), groupPuts: groupPuts.length },
       hires: WAVE,
       dynamoDbLocalWarmUp: warmUp,
+      dynamoDuringTerminations,
       allInvitedWithGroups: finished,
       waveSeconds: Math.round(waveMs / 1000),
       invitedWithGroups: hires.filter((person) => emulator.memberByExternalId(person.externalId)?.groupNames.includes('Engineering')).length,
@@ -515,7 +519,7 @@ Before: the bench of 2026-11-26 19:15, before issue 14. Previous: the bench of 2
 
 The wave's timeline, in seconds from its start: first bulk import ${backlog.timeline.firstImport}, last ${backlog.timeline.lastImport}, last member given its groups ${backlog.timeline.lastGroupsSet} (${backlog.timeline.groupPuts} \`group-ids\` PUTs); the normal lane ran ${backlog.normalLane.batches} batches of ${backlog.normalLane.recordsPerBatch} in ${backlog.normalLane.msPerBatch} ms each.
 The slowest revocations during the wave (sent at second: ingest / lane / worker, in ms; a negative lane time is a pick-up before the answer reached the sender): ${backlog.slowestRevocations.map((slow) => `${slow.sentAtSecond} s: ${Math.round(slow.ingestMs)} / ${Math.round(slow.laneMs)} / ${Math.round(slow.workerMs)}`).join('; ')}.
-The HR system sends from a process of its own (bench/hr-sender.ts), 50 webhooks in flight; one process runs the ingest and every worker, beside DynamoDB Local on the same 2 cores, and its event loop was held up by p99 ${backlog.eventLoopDelayMs.p99} ms, at most ${backlog.eventLoopDelayMs.max} ms. In AWS each webhook and each batch is an invocation of its own. DynamoDB Local, a JVM started for the scenario, is warmed first (${backlog.dynamoDbLocalWarmUp.requests} requests of the product's kinds to a table of their own, in ${(backlog.dynamoDbLocalWarmUp.ms / 1000).toFixed(1)} s), as AWS's DynamoDB is never cold: its first requests ran several times slower, and the revocations are timed from the wave's first second. It answers about ${Math.round(backlog.dynamoDbLocalWarmUp.requests / (backlog.dynamoDbLocalWarmUp.ms / 1000))} requests a second, 10 at a time, on this machine; the wave asks more than that in its first seconds.
+The HR system sends from a process of its own (bench/hr-sender.ts), 50 webhooks in flight; one process runs the ingest and every worker, beside DynamoDB Local on the same 2 cores, and its event loop was held up by p99 ${backlog.eventLoopDelayMs.p99} ms, at most ${backlog.eventLoopDelayMs.max} ms. In AWS each webhook and each batch is an invocation of its own. DynamoDB Local, a JVM started for the scenario, is warmed first (${backlog.dynamoDbLocalWarmUp.requests} requests of the product's kinds to a table of their own, in ${(backlog.dynamoDbLocalWarmUp.ms / 1000).toFixed(1)} s), as AWS's DynamoDB is never cold: its first requests ran several times slower, and the revocations are timed from the wave's first second. It answered the warm-up's requests, 10 at a time, at ${Math.round(backlog.dynamoDbLocalWarmUp.requests / (backlog.dynamoDbLocalWarmUp.ms / 1000))} a second; while the terminations were sent (the wave's first ${backlog.dynamoDuringTerminations.seconds} s), the ingest and the workers asked it ${backlog.dynamoDuringTerminations.requestsPerSecond} a second on average, more at the start, when the hires' webhooks arrive: there each request waits its turn, and a revocation makes six in a row.
 
 ## Roster: day one, and every hour after (${dayOne.hrWorkers.toLocaleString('en-US')} HR workers, ${dayOne.members.toLocaleString('en-US')} existing members, cloud rate limits)
 

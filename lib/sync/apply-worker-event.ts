@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BitwardenClient } from '../bitwarden/client.js';
 import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from '../bitwarden/errors.js';
 import { currentCallScope, timeLeftInScope, withinCallScope } from '../bitwarden/call-scope.js';
-import { BULK_FOLLOW_UP, type BulkInviter } from './bulk-invites.js';
+import { BULK_FOLLOW_UP, BULK_RESUME, type BulkInviter } from './bulk-invites.js';
 import type { RevocationGuard } from '../lifecycle/guard.js';
 import { GUARD_RELEASE } from '../lifecycle/sweep.js';
 import { guardHold } from '../notify/messages.js';
@@ -43,6 +43,13 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  * trail written ahead), and an event that skips, or writes nothing but its state, takes no lease.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
+  const applied = await applyToWorker(message, deps);
+  // Invitations an importer out of time handed on (lib/sync/bulk-invites.ts): imported whatever this worker needed.
+  if (message.eventType === `lifecycle.${BULK_RESUME}` && applied.outcome !== 'queued') await deps.bulkInvites?.flush(timeLeftInScope);
+  return applied;
+}
+
+async function applyToWorker(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
   const audit = auditTrail(message, deps);
   const taken = await evaluateAndLease(message, deps, audit);
   if ('outcome' in taken) return taken;

@@ -20,6 +20,9 @@ export interface BulkInviteDependencies {
 /** The event type of the re-evaluation that follows a bulk import: it sets the groups, or invites one by one. */
 export const BULK_FOLLOW_UP = 'bulk-invited';
 
+/** The event type of the re-evaluation an importer out of time sends with invitations still waiting: its handler imports them. */
+export const BULK_RESUME = 'bulk-resume';
+
 /** How long one invocation may hold the import lock; more than an import and its follow-ups take. */
 const LOCK_MS = 60_000;
 /** An import starts only with this much of the invocation left, for the import and its follow-ups. */
@@ -57,11 +60,18 @@ export class BulkInviter {
     return this.deps.pending.cancel(workerKey);
   }
 
-  /** Imports what waits, unless another invocation is at it; returns how many were imported. */
+  /**
+   * Imports what waits, unless another invocation is at it; returns how many were imported. An
+   * invocation that finds the lock taken leaves its invitations to the holder, so a holder that runs
+   * out of time with invitations still waiting hands them on in a message of their own: without it,
+   * the last of a wave could wait minutes for the sweeper.
+   */
   async flush(timeLeft: () => number): Promise<number> {
     const holder = randomUUID();
     let imported = 0;
-    while (timeLeft() > TIME_FOR_AN_IMPORT_MS && (await this.deps.pending.lock(holder, Date.now(), LOCK_MS))) {
+    while (timeLeft() > TIME_FOR_AN_IMPORT_MS) {
+      // The holder reads what waits once its import is done, this invocation's invitations included.
+      if (!(await this.deps.pending.lock(holder, Date.now(), LOCK_MS))) return imported;
       try {
         for (let waiting = await this.deps.pending.all(); waiting.length > 0 && timeLeft() > TIME_FOR_AN_IMPORT_MS; waiting = await this.deps.pending.all()) {
           imported += await this.importBatch(waiting.slice(0, MAX_IMPORT_MEMBERS));
@@ -72,9 +82,11 @@ export class BulkInviter {
       } finally {
         await this.deps.pending.unlock(holder);
       }
-      // An invitation queued while the lock was held, by an invocation that then found it taken, is waiting for nobody.
-      if ((await this.deps.pending.all()).length === 0) break;
+      // An invitation queued while the lock was held, by an invocation that then found it taken, is waiting for this one.
+      if ((await this.deps.pending.all()).length === 0) return imported;
     }
+    const [next] = await this.deps.pending.all();
+    if (next) await this.deps.publisher.publish([reevaluation(next.workerKey, BULK_RESUME, this.deps.now(), false)]);
     return imported;
   }
 

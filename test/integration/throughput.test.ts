@@ -4,11 +4,12 @@ import { callKey } from '../../lib/bitwarden/rate-budget.js';
 import type { BatchResult } from '../../lib/local/sqs-event-source.js';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import { documentClient } from '../../lib/runtime/aws.js';
-import { bitwardenClient, syncDependencies } from '../../lib/runtime/dependencies.js';
+import { bitwardenClient, eventPublisher, syncDependencies } from '../../lib/runtime/dependencies.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { loadConfigFile } from '../../lib/config/load.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
 import { PendingInviteStore } from '../../lib/store/pending-invites.js';
+import { BULK_FOLLOW_UP, BulkInviter } from '../../lib/sync/bulk-invites.js';
 import { DynamoRateBudget } from '../../lib/store/rate-budget-store.js';
 import { Tables } from '../../lib/store/tables.js';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
@@ -107,6 +108,47 @@ describe('bulk imports', () => {
     expect(await pending.all()).toEqual([]);
     // Every worker is re-evaluated: its groups follow.
     expect(await runtime!.queueDepth()).toBe(2_001);
+  });
+
+  it('left waiting when their importer runs out of time are handed on to another invocation, not to the sweeper', async () => {
+    await start({});
+    const env = readEnvironment();
+    const config = loadConfigFile('cdk/config/lifecycle.yaml');
+    const pending = new PendingInviteStore(documentClient(), tableName(env, Tables.invites));
+    const invite = (workerKey: string) => ({ workerKey, email: `${workerKey.toLowerCase()}@example.com`, queuedAt: new Date().toISOString() });
+    for (const workerKey of ['FIRST-0', 'FIRST-1', 'FIRST-2']) await pending.add(invite(workerKey));
+    const client = bitwardenClient(env, config);
+    let imports = 0;
+    const importer = new BulkInviter({
+      pending,
+      // While the first import runs, another invocation queues an invitation and, finding the lock taken, leaves it to the importer.
+      bitwarden: {
+        importMembers: async (members) => {
+          if (imports++ === 0) await pending.add(invite('LATE'));
+          return client.importMembers(members);
+        },
+      },
+      publisher: eventPublisher(env),
+      audit: new AuditLog(documentClient(), tableName(env, Tables.audit)),
+      onImportFailed: (error) => {
+        throw error;
+      },
+      now: () => new Date(),
+    });
+    const lateFollowedUp = new Promise<void>((resolve) =>
+      runtime!.workers.events.on('batch', ({ succeeded }: BatchResult) => {
+        const messages = succeeded.map((record) => JSON.parse(record.body) as WorkerEventMessage);
+        if (messages.some((message) => message.workerKey === 'LATE' && message.eventType === `lifecycle.${BULK_FOLLOW_UP}`)) resolve();
+      }),
+    );
+
+    // The importer's invocation has time for one import only.
+    expect(await importer.flush(() => (imports === 0 ? 60_000 : 5_000))).toBe(3);
+    await lateFollowedUp;
+
+    const imported = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
+    expect(imported.map((exchange) => (exchange.body as { members: Array<{ externalId: string }> }).members.map((member) => member.externalId))).toEqual([['FIRST-0', 'FIRST-1', 'FIRST-2'], ['LATE']]);
+    expect(await pending.all()).toEqual([]);
   });
 
   it('fall back to single invites where the organization cannot use directory syncing', async () => {
