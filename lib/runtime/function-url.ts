@@ -22,12 +22,15 @@ export function webhookRoute(event: LambdaFunctionURLEvent): Route<{ provider: s
   return provider === null ? malformed(event.rawPath) : { matched: true, provider };
 }
 
-/** `/v2/{organizationId}/{path}`: Bitwarden's SCIM paths, the organization id and the rest decoded. */
+/**
+ * `/v2/{organizationId}/{path}`: Bitwarden's SCIM paths, the organization id decoded, the rest as sent:
+ * the SCIM service splits it, then decodes each segment, so an id holding an encoded `/` stays one.
+ */
 export function scimRoute(event: LambdaFunctionURLEvent): Route<{ organizationId: string; path: string }> {
   const match = SCIM.exec(event.rawPath);
   if (!match) return { matched: false, status: 404, error: `no SCIM resource at ${event.rawPath}; the SCIM URL is /v2/{organizationId}` };
-  const [organizationId, rest] = [decodeSegment(match[1]!), decodeSegment(match[2]!)];
-  return organizationId === null || rest === null ? malformed(event.rawPath) : { matched: true, organizationId, path: `/${rest}` };
+  const organizationId = decodeSegment(match[1]!);
+  return organizationId === null ? malformed(event.rawPath) : { matched: true, organizationId, path: `/${match[2]}` };
 }
 
 const malformed = (rawPath: string) => ({ matched: false as const, status: 400 as const, error: `malformed percent-encoding in the path ${rawPath}` });

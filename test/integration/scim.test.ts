@@ -169,6 +169,9 @@ describe('the SCIM endpoint', () => {
     const filter = await send('ping', 'GET', '/Users?filter=userName%20eq');
     expect(filter.body).toMatchObject({ status: '400', scimType: 'invalidFilter' });
     expect((await send('ping', 'GET', '/Users')).body!.totalResults).toBe(0);
+    // An id holding an encoded slash is one id, looked up as such: not a path of two segments, and not decoded twice.
+    expect((await send('ping', 'GET', '/Users/a%2Fb')).body).toMatchObject({ status: '404', detail: 'User not found.' });
+    expect((await send('ping', 'GET', '/Users/a%252Fb')).body).toMatchObject({ status: '404', detail: 'User not found.' });
     expect(await runtime.queueDepth()).toBe(depth);
   });
 

@@ -18,8 +18,10 @@ describe('the function URLs’ routes', () => {
     expect(webhookRoute(request('POST', '/webhooks/%E0%A4%A'))).toEqual({ matched: false, status: 400, error: 'malformed percent-encoding in the path /webhooks/%E0%A4%A' });
   });
 
-  it('/v2/{organizationId}/…: Bitwarden’s SCIM paths, the organization and the rest decoded, any method', () => {
-    expect(scimRoute(request('PATCH', '/v2/3fa85f64-5717-4562-b3fc-2c963f66afa6/Users/a%20b'))).toEqual({ matched: true, organizationId: '3fa85f64-5717-4562-b3fc-2c963f66afa6', path: '/Users/a b' });
+  it('/v2/{organizationId}/…: Bitwarden’s SCIM paths, the organization decoded and the rest as sent (the service decodes it segment by segment), any method', () => {
+    expect(scimRoute(request('PATCH', '/v2/3fa85f64-5717-4562-b3fc-2c963f66afa6/Users/a%20b'))).toEqual({ matched: true, organizationId: '3fa85f64-5717-4562-b3fc-2c963f66afa6', path: '/Users/a%20b' });
+    // An encoded slash inside an id is not a path separator.
+    expect(scimRoute(request('GET', '/v2/org/Users/a%2Fb'))).toEqual({ matched: true, organizationId: 'org', path: '/Users/a%2Fb' });
     expect(scimRoute(request('GET', '/v2/org'))).toMatchObject({ matched: false, status: 404 });
     expect(scimRoute(request('GET', '/v2/%E0%A4%A/Users'))).toMatchObject({ matched: false, status: 400 });
   });
