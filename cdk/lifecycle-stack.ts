@@ -282,6 +282,7 @@ export class LifecycleStack extends Stack {
       stage: props.stage ?? 'dev',
       serviceName: 'hr-bitwarden-lifecycle',
       functions: { Ingest: ingest, Scim: scim, Worker: worker, Sweeper: sweeper, RulesDeployer: rulesDeployer, Reconciler: reconciler, RosterSync: rosterSync },
+      endpoints: ['Ingest', 'Scim'],
       lanes: [
         { name: 'Urgent', queue: this.queues.urgent, deadLetterQueue: this.deadLetterQueues.urgent!, maxAge: Duration.minutes(5) },
         { name: 'Events', queue: this.queues.events, deadLetterQueue: this.deadLetterQueues.events!, maxAge: Duration.minutes(30) },

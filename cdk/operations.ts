@@ -15,6 +15,11 @@ export interface OperationsProps {
   stage: string;
   serviceName: string;
   functions: Record<string, IFunction>;
+  /**
+   * The functions behind a public endpoint, whose reserved concurrency is their throttle: a burst
+   * is answered 429 and the sender retries, so their throttles alarm only when sustained.
+   */
+  endpoints: readonly string[];
   /** Each lane with its dead-letter queue, and how old its oldest message may get. */
   lanes: Array<{ name: string; queue: Queue; deadLetterQueue: Queue; maxAge: Duration }>;
 }
@@ -29,7 +34,8 @@ export class Operations extends Construct {
   /** The dashboard's row of functions, which `watch` adds each function to. */
   private readonly functionErrors = new GraphWidget({ title: 'Function errors', width: 12 });
   private readonly functionThrottles = new GraphWidget({ title: 'Function throttles', width: 12 });
-  private readonly alarm: (name: string, metric: IMetric, threshold: number, description: string) => void;
+  private readonly alarm: (name: string, metric: IMetric, threshold: number, description: string, evaluationPeriods?: number) => void;
+  private readonly endpoints: ReadonlySet<string>;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
@@ -39,13 +45,14 @@ export class Operations extends Construct {
     this.topic = new Topic(this, 'Alarms', { displayName: `HR → Bitwarden lifecycle (${props.stage}) alarms`, enforceSSL: true, masterKey: key });
     const product = (name: string, statistic = 'Sum', period = Duration.minutes(5)) =>
       new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: props.serviceName }, statistic, period });
-    const alarm = (this.alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
+    this.endpoints = new Set(props.endpoints);
+    const alarm = (this.alarm = (name: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
       const created = new Alarm(this, name, {
         alarmName: `hr-bitwarden-lifecycle-${props.stage}-${name}`,
         alarmDescription: `${description} Runbook: docs/runbook.md`,
         metric,
         threshold,
-        evaluationPeriods: 1,
+        evaluationPeriods,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
@@ -94,7 +101,11 @@ export class Operations extends Construct {
   /** A function's errors and throttles alarm, and it joins the dashboard's row of functions: also for one made after this (the notifier). */
   watch(name: string, fn: IFunction): void {
     this.alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, `The ${name} function failed.`);
-    this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} function was throttled.`);
+    if (this.endpoints.has(name)) {
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} endpoint answered 429 (its reserved concurrency was reached) in each of 15 minutes' 5-minute periods: a flood, or more traffic than it is sized for.`, 3);
+    } else {
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} function was throttled.`);
+    }
     this.functionErrors.addLeftMetric(fn.metricErrors({ label: name }));
     this.functionThrottles.addLeftMetric(fn.metricThrottles({ label: name }));
   }

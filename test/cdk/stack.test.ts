@@ -216,6 +216,9 @@ describe('operations', () => {
     // A roster that changed Bitwarden where no webhook did, on any day, means webhooks are being lost.
     expect(alarms.find((alarm) => alarm.AlarmName.endsWith('RosterCorrections'))).toMatchObject({ MetricName: 'RosterCorrections', Statistic: 'Sum', Period: 86400, Threshold: 1 });
     expect(alarms.find((alarm) => alarm.AlarmName.endsWith('RevocationLatency'))).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 120000, Namespace: 'HrBitwardenLifecycle' });
+    // An endpoint's throttle is a 429 its sender retries: only a sustained one alarms. Any other function's throttle does at once.
+    for (const endpoint of ['IngestThrottles', 'ScimThrottles']) expect(alarms.find((alarm) => alarm.AlarmName.endsWith(endpoint))).toMatchObject({ MetricName: 'Throttles', Period: 300, EvaluationPeriods: 3, Threshold: 1 });
+    expect(alarms.find((alarm) => alarm.AlarmName.endsWith('WorkerThrottles'))).toMatchObject({ MetricName: 'Throttles', EvaluationPeriods: 1, Threshold: 1 });
   });
 
   it('has a lifecycle dashboard', () => {
