@@ -132,7 +132,8 @@ export class WorkerStateStore {
   async read(workerKey: string): Promise<WorkerReading> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { workerKey }, ConsistentRead: true }));
     const leasedUntil = typeof Item?.leaseUntil === 'number' ? Item.leaseUntil : null;
-    const intent = Item?.intent ? { ...(Item.intent as WriteIntent), holder: Item.leaseHolder as string } : null;
+    // An item written before the holder moved out of the intent names it there, with no leaseHolder.
+    const intent = Item?.intent ? { ...(Item.intent as WriteIntent), holder: (Item.leaseHolder ?? (Item.intent as WriteIntent).holder) as string } : null;
     return { state: asState(Item), leasedUntil, intent };
   }
 
@@ -155,7 +156,7 @@ export class WorkerStateStore {
           ConditionExpression: [
             '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
             version === null ? 'attribute_not_exists(version)' : 'version = :version',
-            left === undefined ? 'attribute_not_exists(intent)' : 'leaseHolder = :left',
+            left === undefined ? 'attribute_not_exists(intent)' : '(leaseHolder = :left OR (attribute_not_exists(leaseHolder) AND intent.holder = :left))',
           ].join(' AND '),
           ExpressionAttributeValues: { ':holder': holder, ':until': at + ttlMs, ':now': at, ':intent': withoutHolder(intent), ...(version === null ? {} : { ':version': version }), ...(left === undefined ? {} : { ':left': left }) },
         }),

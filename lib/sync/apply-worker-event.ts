@@ -43,10 +43,13 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  * trail written ahead), and an event that skips, or writes nothing but its state, takes no lease.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
-  const applied = await applyToWorker(message, deps);
-  // Invitations an importer out of time handed on (lib/sync/bulk-invites.ts): imported whatever this worker needed.
-  if (message.eventType === `lifecycle.${BULK_RESUME}` && applied.outcome !== 'queued') await deps.bulkInvites?.flush(timeLeftInScope);
-  return applied;
+  try {
+    return await applyToWorker(message, deps);
+  } finally {
+    // Invitations an importer out of time handed on (lib/sync/bulk-invites.ts) are imported whatever became of this worker's event,
+    // which may fail and be retried; a dry run imports nothing.
+    if (message.eventType === `lifecycle.${BULK_RESUME}` && !deps.policy.dryRun) await deps.bulkInvites?.flush(timeLeftInScope);
+  }
 }
 
 async function applyToWorker(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
@@ -96,6 +99,7 @@ async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependenc
   const waited = () => Math.round(performance.now() - started);
   const startedAt = deps.now().getTime();
   const maxWaitMs = Math.min(timeLeftInScope() / 2, LEASE_WAIT_MS);
+  let refused = 0;
   for (;;) {
     // The rules are read beside the state, not after it: a round trip less before every write, for a read a skip does without.
     const [reading, rules] = await Promise.all([deps.workers.read(message.workerKey), deps.rules()]);
@@ -135,8 +139,9 @@ async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependenc
       ]);
       if (lease) return { evaluation, lease, permit };
     }
-    // Another lane took the worker, or saved it, since it was read.
+    // Another lane took the worker, or saved it, since it was read: read again at once, and after that at the poll's pace.
     if (waited() + LEASE_POLL_MS > maxWaitMs) throw new WorkerBusyError(message.workerKey);
+    if (refused++ > 0) await sleep(LEASE_POLL_MS);
   }
 }
 

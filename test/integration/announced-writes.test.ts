@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
@@ -34,8 +35,13 @@ class FailingAppliedAudit extends AuditLog {
 }
 
 describe('a write Bitwarden made whose audit entry could not be written', () => {
-  it('stays announced on the worker, and the next event audits it attempted, at the time it was announced', async () => {
+  it.each([
+    ['as this version leaves it', false],
+    // Before the holder moved out of the intent, a release left it there and removed leaseHolder: such an item is taken over too, not refused for good.
+    ['as the earlier item layout left it (the holder inside the intent)', true],
+  ])('stays announced on the worker, %s, and the next event audits it attempted, at the time it was announced', async (_layout, earlierLayout) => {
     const pair = await bitwardenPair({ groups: ['All Staff'] });
+    await emulator?.stop();
     emulator = pair.emulator;
     const db = documentClient();
     const workers = new WorkerStateStore(db, tableName(readEnvironment(), Tables.workers));
@@ -50,6 +56,10 @@ describe('a write Bitwarden made whose audit entry could not be written', () => 
     const left = await workers.read(record.externalId);
     expect(left).toMatchObject({ leasedUntil: null, intent: { deliveryId: 'd-hire', actions: [{ kind: 'invite', memberId: null }] } });
 
+    if (earlierLayout) {
+      await db.send(new UpdateCommand({ TableName: tableName(readEnvironment(), Tables.workers), Key: { workerKey: record.externalId }, UpdateExpression: 'SET intent.holder = leaseHolder REMOVE leaseHolder' }));
+      expect((await workers.read(record.externalId)).intent?.holder).toEqual(expect.any(String));
+    }
     // The hire comes back from the queue, the audit table takes writes again.
     audit.failing = false;
     clock.now = new Date('2026-01-05T09:00:09Z');
