@@ -101,11 +101,11 @@ export class Operations extends Construct {
   /** A function's errors and throttles alarm, and it joins the dashboard's row of functions: also for one made after this (the notifier). */
   watch(name: string, fn: IFunction): void {
     this.alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, `The ${name} function failed.`);
-    if (this.endpoints.has(name)) {
-      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} endpoint answered 429 (its reserved concurrency was reached) in each of 15 minutes' 5-minute periods: a flood, or more traffic than it is sized for.`, 3);
-    } else {
-      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, `The ${name} function was throttled.`);
-    }
+    const endpoint = this.endpoints.has(name);
+    const throttled = endpoint
+      ? `The ${name} endpoint answered 429 (its reserved concurrency was reached) in each of 15 minutes' 5-minute periods: a flood, or more traffic than it is sized for.`
+      : `The ${name} function was throttled.`;
+    this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, throttled, endpoint ? 3 : 1);
     this.functionErrors.addLeftMetric(fn.metricErrors({ label: name }));
     this.functionThrottles.addLeftMetric(fn.metricThrottles({ label: name }));
   }

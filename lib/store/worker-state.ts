@@ -133,7 +133,8 @@ export class WorkerStateStore {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { workerKey }, ConsistentRead: true }));
     const leasedUntil = typeof Item?.leaseUntil === 'number' ? Item.leaseUntil : null;
     // An item written before the holder moved out of the intent names it there, with no leaseHolder.
-    const intent = Item?.intent ? { ...(Item.intent as WriteIntent), holder: (Item.leaseHolder ?? (Item.intent as WriteIntent).holder) as string } : null;
+    const left = Item?.intent as WriteIntent | undefined;
+    const intent = left ? { ...left, holder: (Item!.leaseHolder as string | undefined) ?? left.holder } : null;
     return { state: asState(Item), leasedUntil, intent };
   }
 

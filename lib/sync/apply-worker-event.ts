@@ -43,12 +43,17 @@ type Planned = Extract<Evaluation, { outcome: 'plan' }>;
  * trail written ahead), and an event that skips, or writes nothing but its state, takes no lease.
  */
 export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDependencies): Promise<ApplyOutcome> {
+  let outcome: ApplyOutcome['outcome'] | undefined;
   try {
-    return await applyToWorker(message, deps);
+    const applied = await applyToWorker(message, deps);
+    outcome = applied.outcome;
+    return applied;
   } finally {
-    // Invitations an importer out of time handed on (lib/sync/bulk-invites.ts) are imported whatever became of this worker's event,
-    // which may fail and be retried; a dry run imports nothing.
-    if (message.eventType === `lifecycle.${BULK_RESUME}` && !deps.policy.dryRun) await deps.bulkInvites?.flush(timeLeftInScope);
+    // After the worker's lease, since the import and its follow-ups concern other workers: the invitation this event queued, or
+    // those an importer out of time handed on (lib/sync/bulk-invites.ts), imported whatever became of this worker's event,
+    // which may fail and be retried. A dry run imports nothing.
+    const resumes = message.eventType === `lifecycle.${BULK_RESUME}` && !deps.policy.dryRun;
+    if (outcome === 'queued' || resumes) await deps.bulkInvites?.flush(timeLeftInScope);
   }
 }
 
@@ -57,7 +62,6 @@ async function applyToWorker(message: WorkerEventMessage, deps: SyncDependencies
   const taken = await evaluateAndLease(message, deps, audit);
   if ('outcome' in taken) return taken;
   const { evaluation, lease, permit } = taken;
-  let queued = false;
   let saved = false;
   // Writes begun whose outcome is not audited yet: should the event fail, they stay announced for the next lease to audit.
   const unaudited = new Set<WriteIntent['actions'][number]>();
@@ -68,13 +72,10 @@ async function applyToWorker(message: WorkerEventMessage, deps: SyncDependencies
     saved = true;
     // A queued invitation that is no longer wanted as queued (a termination, or it was sent) must not be imported.
     if (evaluation.state?.inviteQueuedAt && !result.queued && message.eventType !== `lifecycle.${BULK_FOLLOW_UP}`) await deps.bulkInvites?.withdraw(message.workerKey);
-    queued = result.queued;
     return { outcome: result.queued ? 'queued' : result.held ? 'held' : result.plan.blocked ? 'blocked' : 'applied', plan: result.plan, executed: result.executed };
   } finally {
     // A save clears the lease in the same write.
     if (!saved) await lease.release([...unaudited]);
-    // After the lease: the import and its follow-ups concern other workers.
-    if (queued) await deps.bulkInvites!.flush(timeLeftInScope);
   }
 }
 
