@@ -20,9 +20,11 @@ export interface AwsCallCounts {
   dynamoWritesBy: Record<string, number>;
   /** Read units by table and command, likewise. */
   dynamoReadsBy: Record<string, number>;
+  /** Requests by table and command, whatever their size: what a busy DynamoDB Local queues. */
+  dynamoRequestsBy: Record<string, number>;
 }
 
-const counts: AwsCallCounts = { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} };
+const counts: AwsCallCounts = { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {}, dynamoRequestsBy: {} };
 const countWrite = (what: string, units: number) => {
   counts.dynamoWrites += units;
   counts.dynamoWritesBy[what] = (counts.dynamoWritesBy[what] ?? 0) + units;
@@ -44,7 +46,11 @@ const send = base.send;
 base.send = async function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
   const name = command.constructor.name;
   const dynamo = WRITES.has(name) || READS.has(name);
-  if (dynamo) counts.dynamoRequests++;
+  if (dynamo) {
+    counts.dynamoRequests++;
+    const what = `${String(command.input?.TableName ?? 'batch')} ${name}`;
+    counts.dynamoRequestsBy[what] = (counts.dynamoRequestsBy[what] ?? 0) + 1;
+  }
   if (dynamo && command.input) command.input.ReturnConsumedCapacity = 'INDEXES';
   let output: Record<string, unknown> | undefined;
   try {
@@ -64,9 +70,9 @@ base.send = async function (this: unknown, command: { constructor: { name: strin
 
 /** What was counted since the last reset. */
 export function awsCalls(): AwsCallCounts {
-  return { ...counts, dynamoWritesBy: { ...counts.dynamoWritesBy }, dynamoReadsBy: { ...counts.dynamoReadsBy } };
+  return { ...counts, dynamoWritesBy: { ...counts.dynamoWritesBy }, dynamoReadsBy: { ...counts.dynamoReadsBy }, dynamoRequestsBy: { ...counts.dynamoRequestsBy } };
 }
 
 export function resetAwsCalls(): void {
-  Object.assign(counts, { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {} });
+  Object.assign(counts, { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {}, dynamoRequestsBy: {} });
 }

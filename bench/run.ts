@@ -270,7 +270,13 @@ async function terminationsDuringWave() {
     const ackedAt = new Map(sent.map((termination) => [termination.workerKey, termination.ackedAt]));
     await terminated;
     // What the product asked of DynamoDB while the revocations were timed: against what DynamoDB Local answers (the warm-up's rate).
-    const dynamoDuringTerminations = { requestsPerSecond: Math.round(awsCalls().dynamoRequests / ((Date.now() - waveStarted) / 1000)), seconds: Math.round((Date.now() - waveStarted) / 1000) };
+    const callsDuringTerminations = awsCalls();
+    const dynamoDuringTerminations = {
+      requestsPerSecond: Math.round(callsDuringTerminations.dynamoRequests / ((Date.now() - waveStarted) / 1000)),
+      seconds: Math.round((Date.now() - waveStarted) / 1000),
+      // Per hire of the wave, by table and command: which of the product's requests make DynamoDB Local busy.
+      requestsPerHireBy: Object.fromEntries(Object.entries(callsDuringTerminations.dynamoRequestsBy).map(([what, count]) => [what.replace(/^bench\d+-/, ''), Number((count / WAVE).toFixed(2))])),
+    };
     const finished = await Promise.race([invited.then(() => true), sleep(WAVE_LIMIT_MS - (Date.now() - waveStarted)).then(() => false)]);
     const waveMs = Date.now() - waveStarted;
     loopDelay.disable();

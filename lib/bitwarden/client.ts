@@ -259,8 +259,8 @@ export class BitwardenClient {
   }
 
   private async send(method: string, path: string, body: unknown, operation: string, key: CallKey, mayReauthenticate: boolean): Promise<unknown> {
-    const token = await this.accessToken();
-    await this.slot(key, operation);
+    // The token and the slot side by side: a cold container's first call waits for the slower, not for both.
+    const [token] = await Promise.all([this.accessToken(), this.slot(key, operation)]);
     const response = await this.fetch(operation, `${this.options.apiUrl}/public${path.slice('/public'.length)}`, {
       method,
       headers: { authorization: `Bearer ${token.value}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -275,6 +275,15 @@ export class BitwardenClient {
     const text = await response.text();
     if (response.ok) return text.length > 0 && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
     throw errorFrom(operation, response, text);
+  }
+
+  /**
+   * Starts getting the access token, if this client has none, without waiting for it: the first
+   * revocation of a cold container then finds it ready instead of asking after its own reads. A
+   * failure is left to the call that needs the token, which asks again.
+   */
+  warmUp(): void {
+    void this.accessToken().catch(() => undefined);
   }
 
   private async accessToken(): Promise<AccessToken> {

@@ -65,14 +65,24 @@ export class RuleStore {
 }
 
 /**
- * The deployed rules, re-read only when a deployment changed them: one item read per call tells
- * (the worker asks once per message).
+ * The deployed rules, re-read only when a deployment changed them: one item read tells (the worker
+ * asks once per message). Calls made while that read is on its way share it, as the ten workers of
+ * a batch do: a deployment that lands during the read reaches them as it would had each read
+ * at once, through the re-evaluation the deployer sends the workers it changes (lib/rules/changes.ts).
  */
-export function currentRules(store: RuleStore): () => Promise<Rule[]> {
+export function currentRules(store: Pick<RuleStore, 'version' | 'list'>): () => Promise<Rule[]> {
   let cached: { checksum: string | null; rules: Rule[] } | null = null;
-  return async () => {
+  let reading: Promise<Rule[]> | null = null;
+  const read = async () => {
+    if (!cached) {
+      // A cold container reads the rules beside their version, a round trip less, and keeps them if they are that version.
+      const [version, rules] = await Promise.all([store.version(), store.list()]);
+      const checksum = version?.checksum ?? null;
+      if (checksum === checksumOf(rules)) return (cached = { checksum, rules }).rules;
+    }
     const checksum = (await store.version())?.checksum ?? null;
     if (!cached || cached.checksum !== checksum) cached = { checksum, rules: await store.list() };
     return cached.rules;
   };
+  return () => (reading ??= read().finally(() => (reading = null)));
 }

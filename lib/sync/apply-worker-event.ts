@@ -8,6 +8,7 @@ import { GUARD_RELEASE } from '../lifecycle/sweep.js';
 import { guardHold } from '../notify/messages.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { WorkerEventMessage } from '../queue/message.js';
+import { laneOf } from '../queue/lanes.js';
 import type { AuditEntry, AuditLog } from '../store/audit-log.js';
 import { StaleStateError, WorkerBusyError, type Lease, type WorkerStateStore, type WriteIntent } from '../store/worker-state.js';
 import type { WorkerRecord } from '../vocabulary/worker-record.js';
@@ -101,6 +102,8 @@ async function evaluateAndLease(message: WorkerEventMessage, deps: SyncDependenc
   const startedAt = deps.now().getTime();
   const maxWaitMs = Math.min(timeLeftInScope() / 2, LEASE_WAIT_MS);
   let refused = 0;
+  // What may revoke gets Bitwarden's access token beside its reads: on a cold container, a round trip less before the revoke.
+  if (laneOf(message) === 'urgent') deps.bitwarden.warmUp();
   for (;;) {
     // The rules are read beside the state, not after it: a round trip less before every write, for a read a skip does without.
     const [reading, rules] = await Promise.all([deps.workers.read(message.workerKey), deps.rules()]);

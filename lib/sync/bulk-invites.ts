@@ -40,6 +40,9 @@ const TIME_FOR_AN_IMPORT_MS = 10_000;
 export class BulkInviter {
   /** The organization answered that it cannot use directory syncing: invitations go one by one. */
   private unsupported = false;
+  /** This invocation's flush under way, which later calls join, and whether one asked for another round of it. */
+  private flushing: Promise<number> | null = null;
+  private askedAgain = false;
 
   constructor(private readonly deps: BulkInviteDependencies) {}
 
@@ -61,12 +64,34 @@ export class BulkInviter {
   }
 
   /**
-   * Imports what waits, unless another invocation is at it; returns how many were imported. An
-   * invocation that finds the lock taken leaves its invitations to the holder, so a holder that runs
-   * out of time with invitations still waiting hands them on in a message of their own: without it,
-   * the last of a wave could wait minutes for the sweeper.
+   * Imports what waits, unless another invocation is at it; returns how many were imported. The
+   * workers of one batch queue side by side: a call made while this invocation flushes joins that
+   * flush, which goes round once more for what was queued since it began (one lock attempt per
+   * round, not one per invitation).
    */
-  async flush(timeLeft: () => number): Promise<number> {
+  flush(timeLeft: () => number): Promise<number> {
+    if (this.flushing) {
+      this.askedAgain = true;
+      return this.flushing;
+    }
+    const rounds = async () => {
+      let imported = 0;
+      do {
+        this.askedAgain = false;
+        imported += await this.importWaiting(timeLeft);
+      } while (this.askedAgain);
+      return imported;
+    };
+    this.flushing = rounds().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  /**
+   * One round of `flush`. An invocation that finds the lock taken leaves its invitations to the
+   * holder, so a holder that runs out of time with invitations still waiting hands them on in a
+   * message of their own: without it, the last of a wave could wait minutes for the sweeper.
+   */
+  private async importWaiting(timeLeft: () => number): Promise<number> {
     const holder = randomUUID();
     let imported = 0;
     let waiting: PendingInvite[] | undefined;

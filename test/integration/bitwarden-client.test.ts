@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsupportedError } from '../../lib/bitwarden/errors.js';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
@@ -31,6 +31,30 @@ describe('the Bitwarden client: tokens', () => {
     await client.listGroups();
     expect(emulator.tokenRequests()).toHaveLength(1);
     expect(emulator.requests).toHaveLength(21);
+  });
+
+  it('gets its token ahead of the first call when warmed up', async () => {
+    const client = await pair();
+    client.warmUp();
+    await vi.waitFor(() => expect(emulator.tokenRequests()).toHaveLength(1));
+    await client.listMembers();
+    expect(emulator.tokenRequests()).toHaveLength(1);
+    expect(emulator.requests.map((exchange) => exchange.route)).toEqual(['/public/members']);
+  });
+
+  it('asks for its token again when the call comes after a warm-up that failed', async () => {
+    let reads = 0;
+    const unlucky = await pair({}, { credentials: async () => {
+      if (reads++ === 0) throw new Error('Secrets Manager unavailable');
+      return { clientId: emulator.clientId, clientSecret: emulator.clientSecret };
+    } });
+    unlucky.warmUp();
+    await vi.waitFor(() => expect(reads).toBe(1));
+    // The warm-up's failure settles in the turns after the read that failed.
+    await new Promise((resolve) => setImmediate(resolve));
+    await unlucky.listMembers();
+    expect(reads).toBe(2);
+    expect(emulator.tokenRequests()).toHaveLength(1);
   });
 
   it('re-authenticates once and retries when the token is refused (401)', async () => {

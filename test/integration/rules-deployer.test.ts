@@ -12,6 +12,7 @@ import { randomPrefix } from '../../lib/local/runtime.js';
 import { documentClient, s3Client } from '../../lib/runtime/aws.js';
 import { RuleStore } from '../../lib/store/rule-store.js';
 import { Tables } from '../../lib/store/tables.js';
+import { checksumOf } from '../../lib/vocabulary/canonical-json.js';
 import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { runCli } from '../support/cli.js';
 import { genericDelivery, worker, type WorkerInput } from '../support/generic-events.js';
@@ -68,6 +69,8 @@ describe('deploying the rules', () => {
     expect(result.PhysicalResourceId).toBe('lifecycle-rules');
     expect(result.Data).toMatchObject({ Version: 2, RuleCount: 6, Written: 0, Deleted: 0, Reevaluated: 0, Checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(await store().list()).toEqual(parseConfig(shipped).rules);
+    // The version records the checksum of the rules as read back: a cold worker, reading both side by side, can tell it has them (currentRules).
+    expect((await store().version())?.checksum).toBe(checksumOf(await store().list()));
   });
 
   it('re-evaluates exactly the workers a changed rule matches (old or new form), and regroups only them', async () => {

@@ -151,6 +151,56 @@ describe('bulk imports', () => {
     expect(await pending.all()).toEqual([]);
   });
 
+  it('queued by the workers of one batch side by side are imported by one flush, which goes round again for one queued after its last look', async () => {
+    await start({});
+    const env = readEnvironment();
+    const config = loadConfigFile('cdk/config/lifecycle.yaml');
+    const invite = (workerKey: string) => ({ workerKey, email: `${workerKey.toLowerCase()}@example.com`, queuedAt: new Date().toISOString() });
+    let importer: BulkInviter | undefined;
+    let lateJoin: Promise<number> | undefined;
+    // The queue, counting the lock attempts; a worker of the batch queues LATE just after the flush's last look, and joins it.
+    class Queue extends PendingInviteStore {
+      locks = 0;
+      looks = 0;
+      override lock(holder: string, now: number, ttlMs: number) {
+        this.locks++;
+        return super.lock(holder, now, ttlMs);
+      }
+      override async all() {
+        const waiting = await super.all();
+        // Looks: before the import, the import's own for invitations withdrawn meanwhile, after it (under the lock), after the unlock: the last.
+        if (++this.looks === 4) {
+          await this.add(invite('LATE'));
+          lateJoin = importer!.flush(() => 60_000);
+        }
+        return waiting;
+      }
+    }
+    const pending = new Queue(documentClient(), tableName(env, Tables.invites));
+    for (const workerKey of ['SIDE-0', 'SIDE-1', 'SIDE-2']) await pending.add(invite(workerKey));
+    importer = new BulkInviter({
+      pending,
+      bitwarden: bitwardenClient(env, config),
+      publisher: eventPublisher(env),
+      audit: new AuditLog(documentClient(), tableName(env, Tables.audit)),
+      onImportFailed: (error) => {
+        throw error;
+      },
+      now: () => new Date(),
+    });
+
+    // Ten workers of one batch, each having queued, flush at once.
+    const flushes = await Promise.all(Array.from({ length: 10 }, () => importer!.flush(() => 60_000)));
+    expect(await lateJoin).toBe(4);
+
+    expect(flushes).toEqual(Array.from({ length: 10 }, () => 4));
+    // One lock attempt a round, not one per invitation.
+    expect(pending.locks).toBe(2);
+    const imported = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
+    expect(imported.map((exchange) => (exchange.body as { members: Array<{ externalId: string }> }).members.map((member) => member.externalId))).toEqual([['SIDE-0', 'SIDE-1', 'SIDE-2'], ['LATE']]);
+    expect(await pending.all()).toEqual([]);
+  });
+
   it('fall back to single invites where the organization cannot use directory syncing', async () => {
     await start({ rateLimits: true, useDirectory: false });
     const people = await hireEngineers(8);
