@@ -259,8 +259,9 @@ export class BitwardenClient {
   }
 
   private async send(method: string, path: string, body: unknown, operation: string, key: CallKey, mayReauthenticate: boolean): Promise<unknown> {
-    // The token and the slot side by side: a cold container's first call waits for the slower, not for both.
-    const [token] = await Promise.all([this.accessToken(), this.slot(key, operation)]);
+    // The token before the slot: a slot booked while the token is on its way could be sent late, beside the next one's.
+    const token = await this.accessToken();
+    await this.slot(key, operation);
     const response = await this.fetch(operation, `${this.options.apiUrl}/public${path.slice('/public'.length)}`, {
       method,
       headers: { authorization: `Bearer ${token.value}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -8,10 +8,10 @@ import type { PendingInvite, PendingInviteStore } from '../store/pending-invites
 import type { Action } from './plan.js';
 
 export interface BulkInviteDependencies {
-  pending: PendingInviteStore;
+  pending: Pick<PendingInviteStore, 'add' | 'cancel' | 'all' | 'remove' | 'lock' | 'unlock'>;
   bitwarden: Pick<BitwardenClient, 'importMembers'>;
   publisher: EventPublisher;
-  audit: AuditLog;
+  audit: Pick<AuditLog, 'record'>;
   /** Told of an import that failed; its invitations stay queued for the next one. */
   onImportFailed(error: unknown): void;
   now(): Date;
@@ -40,9 +40,10 @@ const TIME_FOR_AN_IMPORT_MS = 10_000;
 export class BulkInviter {
   /** The organization answered that it cannot use directory syncing: invitations go one by one. */
   private unsupported = false;
-  /** This invocation's flush under way, which later calls join, and whether one asked for another round of it. */
+  /** This invocation's flush under way, which later calls join; how many joined it, and how many of them its last look at the queue followed. */
   private flushing: Promise<number> | null = null;
-  private askedAgain = false;
+  private joins = 0;
+  private joinsSeen = 0;
 
   constructor(private readonly deps: BulkInviteDependencies) {}
 
@@ -66,24 +67,45 @@ export class BulkInviter {
   /**
    * Imports what waits, unless another invocation is at it; returns how many were imported. The
    * workers of one batch queue side by side: a call made while this invocation flushes joins that
-   * flush, which goes round once more for what was queued since it began (one lock attempt per
-   * round, not one per invitation).
+   * flush, which goes round again only for a call that joined after its last look at the queue (a
+   * lock attempt per round, not one per invitation). A round that fails fails every caller, as a
+   * flush of their own would have, unless a call joined during it: that one gets its own round.
    */
   flush(timeLeft: () => number): Promise<number> {
     if (this.flushing) {
-      this.askedAgain = true;
+      this.joins++;
       return this.flushing;
     }
-    const rounds = async () => {
-      let imported = 0;
-      do {
-        this.askedAgain = false;
-        imported += await this.importWaiting(timeLeft);
-      } while (this.askedAgain);
-      return imported;
-    };
-    this.flushing = rounds().finally(() => (this.flushing = null));
+    this.joinsSeen = this.joins;
+    this.flushing = this.rounds(timeLeft);
     return this.flushing;
+  }
+
+  private async rounds(timeLeft: () => number): Promise<number> {
+    let imported = 0;
+    try {
+      for (;;) {
+        const joinsBefore = this.joins;
+        try {
+          imported += await this.importWaiting(timeLeft);
+        } catch (error) {
+          if (this.joins === joinsBefore) throw error;
+          continue;
+        }
+        if (this.joins === this.joinsSeen) return imported;
+      }
+    } finally {
+      // In the turn that decided there is no other round: a call after it starts a flush of its own.
+      this.flushing = null;
+    }
+  }
+
+  /** What waits, as a look that began after a call joined sees it: that call's invitation is in it. */
+  private async look(): Promise<PendingInvite[]> {
+    const joins = this.joins;
+    const waiting = await this.deps.pending.all();
+    this.joinsSeen = joins;
+    return waiting;
   }
 
   /**
@@ -99,7 +121,7 @@ export class BulkInviter {
       // The holder reads what waits once its import is done, this invocation's invitations included.
       if (!(await this.deps.pending.lock(holder, Date.now(), LOCK_MS))) return imported;
       try {
-        for (waiting = await this.deps.pending.all(); waiting.length > 0 && timeLeft() > TIME_FOR_AN_IMPORT_MS; waiting = await this.deps.pending.all()) {
+        for (waiting = await this.look(); waiting.length > 0 && timeLeft() > TIME_FOR_AN_IMPORT_MS; waiting = await this.look()) {
           imported += await this.importBatch(waiting.slice(0, MAX_IMPORT_MEMBERS));
         }
       } catch (error) {
@@ -109,11 +131,11 @@ export class BulkInviter {
         await this.deps.pending.unlock(holder);
       }
       // An invitation queued while the lock was held, by an invocation that then found it taken, is waiting for this one.
-      waiting = await this.deps.pending.all();
+      waiting = await this.look();
       if (waiting.length === 0) return imported;
     }
     // Out of time: what waits is as read after the last import, or, with none made here, read now.
-    const [next] = waiting ?? (await this.deps.pending.all());
+    const [next] = waiting ?? (await this.look());
     if (next) await this.deps.publisher.publish([reevaluation(next.workerKey, BULK_RESUME, this.deps.now(), false)]);
     return imported;
   }

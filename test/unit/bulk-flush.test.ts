@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import type { WorkerEventMessage } from '../../lib/queue/message.js';
+import type { PendingInvite } from '../../lib/store/pending-invites.js';
+import { BULK_RESUME, BulkInviter } from '../../lib/sync/bulk-invites.js';
+
+/**
+ * How one invocation's flushes share their rounds (lib/sync/bulk-invites.ts), over an in-memory
+ * queue of invitations with the store's contract (lib/store/pending-invites.ts): the lock is
+ * refused while another holder's lasts, and each call takes a turn of the event loop as DynamoDB's does.
+ */
+function inviteQueue() {
+  const waiting = new Map<string, PendingInvite>();
+  let holder: { id: string; until: number } | null = null;
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const queue = {
+    locks: 0,
+    failNextLook: false,
+    async add(invite: PendingInvite) {
+      await turn();
+      waiting.set(invite.workerKey, invite);
+    },
+    async cancel(workerKey: string) {
+      await turn();
+      waiting.delete(workerKey);
+    },
+    async all() {
+      await turn();
+      if (queue.failNextLook) {
+        queue.failNextLook = false;
+        throw new Error('ProvisionedThroughputExceededException');
+      }
+      return [...waiting.values()];
+    },
+    async remove(workerKeys: readonly string[]) {
+      await turn();
+      for (const key of workerKeys) waiting.delete(key);
+    },
+    async lock(id: string, now: number, ttlMs: number) {
+      queue.locks++;
+      await turn();
+      if (holder && holder.until >= now) return false;
+      holder = { id, until: now + ttlMs };
+      return true;
+    },
+    async unlock(id: string) {
+      await turn();
+      if (holder?.id === id) holder = null;
+    },
+  };
+  return queue;
+}
+
+function importer(queue: ReturnType<typeof inviteQueue>) {
+  const imports: string[][] = [];
+  const published: WorkerEventMessage[] = [];
+  const inviter = new BulkInviter({
+    pending: queue,
+    bitwarden: {
+      importMembers: async (members) => {
+        imports.push(members.map((member) => member.externalId!));
+        return undefined as never;
+      },
+    },
+    publisher: { publish: async (messages) => void published.push(...messages) },
+    audit: { record: async () => undefined },
+    onImportFailed: (error) => {
+      throw error;
+    },
+    now: () => new Date(),
+  });
+  return { inviter, imports, published };
+}
+
+const invite = (workerKey: string): PendingInvite => ({ workerKey, email: `${workerKey.toLowerCase()}@example.com`, queuedAt: '2026-11-27T12:00:00.000Z' });
+const plenty = () => 60_000;
+
+describe('the flushes of one invocation', () => {
+  it('share one round for the workers of a batch that queued side by side: one lock attempt, one import', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports } = importer(queue);
+    for (const key of ['A', 'B', 'C']) await queue.add(invite(key));
+
+    const flushes = await Promise.all(Array.from({ length: 10 }, () => inviter.flush(plenty)));
+
+    expect(flushes).toEqual(Array.from({ length: 10 }, () => 3));
+    expect(imports).toEqual([['A', 'B', 'C']]);
+    expect(queue.locks).toBe(1);
+    expect(await queue.all()).toEqual([]);
+  });
+
+  it('go round again after a round that failed when a worker joined it, and the joiners see the import', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports } = importer(queue);
+    await queue.add(invite('A'));
+    queue.failNextLook = true;
+
+    const first = inviter.flush(plenty);
+    await queue.add(invite('B'));
+    const joined = inviter.flush(plenty);
+
+    expect(await Promise.all([first, joined])).toEqual([2, 2]);
+    expect(imports).toEqual([['A', 'B']]);
+    expect(await queue.all()).toEqual([]);
+  });
+
+  it('fail their callers when the last round failed, and the next flush starts a round of its own', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports } = importer(queue);
+    await queue.add(invite('A'));
+    queue.failNextLook = true;
+
+    await expect(inviter.flush(plenty)).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect(imports).toEqual([]);
+    expect(await inviter.flush(plenty)).toBe(1);
+    expect(imports).toEqual([['A']]);
+  });
+
+  it('hand what waits on in one message when the invocation has no time left for an import', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports, published } = importer(queue);
+    await queue.add(invite('A'));
+
+    expect(await inviter.flush(() => 5_000)).toBe(0);
+    expect(imports).toEqual([]);
+    expect(published).toEqual([expect.objectContaining({ workerKey: 'A', eventType: `lifecycle.${BULK_RESUME}` })]);
+  });
+});
