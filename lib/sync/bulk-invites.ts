@@ -104,8 +104,13 @@ export class BulkInviter {
   private async look(): Promise<PendingInvite[]> {
     const joins = this.joins;
     const waiting = await this.deps.pending.all();
-    this.joinsSeen = joins;
+    this.followed(joins);
     return waiting;
+  }
+
+  /** The calls joined so far are taken care of: by a look that began after them, or by the holder of the lock they found taken. */
+  private followed(joins: number): void {
+    this.joinsSeen = Math.max(this.joinsSeen, joins);
   }
 
   /**
@@ -118,8 +123,13 @@ export class BulkInviter {
     let imported = 0;
     let waiting: PendingInvite[] | undefined;
     while (timeLeft() > TIME_FOR_AN_IMPORT_MS) {
-      // The holder reads what waits once its import is done, this invocation's invitations included.
-      if (!(await this.deps.pending.lock(holder, Date.now(), LOCK_MS))) return imported;
+      // The holder reads what waits once its import is done, this invocation's invitations included: those
+      // of the calls that joined before this attempt, as for a look.
+      const joins = this.joins;
+      if (!(await this.deps.pending.lock(holder, Date.now(), LOCK_MS))) {
+        this.followed(joins);
+        return imported;
+      }
       try {
         for (waiting = await this.look(); waiting.length > 0 && timeLeft() > TIME_FOR_AN_IMPORT_MS; waiting = await this.look()) {
           imported += await this.importBatch(waiting.slice(0, MAX_IMPORT_MEMBERS));

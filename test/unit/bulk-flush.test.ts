@@ -88,6 +88,23 @@ describe('the flushes of one invocation', () => {
     expect(await queue.all()).toEqual([]);
   });
 
+  it('leave what the batch queued to another invocation that holds the lock, trying it again only for calls that joined during the attempt', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports } = importer(queue);
+    await queue.add(invite('A'));
+    // Another invocation is importing, for as long as this test runs.
+    expect(await queue.lock('another invocation', Date.now(), 600_000)).toBe(true);
+    queue.locks = 0;
+
+    const flushes = await Promise.all(Array.from({ length: 10 }, () => inviter.flush(plenty)));
+
+    expect(flushes).toEqual(Array.from({ length: 10 }, () => 0));
+    // The first call's attempt, then one for the nine that joined while it was on its way.
+    expect(queue.locks).toBe(2);
+    expect(imports).toEqual([]);
+    expect(await queue.all()).toEqual([invite('A')]);
+  });
+
   it('go round again after a round that failed when a worker joined it, and the joiners see the import', async () => {
     const queue = inviteQueue();
     const { inviter, imports } = importer(queue);
