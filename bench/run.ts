@@ -151,6 +151,8 @@ async function terminationsAlone() {
     const revoked = runtime.bitwarden!.allMembers().filter((member) => member.status === MemberStatus.Revoked).length;
     return {
       revokeLatencyMs: summary(latencies),
+      // The first termination finds the urgent lane's container cold: its handler, clients and first connections new (the module's import is measured apart, in bundles).
+      firstRevocationColdMs: Math.round(latencies[0] ?? 0),
       ackLatencyMs: summary(acks),
       hireThroughputPerSecond: Number((people.length / hireSeconds).toFixed(1)),
       bitwardenWritesPerChange: Number((writesForChanges / (people.length * 2)).toFixed(3)),
@@ -495,6 +497,7 @@ read them as orders of magnitude. Raw data: \`bench/results.json\`.
 
 At p99, terminations alone are ${backlog.revokeLatencyMs.p99 && alone.revokeLatencyMs.p99 ? `${Math.round(300_000 / alone.revokeLatencyMs.p99)}×` : '-'} faster than one Directory Connector interval (300 s) and ${alone.revokeLatencyMs.p99 ? `${Math.round(2_400_000 / alone.revokeLatencyMs.p99)}×` : '-'} faster than one Entra cycle.
 During the wave the urgent lane keeps revocations at p99 ${seconds(backlog.revokeLatencyMs.p99)}, while the hires go in bulk imports.
+A termination that finds no warm worker container, the usual case where terminations are days apart, pays Lambda's cold start on top: here the first of the scenario took ${alone.firstRevocationColdMs === undefined ? '-' : seconds(alone.firstRevocationColdMs)} (its handler, clients and first connections new), and in AWS the handler's import comes before it (cold import p50 ${bundleResults.handlers.worker?.coldImportMs.p50 ?? '-'} ms on a whole core, below; Lambda gives a 512 MB function about 0.29 of one). During the wave, the first revocation of each of the urgent lane's two containers is cold too.
 
 ## Ingest and throughput
 
