@@ -46,9 +46,9 @@ const send = base.send;
 base.send = async function (this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
   const name = command.constructor.name;
   const dynamo = WRITES.has(name) || READS.has(name);
+  const what = `${String(command.input?.TableName ?? 'batch')} ${name}`;
   if (dynamo) {
     counts.dynamoRequests++;
-    const what = `${String(command.input?.TableName ?? 'batch')} ${name}`;
     counts.dynamoRequestsBy[what] = (counts.dynamoRequestsBy[what] ?? 0) + 1;
   }
   if (dynamo && command.input) command.input.ReturnConsumedCapacity = 'INDEXES';
@@ -57,7 +57,7 @@ base.send = async function (this: unknown, command: { constructor: { name: strin
     output = (await send.call(this, command, ...rest)) as Record<string, unknown> | undefined;
   } catch (error) {
     // A refused conditional write is billed too, but its answer reports no capacity: counted as the one unit of an item under 1 KB.
-    if (WRITES.has(name)) countWrite(`${String(command.input?.TableName ?? 'batch')} ${name} (refused)`, 1);
+    if (WRITES.has(name)) countWrite(`${what} (refused)`, 1);
     throw error;
   }
   if (dynamo) {

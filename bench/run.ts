@@ -277,7 +277,7 @@ async function terminationsDuringWave() {
       requestsPerSecond: Math.round(callsDuringTerminations.dynamoRequests / ((Date.now() - waveStarted) / 1000)),
       seconds: Math.round((Date.now() - waveStarted) / 1000),
       // Per hire of the wave, by table and command: which of the product's requests make DynamoDB Local busy.
-      requestsPerHireBy: Object.fromEntries(Object.entries(callsDuringTerminations.dynamoRequestsBy).map(([what, count]) => [what.replace(/^bench\d+-/, ''), Number((count / WAVE).toFixed(2))])),
+      requestsPerHireBy: Object.fromEntries(Object.entries(callsDuringTerminations.dynamoRequestsBy).map(([what, count]) => [what, Number((count / WAVE).toFixed(2))])),
     };
     const finished = await Promise.race([invited.then(() => true), sleep(WAVE_LIMIT_MS - (Date.now() - waveStarted)).then(() => false)]);
     const waveMs = Date.now() - waveStarted;

@@ -74,14 +74,11 @@ export function currentRules(store: Pick<RuleStore, 'version' | 'list'>): () => 
   let cached: { checksum: string | null; rules: Rule[] } | null = null;
   let reading: Promise<Rule[]> | null = null;
   const read = async () => {
-    if (!cached) {
-      // A cold container reads the rules beside their version, a round trip less, and keeps them if they are that version.
-      const [version, rules] = await Promise.all([store.version(), store.list()]);
-      const checksum = version?.checksum ?? null;
-      if (checksum === checksumOf(rules)) return (cached = { checksum, rules }).rules;
-    }
-    const checksum = (await store.version())?.checksum ?? null;
-    if (!cached || cached.checksum !== checksum) cached = { checksum, rules: await store.list() };
+    // A cold container reads the rules beside their version, a round trip less, and keeps them if they are that version.
+    const [version, listed] = await Promise.all([store.version(), cached ? null : store.list()]);
+    const checksum = version?.checksum ?? null;
+    if (listed && checksumOf(listed) === checksum) cached = { checksum, rules: listed };
+    else if (!cached || cached.checksum !== checksum) cached = { checksum, rules: await store.list() };
     return cached.rules;
   };
   return () => (reading ??= read().finally(() => (reading = null)));
