@@ -51,10 +51,10 @@ export async function applyWorkerEvent(message: WorkerEventMessage, deps: SyncDe
     return applied;
   } finally {
     // After the worker's lease, since the import and its follow-ups concern other workers: the invitation this event queued, or
-    // those an importer out of time handed on (lib/sync/bulk-invites.ts), imported whatever became of this worker's event,
-    // which may fail and be retried. A dry run imports nothing.
+    // those handed on by an importer out of time or a flush that failed (lib/sync/bulk-invites.ts), imported whatever became
+    // of this worker's event, which may fail and be retried; a resume fails with its import. A dry run imports nothing.
     const resumes = message.eventType === `lifecycle.${BULK_RESUME}` && !deps.policy.dryRun;
-    if (outcome === 'queued' || resumes) await deps.bulkInvites?.flush(timeLeftInScope);
+    if (outcome === 'queued' || resumes) await deps.bulkInvites?.flush(timeLeftInScope, resumes);
   }
 }
 

@@ -12,7 +12,7 @@ export interface BulkInviteDependencies {
   bitwarden: Pick<BitwardenClient, 'importMembers'>;
   publisher: EventPublisher;
   audit: Pick<AuditLog, 'record'>;
-  /** Told of an import that failed; its invitations stay queued for the next one. */
+  /** Told of a flush that failed (the import, or the queue's reads around it); its invitations stay queued, and a resume tries again. */
   onImportFailed(error: unknown): void;
   now(): Date;
 }
@@ -20,8 +20,14 @@ export interface BulkInviteDependencies {
 /** The event type of the re-evaluation that follows a bulk import: it sets the groups, or invites one by one. */
 export const BULK_FOLLOW_UP = 'bulk-invited';
 
-/** The event type of the re-evaluation an importer out of time sends with invitations still waiting: its handler imports them. */
+/** The event type of the re-evaluation sent with invitations still waiting, by an importer out of time or a flush that failed: its handler imports them. */
 export const BULK_RESUME = 'bulk-resume';
+
+/** What one flush did: how many it imported, and the error that stopped it, if one did. */
+interface Flushed {
+  imported: number;
+  failed?: unknown;
+}
 
 /** How long one invocation may hold the import lock; more than an import and its follow-ups take. */
 const LOCK_MS = 60_000;
@@ -41,9 +47,11 @@ export class BulkInviter {
   /** The organization answered that it cannot use directory syncing: invitations go one by one. */
   private unsupported = false;
   /** This invocation's flush under way, which later calls join; how many joined it, and how many of them its last look at the queue followed. */
-  private flushing: Promise<number> | null = null;
+  private flushing: Promise<Flushed> | null = null;
   private joins = 0;
   private joinsSeen = 0;
+  /** A resume (`BULK_RESUME`) called the flush under way: should it fail, that message is what tries again. */
+  private resumeCalled = false;
 
   constructor(private readonly deps: BulkInviteDependencies) {}
 
@@ -68,20 +76,30 @@ export class BulkInviter {
    * Imports what waits, unless another invocation is at it; returns how many were imported. The
    * workers of one batch queue side by side: a call made while this invocation flushes joins that
    * flush, which goes round again only for a call that joined after its last look at the queue (a
-   * lock attempt per round, not one per invitation). A round that fails fails every caller, as a
-   * flush of their own would have, unless a call joined during it: that one gets its own round.
+   * lock attempt per round, not one per invitation), or after a round that failed.
+   *
+   * A failed flush leaves its invitations queued, to be tried again in seconds, not at the sweeper's
+   * next look: a `resuming` caller (the handler of a `BULK_RESUME`) fails with it, and its message
+   * comes back after the worker's backoff (functions/worker.ts, retryDelaySeconds) until it is
+   * dead-lettered; without one among the callers, the flush sends a resume and its callers, whose
+   * invitations are queued, succeed. A failing import is so tried by one message at a time, with
+   * backoff, never by a chain of resumes sent one after the other.
    */
-  flush(timeLeft: () => number): Promise<number> {
+  async flush(timeLeft: () => number, resuming = false): Promise<number> {
     if (this.flushing) {
       this.joins++;
-      return this.flushing;
+    } else {
+      this.joinsSeen = this.joins;
+      this.resumeCalled = false;
+      this.flushing = this.rounds(timeLeft);
     }
-    this.joinsSeen = this.joins;
-    this.flushing = this.rounds(timeLeft);
-    return this.flushing;
+    this.resumeCalled ||= resuming;
+    const flushed = await this.flushing;
+    if (flushed.failed !== undefined && resuming) throw flushed.failed;
+    return flushed.imported;
   }
 
-  private async rounds(timeLeft: () => number): Promise<number> {
+  private async rounds(timeLeft: () => number): Promise<Flushed> {
     let imported = 0;
     try {
       for (;;) {
@@ -89,10 +107,12 @@ export class BulkInviter {
         try {
           imported += await this.importWaiting(timeLeft);
         } catch (error) {
-          if (this.joins === joinsBefore) throw error;
-          continue;
+          if (this.joins !== joinsBefore) continue;
+          this.deps.onImportFailed(error);
+          if (!this.resumeCalled) await this.handOn();
+          return { imported, failed: error };
         }
-        if (this.joins === this.joinsSeen) return imported;
+        if (this.joins === this.joinsSeen) return { imported };
       }
     } finally {
       // In the turn that decided there is no other round: a call after it starts a flush of its own.
@@ -134,9 +154,6 @@ export class BulkInviter {
         for (waiting = await this.look(); waiting.length > 0 && timeLeft() > TIME_FOR_AN_IMPORT_MS; waiting = await this.look()) {
           imported += await this.importBatch(waiting.slice(0, MAX_IMPORT_MEMBERS));
         }
-      } catch (error) {
-        this.deps.onImportFailed(error);
-        return imported;
       } finally {
         await this.deps.pending.unlock(holder);
       }
@@ -145,9 +162,14 @@ export class BulkInviter {
       if (waiting.length === 0) return imported;
     }
     // Out of time: what waits is as read after the last import, or, with none made here, read now.
+    await this.handOn(waiting);
+    return imported;
+  }
+
+  /** Sends one re-evaluation (`BULK_RESUME`) of a waiting worker, whose handler imports all that waits. */
+  private async handOn(waiting?: PendingInvite[]): Promise<void> {
     const [next] = waiting ?? (await this.look());
     if (next) await this.deps.publisher.publish([reevaluation(next.workerKey, BULK_RESUME, this.deps.now(), false)]);
-    return imported;
   }
 
   private async importBatch(batch: PendingInvite[]): Promise<number> {

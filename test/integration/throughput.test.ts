@@ -9,7 +9,8 @@ import { readEnvironment, tableName } from '../../lib/runtime/env.js';
 import { loadConfigFile } from '../../lib/config/load.js';
 import { AuditLog } from '../../lib/store/audit-log.js';
 import { PendingInviteStore } from '../../lib/store/pending-invites.js';
-import { BULK_FOLLOW_UP, BulkInviter } from '../../lib/sync/bulk-invites.js';
+import { BULK_FOLLOW_UP, BULK_RESUME, BulkInviter } from '../../lib/sync/bulk-invites.js';
+import { BitwardenError } from '../../lib/bitwarden/errors.js';
 import { DynamoRateBudget } from '../../lib/store/rate-budget-store.js';
 import { Tables } from '../../lib/store/tables.js';
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
@@ -148,6 +149,55 @@ describe('bulk imports', () => {
 
     const imported = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
     expect(imported.map((exchange) => (exchange.body as { members: Array<{ externalId: string }> }).members.map((member) => member.externalId))).toEqual([['FIRST-0', 'FIRST-1', 'FIRST-2'], ['LATE']]);
+    expect(await pending.all()).toEqual([]);
+  });
+
+  it('whose import failed are tried again in seconds by one resume, which backs off while the import still fails, not by the sweeper', async () => {
+    await start({});
+    const env = readEnvironment();
+    const pending = new PendingInviteStore(documentClient(), tableName(env, Tables.invites));
+    const audit = new AuditLog(documentClient(), tableName(env, Tables.audit));
+    const keys = ['RETRY-0', 'RETRY-1', 'RETRY-2'];
+    for (const workerKey of keys) await pending.add({ workerKey, email: `${workerKey.toLowerCase()}@example.com`, queuedAt: new Date().toISOString() });
+    const failures: unknown[] = [];
+    // The invocation that queued them: its import fails, as it would after the client's own retries.
+    const importer = new BulkInviter({
+      pending,
+      bitwarden: { importMembers: async () => Promise.reject(new BitwardenError('POST /public/organization/import', 503, null, true)) },
+      publisher: eventPublisher(env),
+      audit,
+      onImportFailed: (error) => void failures.push(error),
+      now: () => new Date(),
+    });
+    const resumes: WorkerEventMessage[] = [];
+    const followedUp = new Set<string>();
+    const allFollowedUp = new Promise<void>((resolve) =>
+      runtime!.workers.events.on('batch', ({ succeeded, failed }: BatchResult) => {
+        for (const record of [...succeeded, ...failed]) {
+          const message = JSON.parse(record.body) as WorkerEventMessage;
+          if (message.eventType === `lifecycle.${BULK_RESUME}`) resumes.push(message);
+        }
+        for (const record of succeeded) {
+          const message = JSON.parse(record.body) as WorkerEventMessage;
+          if (message.eventType === `lifecycle.${BULK_FOLLOW_UP}`) followedUp.add(message.workerKey);
+        }
+        if (keys.every((key) => followedUp.has(key))) resolve();
+      }),
+    );
+    // The resume's first import fails too (each attempt of the client's four), so the resume itself is retried.
+    bitwarden().failNext(503, 503, 503, 503);
+
+    expect(await importer.flush(() => 60_000)).toBe(0);
+    await allFollowedUp;
+
+    expect(failures).toEqual([expect.objectContaining({ status: 503 })]);
+    const imports = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
+    expect(imports.map((exchange) => exchange.status)).toEqual([503, 503, 503, 503, 200]);
+    expect((imports.at(-1)!.body as { members: Array<{ externalId: string }> }).members.map((member) => member.externalId).sort()).toEqual(keys);
+    // One resume, received twice: failed with its import, then back after its backoff, not the sweeper's 5 minutes.
+    expect(resumes.map((message) => message.deliveryId)).toEqual([resumes[0]!.deliveryId, resumes[0]!.deliveryId]);
+    const trail = await audit.forWorker(resumes[0]!.workerKey);
+    expect(trail.filter((entry) => entry.outcome === 'failed').map((entry) => entry.detail)).toEqual([expect.stringMatching(/^attempt 1 of \d+ failed: .*503.*; it is retried$/)]);
     expect(await pending.all()).toEqual([]);
   });
 

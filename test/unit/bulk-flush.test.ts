@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkerEventMessage } from '../../lib/queue/message.js';
 import type { PendingInvite } from '../../lib/store/pending-invites.js';
+import { BitwardenError } from '../../lib/bitwarden/errors.js';
 import { BULK_RESUME, BulkInviter } from '../../lib/sync/bulk-invites.js';
 
 /**
@@ -50,25 +51,30 @@ function inviteQueue() {
   return queue;
 }
 
+/** Bitwarden's import, which fails `failing.imports` times (as a 503 after the client's retries) before it answers. */
 function importer(queue: ReturnType<typeof inviteQueue>) {
   const imports: string[][] = [];
   const published: WorkerEventMessage[] = [];
+  const failures: unknown[] = [];
+  const failing = { imports: 0 };
   const inviter = new BulkInviter({
     pending: queue,
     bitwarden: {
       importMembers: async (members) => {
+        if (failing.imports > 0) {
+          failing.imports--;
+          throw new BitwardenError('POST /public/organization/import', 503, null, true);
+        }
         imports.push(members.map((member) => member.externalId!));
         return undefined as never;
       },
     },
     publisher: { publish: async (messages) => void published.push(...messages) },
     audit: { record: async () => undefined },
-    onImportFailed: (error) => {
-      throw error;
-    },
+    onImportFailed: (error) => void failures.push(error),
     now: () => new Date(),
   });
-  return { inviter, imports, published };
+  return { inviter, imports, published, failures, failing };
 }
 
 const invite = (workerKey: string): PendingInvite => ({ workerKey, email: `${workerKey.toLowerCase()}@example.com`, queuedAt: '2026-11-27T12:00:00.000Z' });
@@ -120,15 +126,50 @@ describe('the flushes of one invocation', () => {
     expect(await queue.all()).toEqual([]);
   });
 
-  it('fail their callers when the last round failed, and the next flush starts a round of its own', async () => {
+  it('hand a failed import on in one resume, and their callers, whose invitations stay queued, succeed', async () => {
     const queue = inviteQueue();
-    const { inviter, imports } = importer(queue);
+    const { inviter, imports, published, failures, failing } = importer(queue);
+    for (const key of ['A', 'B']) await queue.add(invite(key));
+    // The calls that joined the first round get a second at once (above), which fails too.
+    failing.imports = 2;
+
+    const flushes = await Promise.all(Array.from({ length: 10 }, () => inviter.flush(plenty)));
+
+    expect(flushes).toEqual(Array.from({ length: 10 }, () => 0));
+    expect(failures).toEqual([expect.objectContaining({ status: 503 })]);
+    expect(published).toEqual([expect.objectContaining({ workerKey: 'A', eventType: `lifecycle.${BULK_RESUME}`, subject: { kind: 'reevaluate', urgent: false } })]);
+    expect(await queue.all()).toEqual([invite('A'), invite('B')]);
+    // The resume's handler flushes again, and the next flush starts a round of its own.
+    expect(await inviter.flush(plenty, true)).toBe(2);
+    expect(imports).toEqual([['A', 'B']]);
+  });
+
+  it('fail a resume with its import, sending no other: its message tries again after its backoff, and the other callers succeed', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports, published, failing } = importer(queue);
+    await queue.add(invite('A'));
+    failing.imports = 2;
+
+    const [resume, ...others] = await Promise.allSettled([inviter.flush(plenty, true), inviter.flush(plenty), inviter.flush(plenty)]);
+
+    expect(resume).toEqual({ status: 'rejected', reason: expect.objectContaining({ status: 503 }) });
+    expect(others).toEqual([{ status: 'fulfilled', value: 0 }, { status: 'fulfilled', value: 0 }]);
+    expect(published).toEqual([]);
+    expect(await queue.all()).toEqual([invite('A')]);
+    expect(await inviter.flush(plenty, true)).toBe(1);
+    expect(imports).toEqual([['A']]);
+  });
+
+  it('fail a resume whose look at the queue failed, as for a failed import', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports, published } = importer(queue);
     await queue.add(invite('A'));
     queue.failNextLook = true;
 
-    await expect(inviter.flush(plenty)).rejects.toThrow('ProvisionedThroughputExceededException');
+    await expect(inviter.flush(plenty, true)).rejects.toThrow('ProvisionedThroughputExceededException');
     expect(imports).toEqual([]);
-    expect(await inviter.flush(plenty)).toBe(1);
+    expect(published).toEqual([]);
+    expect(await inviter.flush(plenty, true)).toBe(1);
     expect(imports).toEqual([['A']]);
   });
 
