@@ -6,7 +6,8 @@
  *
  * Told (over IPC) the ingest's URL, the secret and the people, it posts every hire with 50 in
  * flight and, meanwhile, each termination 500 ms after the answer to the one before; it answers
- * with when it began, and when each termination was sent and answered (epoch ms: one clock on one machine).
+ * with when it began, when the last hire was answered, and when each termination was sent and
+ * answered (epoch ms: one clock on one machine).
  */
 import { genericDelivery, postDelivery, type WorkerInput } from '../test/support/generic-events.js';
 
@@ -22,6 +23,8 @@ export interface SenderOrder {
 export interface SenderReport {
   /** When the first delivery went out (epoch ms). */
   startedAt: number;
+  /** When the last hire's webhook was answered (epoch ms): after it, the wave is the product's backlog alone. */
+  hiresAnsweredAt: number;
   terminations: SentTermination[];
 }
 
@@ -36,7 +39,7 @@ async function send(order: SenderOrder): Promise<SenderReport> {
   const pending = [...order.hires];
   const hiring = Promise.all(Array.from({ length: order.inFlight }, async () => {
     for (let person = pending.shift(); person; person = pending.shift()) await postDelivery(order.url, genericDelivery('worker.hired', person, { secret: order.secret }));
-  }));
+  })).then(() => Date.now());
   const terminations: SentTermination[] = [];
   for (const person of order.leavers) {
     const delivery = genericDelivery('worker.terminated', { ...person, status: 'terminated', terminationDate: '2026-01-01' }, { secret: order.secret });
@@ -45,8 +48,7 @@ async function send(order: SenderOrder): Promise<SenderReport> {
     terminations.push({ workerKey: person.externalId, sentAt, ackedAt: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, order.terminationGapMs));
   }
-  await hiring;
-  return { startedAt, terminations };
+  return { startedAt, hiresAnsweredAt: await hiring, terminations };
 }
 
 process.once('message', (order: SenderOrder) => {
