@@ -12,7 +12,7 @@ import { processFifoBatch } from '../lib/queue/fifo-batch.js';
 import { laneOf } from '../lib/queue/lanes.js';
 import { missedByWebhooks } from '../lib/roster/corrections.js';
 import { applyWorkerEvent, type SyncDependencies } from '../lib/sync/apply-worker-event.js';
-import { recordFailure } from '../lib/sync/failures.js';
+import { failureReason, isLastAttempt, isWait, recordFailure } from '../lib/sync/failures.js';
 
 /**
  * How soon a failed message comes back: seconds, not the queue's 180 s visibility timeout. Transient
@@ -49,10 +49,13 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
       result = await withinCallScope(scope, () => applyWorkerEvent(message, deps));
     } catch (error) {
       failedGroups.set(record.attributes.MessageGroupId!, error);
-      // The reason a message is retried, and after 10 receives dead-lettered: the runbook starts here.
-      logger.error('worker event failed; SQS will retry it', { workerKey: message.workerKey, deliveryId: message.deliveryId, receiveCount: record.attributes.ApproximateReceiveCount, error });
-      // On the audit trail too, so `lifecycle dlq list` says why; recording must not hide the failure itself.
       const attempt = { receiveCount: Number(record.attributes.ApproximateReceiveCount), maxReceiveCount: await maxReceives(record.eventSourceARN) };
+      const logged = { workerKey: message.workerKey, deliveryId: message.deliveryId, receiveCount: record.attributes.ApproximateReceiveCount };
+      // A wait (a full rate budget, the other lane's lease) is the usual course of a wave, not an error, unless it was the last try.
+      if (isWait(error) && !isLastAttempt(attempt)) logger.info('worker event waits; SQS brings it back when it can go on', { ...logged, reason: failureReason(error) });
+      // The reason a message is retried, and after 10 receives dead-lettered: the runbook starts here.
+      else logger.error('worker event failed; SQS will retry it', { ...logged, error });
+      // On the audit trail too, so `lifecycle dlq list` says why; recording must not hide the failure itself.
       await recordFailure(message, error, attempt, deps).catch((recording: unknown) => logger.warn('the failure could not be audited', { deliveryId: message.deliveryId, error: recording }));
       throw error;
     }

@@ -20,6 +20,12 @@ export interface Attempt {
 /** Long enough for any error of ours; a body echoed by a server stops here. */
 const MAX_REASON = 500;
 
+/** Waiting is not failing: a call the rate budget defers, a worker the other lane holds. Its message comes back when it can go on. */
+export const isWait = (error: unknown) => error instanceof RateBudgetExhaustedError || error instanceof WorkerBusyError;
+
+/** The queue dead-letters the message after this receive. */
+export const isLastAttempt = (attempt: Attempt) => attempt.maxReceiveCount !== null && attempt.receiveCount >= attempt.maxReceiveCount;
+
 export const failureReason = (error: unknown) => (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)).slice(0, MAX_REASON);
 
 /**
@@ -31,9 +37,9 @@ export const failureReason = (error: unknown) => (error instanceof Error ? `${er
  */
 export async function recordFailure(message: WorkerEventMessage, error: unknown, attempt: Attempt, deps: FailureDependencies): Promise<void> {
   const reason = failureReason(error);
-  const last = attempt.maxReceiveCount !== null && attempt.receiveCount >= attempt.maxReceiveCount;
-  // Waiting is not failing: a call the rate budget defers, a worker the other lane holds; told only if it was the last try.
-  if (!last && (error instanceof RateBudgetExhaustedError || error instanceof WorkerBusyError)) return;
+  const last = isLastAttempt(attempt);
+  // A wait is told only if it was the last try.
+  if (!last && isWait(error)) return;
   const at = deps.now();
   const of = attempt.maxReceiveCount === null ? '' : ` of ${attempt.maxReceiveCount}`;
   await deps.audit.record([
