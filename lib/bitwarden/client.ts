@@ -42,6 +42,9 @@ const TOKEN_MARGIN_MS = 5 * 60_000;
 /** Kept from the invocation's remaining time for the call itself and what follows it. */
 const TIME_FOR_THE_CALL_MS = 3_000;
 
+/** What an invocation keeps after its last Bitwarden request, to record the outcome and return its message. */
+const TIME_AFTER_THE_REQUEST_MS = 2_000;
+
 /** A 429 without Retry-After still backs off: at least this long (the server's shortest window is a second). */
 const MIN_THROTTLED_WAIT_MS = 1_000;
 
@@ -328,14 +331,17 @@ export class BitwardenClient {
     return this.token;
   }
 
+  /** A request never outlives its invocation: it is cut to the time the call scope has left, less the time to record its outcome. */
   private async fetch(operation: string, url: string, init: RequestInit): Promise<Response> {
+    const timeoutMs = Math.floor(Math.min(this.timeoutMs, timeLeftInScope() - TIME_AFTER_THE_REQUEST_MS));
+    if (timeoutMs <= 0) throw Object.assign(new BitwardenError(operation, 0, null, true), { cause: 'not sent: the invocation has no time left for it' });
     try {
-      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
       this.options.onResponse?.(operation, response.status);
       return response;
     } catch (error) {
       this.options.onResponse?.(operation, 0);
-      const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : (error as Error).message;
+      const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (error as Error).message;
       throw Object.assign(new BitwardenError(operation, 0, null, true), { cause: reason });
     }
   }

@@ -82,8 +82,9 @@ export class BulkInviter {
    * next look: a `resuming` caller (the handler of a `BULK_RESUME`) fails with it, and its message
    * comes back after the worker's backoff (functions/worker.ts, retryDelaySeconds) until it is
    * dead-lettered; without one among the callers, the flush sends a resume and its callers, whose
-   * invitations are queued, succeed. A failing import is so tried by one message at a time, with
-   * backoff, never by a chain of resumes sent one after the other.
+   * invitations are queued, succeed. A resume out of time with invitations waiting fails likewise.
+   * A resume never sends another, so a failing import makes no chain of resumes sent one after the
+   * other: it is tried again by the resumes that failed, each after its backoff.
    */
   async flush(timeLeft: () => number, resuming = false): Promise<number> {
     if (this.flushing) {
@@ -107,9 +108,11 @@ export class BulkInviter {
         try {
           imported += await this.importWaiting(timeLeft);
         } catch (error) {
-          if (this.joins !== joinsBefore) continue;
           this.deps.onImportFailed(error);
-          if (!this.resumeCalled) await this.handOn();
+          if (this.joins !== joinsBefore) continue;
+          // Should the resume not go out (the queue unreachable), the sweeper is what is left: failing callers whose
+          // invitations are queued would change nothing, since their events come back as duplicates.
+          if (!this.resumeCalled) await this.handOn().catch((handOnError: unknown) => this.deps.onImportFailed(handOnError));
           return { imported, failed: error };
         }
         if (this.joins === this.joinsSeen) return { imported };
@@ -161,8 +164,11 @@ export class BulkInviter {
       waiting = await this.look();
       if (waiting.length === 0) return imported;
     }
-    // Out of time: what waits is as read after the last import, or, with none made here, read now.
-    await this.handOn(waiting);
+    // Out of time: what waits is as read after the last import, or, with none made here, read now. A resume fails, to come
+    // back after its backoff with an invocation of its own, rather than send another resume at once.
+    const left = waiting ?? (await this.look());
+    if (left.length > 0 && this.resumeCalled) throw new Error(`${left.length} queued invitations not imported: this invocation has less than ${TIME_FOR_AN_IMPORT_MS / 1000} s left`);
+    await this.handOn(left);
     return imported;
   }
 

@@ -3,6 +3,7 @@ import { BitwardenError, BitwardenMessages, RateBudgetExhaustedError, RevokeUnsu
 import { MemberStatus } from '../../lib/vocabulary/bitwarden.js';
 import type { BitwardenEmulator } from '../../lib/local/bitwarden/emulator.js';
 import { execute } from '../../lib/sync/execute.js';
+import { withinCallScope } from '../../lib/bitwarden/call-scope.js';
 import { bitwardenPair } from '../support/bitwarden.js';
 import { contractViolations } from '../support/openapi-contract.js';
 
@@ -130,6 +131,24 @@ describe('the Bitwarden client: failures of a real server', () => {
     const client = await pair({ faults: { latencyMs: 1_000 } }, { timeoutMs: 100, maxRetries: 1 });
     const error = await failure(client.listGroups());
     expect(error).toMatchObject({ status: 0, retryable: true, cause: 'timed out after 100 ms' });
+  });
+
+  it('never outlives its invocation: a request is cut to the time left less 2 s, and not sent without it', async () => {
+    const client = await pair({ faults: { latencyMs: 2_500 } }, { maxRetries: 1 });
+    const scope = (timeLeftMs: number) => {
+      const deadline = Date.now() + timeLeftMs;
+      return { priority: 'normal' as const, timeLeft: () => deadline - Date.now() };
+    };
+
+    const unsent = await failure(withinCallScope(scope(1_500), () => client.listGroups()));
+    expect(unsent).toMatchObject({ status: 0, retryable: true, cause: 'not sent: the invocation has no time left for it' });
+    expect(emulator.exchanges).toEqual([]);
+
+    const cut = await failure(withinCallScope(scope(3_000), () => client.listGroups()));
+    expect(cut).toMatchObject({ status: 0, retryable: true, cause: expect.stringMatching(/^timed out after \d+ ms$/) });
+    // At most the 1 s the invocation could spare, not the client's 10 s; and no retry with the time gone.
+    expect(Number(/\d+/.exec(String(cut.cause))![0])).toBeLessThanOrEqual(1_000);
+    await vi.waitFor(() => expect(emulator.requests).toHaveLength(1), { timeout: 10_000 });
   });
 });
 

@@ -185,7 +185,7 @@ describe('bulk imports', () => {
       }),
     );
     // The resume's first import fails too (each attempt of the client's four), so the resume itself is retried.
-    bitwarden().failNext(503, 503, 503, 503);
+    bitwarden().failNextOn('/public/organization/import', 503, 503, 503, 503);
 
     expect(await importer.flush(() => 60_000)).toBe(0);
     await allFollowedUp;

@@ -51,8 +51,8 @@ function inviteQueue() {
   return queue;
 }
 
-/** Bitwarden's import, which fails `failing.imports` times (as a 503 after the client's retries) before it answers. */
-function importer(queue: ReturnType<typeof inviteQueue>) {
+/** Bitwarden's import, which fails `failing.imports` times (as a 503 after the client's retries) before it answers; `sendFails`: the queue of worker events refuses every message. */
+function importer(queue: ReturnType<typeof inviteQueue>, sendFails = false) {
   const imports: string[][] = [];
   const published: WorkerEventMessage[] = [];
   const failures: unknown[] = [];
@@ -69,7 +69,7 @@ function importer(queue: ReturnType<typeof inviteQueue>) {
         return undefined as never;
       },
     },
-    publisher: { publish: async (messages) => void published.push(...messages) },
+    publisher: { publish: async (messages) => (sendFails ? Promise.reject(new Error('SQS unavailable')) : void published.push(...messages)) },
     audit: { record: async () => undefined },
     onImportFailed: (error) => void failures.push(error),
     now: () => new Date(),
@@ -136,7 +136,7 @@ describe('the flushes of one invocation', () => {
     const flushes = await Promise.all(Array.from({ length: 10 }, () => inviter.flush(plenty)));
 
     expect(flushes).toEqual(Array.from({ length: 10 }, () => 0));
-    expect(failures).toEqual([expect.objectContaining({ status: 503 })]);
+    expect(failures).toEqual([expect.objectContaining({ status: 503 }), expect.objectContaining({ status: 503 })]);
     expect(published).toEqual([expect.objectContaining({ workerKey: 'A', eventType: `lifecycle.${BULK_RESUME}`, subject: { kind: 'reevaluate', urgent: false } })]);
     expect(await queue.all()).toEqual([invite('A'), invite('B')]);
     // The resume's handler flushes again, and the next flush starts a round of its own.
@@ -158,6 +158,30 @@ describe('the flushes of one invocation', () => {
     expect(await queue.all()).toEqual([invite('A')]);
     expect(await inviter.flush(plenty, true)).toBe(1);
     expect(imports).toEqual([['A']]);
+  });
+
+  it('fail a resume that has no time left for an import while invitations wait, sending no other', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports, published } = importer(queue);
+    await queue.add(invite('A'));
+
+    await expect(inviter.flush(() => 8_000, true)).rejects.toThrow('1 queued invitations not imported: this invocation has less than 10 s left');
+    expect(published).toEqual([]);
+    expect(imports).toEqual([]);
+    // With nothing waiting, a resume out of time has nothing to fail for.
+    await queue.cancel('A');
+    expect(await inviter.flush(() => 8_000, true)).toBe(0);
+  });
+
+  it('leave what waits to the sweeper when the resume cannot be sent, and their callers, whose invitations are queued, succeed', async () => {
+    const queue = inviteQueue();
+    const { inviter, failures, failing } = importer(queue, true);
+    await queue.add(invite('A'));
+    failing.imports = 1;
+
+    expect(await inviter.flush(plenty)).toBe(0);
+    expect(failures).toEqual([expect.objectContaining({ status: 503 }), expect.objectContaining({ message: 'SQS unavailable' })]);
+    expect(await queue.all()).toEqual([invite('A')]);
   });
 
   it('fail a resume whose look at the queue failed, as for a failed import', async () => {

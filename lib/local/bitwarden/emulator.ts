@@ -84,6 +84,8 @@ export class BitwardenEmulator {
   readonly organization: EmulatedOrganization;
   faults: FaultSettings;
   private readonly scripted: InjectedFault[] = [];
+  /** Faults for the next requests to one route (as exchanges name it, e.g. `/public/organization/import`), before those of any route. */
+  private readonly scriptedFor = new Map<string, InjectedFault[]>();
   private readonly tokens = new Map<string, { scope: string; expiresAt: number }>();
   private readonly limiter: RateLimiter | null;
   private readonly supportsRevoke: boolean;
@@ -149,6 +151,11 @@ export class BitwardenEmulator {
     this.scripted.push(...faults);
   }
 
+  /** Answers the next requests to this route with these faults, in order, whatever the requests to other routes. */
+  failNextOn(route: string, ...faults: InjectedFault[]): void {
+    this.scriptedFor.set(route, [...(this.scriptedFor.get(route) ?? []), ...faults]);
+  }
+
   /** A valid token of another scope (e.g. a user's personal key, `api`): the API answers it 403. */
   issueToken(scope: string): string {
     const token = randomBytes(24).toString('base64url');
@@ -201,7 +208,7 @@ export class BitwardenEmulator {
     try {
       if (url.pathname !== '/connect/token') {
         // Injected faults stand for failures in front of the server: not counted, no rate-limit headers.
-        const fault = this.nextFault();
+        const fault = this.nextFault(exchange.route);
         if (fault === 'drop') {
           exchange.status = 0;
           this.exchanges.push(exchange);
@@ -238,8 +245,8 @@ export class BitwardenEmulator {
     }
   }
 
-  private nextFault(): InjectedFault | null {
-    const scripted = this.scripted.shift();
+  private nextFault(route: string): InjectedFault | null {
+    const scripted = this.scriptedFor.get(route)?.shift() ?? this.scripted.shift();
     if (scripted !== undefined) return scripted;
     const { serverErrorRate = 0, rateLimitRate = 0, dropRate = 0 } = this.faults;
     const roll = Math.random();
