@@ -51,10 +51,13 @@ export function createWorkerHandler(dependencies: () => SyncDependencies) {
       failedGroups.set(record.attributes.MessageGroupId!, error);
       const attempt = { receiveCount: Number(record.attributes.ApproximateReceiveCount), maxReceiveCount: await maxReceives(record.eventSourceARN) };
       const logged = { workerKey: message.workerKey, deliveryId: message.deliveryId, receiveCount: record.attributes.ApproximateReceiveCount };
-      // A wait (a full rate budget, the other lane's lease) is the usual course of a wave, not an error, unless it was the last try.
-      if (isWait(error) && !isLastAttempt(attempt)) logger.info('worker event waits; SQS brings it back when it can go on', { ...logged, reason: failureReason(error) });
-      // The reason a message is retried, and after 10 receives dead-lettered: the runbook starts here.
-      else logger.error('worker event failed; SQS will retry it', { ...logged, error });
+      if (isWait(error) && !isLastAttempt(attempt)) {
+        // A wait (a full rate budget, the other lane's lease) is the usual course of a wave, not an error, unless it was the last try.
+        logger.info('worker event waits; SQS brings it back when it can go on', { ...logged, reason: failureReason(error) });
+      } else {
+        // The reason a message is retried, and after 10 receives dead-lettered: the runbook starts here.
+        logger.error('worker event failed; SQS will retry it', { ...logged, error });
+      }
       // On the audit trail too, so `lifecycle dlq list` says why; recording must not hide the failure itself.
       await recordFailure(message, error, attempt, deps).catch((recording: unknown) => logger.warn('the failure could not be audited', { deliveryId: message.deliveryId, error: recording }));
       throw error;
