@@ -133,7 +133,7 @@ export function syncDependencies(env: Environment, config: LifecycleConfig = shi
           bitwarden,
           publisher: eventPublisher(env),
           audit,
-          onImportFailed: (error) => logger.warn('a bulk import failed; its invitations stay queued, and a resume tries again in seconds', { error }),
+          onImportFailed: (error, then) => logger.warn('bulk invitations not imported; they stay queued', { error, then }),
           now: () => new Date(),
         })
       : undefined,

@@ -12,8 +12,8 @@ export interface BulkInviteDependencies {
   bitwarden: Pick<BitwardenClient, 'importMembers'>;
   publisher: EventPublisher;
   audit: Pick<AuditLog, 'record'>;
-  /** Told of a flush that failed (the import, or the queue's reads around it); its invitations stay queued, and a resume tries again. */
-  onImportFailed(error: unknown): void;
+  /** Told of a round of a flush that failed (the import, the queue's reads around it, a resume out of time), and what now tries again. */
+  onImportFailed(error: unknown, then: AfterFailedImport): void;
   now(): Date;
 }
 
@@ -22,6 +22,12 @@ export const BULK_FOLLOW_UP = 'bulk-invited';
 
 /** The event type of the re-evaluation sent with invitations still waiting, by an importer out of time or a flush that failed: its handler imports them. */
 export const BULK_RESUME = 'bulk-resume';
+
+/**
+ * What tries again after a round that imported nothing: a round of its own for calls that joined
+ * it; the resume that called it, after its backoff; a resume sent now; or, with none sent, the sweeper.
+ */
+export type AfterFailedImport = 'another round' | 'the resume, after its backoff' | 'a resume, sent now' | 'the sweeper, within 5 minutes';
 
 /** What one flush did: how many it imported, and the error that stopped it, if one did. */
 interface Flushed {
@@ -108,11 +114,21 @@ export class BulkInviter {
         try {
           imported += await this.importWaiting(timeLeft);
         } catch (error) {
-          this.deps.onImportFailed(error);
-          if (this.joins !== joinsBefore) continue;
+          if (this.joins !== joinsBefore) {
+            this.deps.onImportFailed(error, 'another round');
+            continue;
+          }
+          if (this.resumeCalled) {
+            this.deps.onImportFailed(error, 'the resume, after its backoff');
+            return { imported, failed: error };
+          }
           // Should the resume not go out (the queue unreachable), the sweeper is what is left: failing callers whose
           // invitations are queued would change nothing, since their events come back as duplicates.
-          if (!this.resumeCalled) await this.handOn().catch((handOnError: unknown) => this.deps.onImportFailed(handOnError));
+          const sent = await this.handOn().then(
+            () => true,
+            (handOnError: unknown) => (this.deps.onImportFailed(handOnError, 'the sweeper, within 5 minutes'), false),
+          );
+          this.deps.onImportFailed(error, sent ? 'a resume, sent now' : 'the sweeper, within 5 minutes');
           return { imported, failed: error };
         }
         if (this.joins === this.joinsSeen) return { imported };

@@ -159,14 +159,14 @@ describe('bulk imports', () => {
     const audit = new AuditLog(documentClient(), tableName(env, Tables.audit));
     const keys = ['RETRY-0', 'RETRY-1', 'RETRY-2'];
     for (const workerKey of keys) await pending.add({ workerKey, email: `${workerKey.toLowerCase()}@example.com`, queuedAt: new Date().toISOString() });
-    const failures: unknown[] = [];
+    const failures: Array<{ error: unknown; then: string }> = [];
     // The invocation that queued them: its import fails, as it would after the client's own retries.
     const importer = new BulkInviter({
       pending,
       bitwarden: { importMembers: async () => Promise.reject(new BitwardenError('POST /public/organization/import', 503, null, true)) },
       publisher: eventPublisher(env),
       audit,
-      onImportFailed: (error) => void failures.push(error),
+      onImportFailed: (error, then) => void failures.push({ error, then }),
       now: () => new Date(),
     });
     const resumes: WorkerEventMessage[] = [];
@@ -190,7 +190,7 @@ describe('bulk imports', () => {
     expect(await importer.flush(() => 60_000)).toBe(0);
     await allFollowedUp;
 
-    expect(failures).toEqual([expect.objectContaining({ status: 503 })]);
+    expect(failures).toEqual([{ error: expect.objectContaining({ status: 503 }), then: 'a resume, sent now' }]);
     const imports = bitwarden().exchanges.filter((exchange) => exchange.route === '/public/organization/import');
     expect(imports.map((exchange) => exchange.status)).toEqual([503, 503, 503, 503, 200]);
     expect((imports.at(-1)!.body as { members: Array<{ externalId: string }> }).members.map((member) => member.externalId).sort()).toEqual(keys);

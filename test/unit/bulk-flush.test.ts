@@ -55,7 +55,7 @@ function inviteQueue() {
 function importer(queue: ReturnType<typeof inviteQueue>, sendFails = false) {
   const imports: string[][] = [];
   const published: WorkerEventMessage[] = [];
-  const failures: unknown[] = [];
+  const failures: Array<{ error: unknown; then: string }> = [];
   const failing = { imports: 0 };
   const inviter = new BulkInviter({
     pending: queue,
@@ -71,7 +71,7 @@ function importer(queue: ReturnType<typeof inviteQueue>, sendFails = false) {
     },
     publisher: { publish: async (messages) => (sendFails ? Promise.reject(new Error('SQS unavailable')) : void published.push(...messages)) },
     audit: { record: async () => undefined },
-    onImportFailed: (error) => void failures.push(error),
+    onImportFailed: (error, then) => void failures.push({ error, then }),
     now: () => new Date(),
   });
   return { inviter, imports, published, failures, failing };
@@ -136,7 +136,10 @@ describe('the flushes of one invocation', () => {
     const flushes = await Promise.all(Array.from({ length: 10 }, () => inviter.flush(plenty)));
 
     expect(flushes).toEqual(Array.from({ length: 10 }, () => 0));
-    expect(failures).toEqual([expect.objectContaining({ status: 503 }), expect.objectContaining({ status: 503 })]);
+    expect(failures).toEqual([
+      { error: expect.objectContaining({ status: 503 }), then: 'another round' },
+      { error: expect.objectContaining({ status: 503 }), then: 'a resume, sent now' },
+    ]);
     expect(published).toEqual([expect.objectContaining({ workerKey: 'A', eventType: `lifecycle.${BULK_RESUME}`, subject: { kind: 'reevaluate', urgent: false } })]);
     expect(await queue.all()).toEqual([invite('A'), invite('B')]);
     // The resume's handler flushes again, and the next flush starts a round of its own.
@@ -146,7 +149,7 @@ describe('the flushes of one invocation', () => {
 
   it('fail a resume with its import, sending no other: its message tries again after its backoff, and the other callers succeed', async () => {
     const queue = inviteQueue();
-    const { inviter, imports, published, failing } = importer(queue);
+    const { inviter, imports, published, failures, failing } = importer(queue);
     await queue.add(invite('A'));
     failing.imports = 2;
 
@@ -154,6 +157,7 @@ describe('the flushes of one invocation', () => {
 
     expect(resume).toEqual({ status: 'rejected', reason: expect.objectContaining({ status: 503 }) });
     expect(others).toEqual([{ status: 'fulfilled', value: 0 }, { status: 'fulfilled', value: 0 }]);
+    expect(failures.map((failure) => failure.then)).toEqual(['another round', 'the resume, after its backoff']);
     expect(published).toEqual([]);
     expect(await queue.all()).toEqual([invite('A')]);
     expect(await inviter.flush(plenty, true)).toBe(1);
@@ -180,7 +184,10 @@ describe('the flushes of one invocation', () => {
     failing.imports = 1;
 
     expect(await inviter.flush(plenty)).toBe(0);
-    expect(failures).toEqual([expect.objectContaining({ status: 503 }), expect.objectContaining({ message: 'SQS unavailable' })]);
+    expect(failures).toEqual([
+      { error: expect.objectContaining({ message: 'SQS unavailable' }), then: 'the sweeper, within 5 minutes' },
+      { error: expect.objectContaining({ status: 503 }), then: 'the sweeper, within 5 minutes' },
+    ]);
     expect(await queue.all()).toEqual([invite('A')]);
   });
 
