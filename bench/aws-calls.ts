@@ -24,7 +24,8 @@ export interface AwsCallCounts {
   dynamoRequestsBy: Record<string, number>;
 }
 
-const counts: AwsCallCounts = { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {}, dynamoRequestsBy: {} };
+const none = (): AwsCallCounts => ({ dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {}, dynamoRequestsBy: {} });
+const counts = none();
 const countWrite = (what: string, units: number) => {
   counts.dynamoWrites += units;
   counts.dynamoWritesBy[what] = (counts.dynamoWritesBy[what] ?? 0) + units;
@@ -74,5 +75,5 @@ export function awsCalls(): AwsCallCounts {
 }
 
 export function resetAwsCalls(): void {
-  Object.assign(counts, { dynamoRequests: 0, dynamoWrites: 0, dynamoReads: 0, sqsRequests: 0, sqsEmptyReceives: 0, dynamoWritesBy: {}, dynamoReadsBy: {}, dynamoRequestsBy: {} });
+  Object.assign(counts, none());
 }
