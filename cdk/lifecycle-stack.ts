@@ -22,6 +22,7 @@ import { enabledSources, needsApiCredentials } from '../lib/sources/registry.js'
 import { Queues, WORKER_TIMEOUT_SECONDS, type Lane, type QueueDefinition } from '../lib/queue/queues.js';
 import { Tables, type TableDefinition } from '../lib/store/tables.js';
 import { scimKeysVariable } from '../lib/scim/auth.js';
+import { ReservedConcurrency } from '../lib/runtime/function-url.js';
 import { EvidenceKey } from './evidence-key.js';
 import { LifecycleFunction } from './lifecycle-function.js';
 import { Operations } from './operations.js';
@@ -78,8 +79,8 @@ export class LifecycleStack extends Stack {
       description: 'Verifies HRIS webhooks and enqueues worker events',
       shippedConfigPath,
       timeout: Duration.seconds(10),
-      // At ~30 ms a webhook, some 300 a second; a flood on the public URL is answered 429 beyond it and cannot take the workers' concurrency.
-      reservedConcurrentExecutions: 10,
+      // Its throttle (lib/runtime/function-url.ts): beyond it a request is answered 429, and a flood on the public URL cannot take the workers' concurrency.
+      reservedConcurrentExecutions: ReservedConcurrency.ingest,
       environment: {
         ...queueUrls,
         ...Object.fromEntries(webhookSecrets.map(({ provider, secret }) => [`${provider.secretEnvVar}_ARN`, secret.secretArn])),
@@ -103,7 +104,7 @@ export class LifecycleStack extends Stack {
       description: 'Serves the SCIM 2.0 endpoint identity providers push users and groups to, and enqueues worker events',
       shippedConfigPath,
       timeout: Duration.seconds(10),
-      reservedConcurrentExecutions: 5,
+      reservedConcurrentExecutions: ReservedConcurrency.scim,
       environment: {
         ...queueUrls,
         ...Object.fromEntries(scimKeys.map(({ provider, secret }) => [`${scimKeysVariable(provider)}_ARN`, secret.secretArn])),

@@ -12,6 +12,7 @@ import { ingestDependencies } from '../runtime/ingest-dependencies.js';
 import { scimDependencies } from '../runtime/scim-dependencies.js';
 import { localScimKey, scimKeysVariable } from '../scim/auth.js';
 import { readEnvironment } from '../runtime/env.js';
+import { ReservedConcurrency } from '../runtime/function-url.js';
 import { findSource, registeredSources } from '../sources/registry.js';
 import { sourceVariable } from '../sources/source.js';
 import { deployRules, type RulesDeployment } from '../rules/deploy-rules.js';
@@ -20,6 +21,7 @@ import { createQueues, createTables, type LocalQueue } from './bootstrap.js';
 import { SourceApis } from './source-apis.js';
 import { localContext } from './lambda-context.js';
 import { startHttpServer, type FunctionUrlHandler } from './http-server.js';
+import { withReservedConcurrency } from './reserved-concurrency.js';
 import { startLocalServices } from './services.js';
 import { SqsEventSource } from './sqs-event-source.js';
 
@@ -55,6 +57,8 @@ export interface LocalRuntimeOptions {
   startWorker?: boolean;
   /** How often the sweeper runs; 0: only when `sweep()` is called. */
   sweepIntervalSeconds?: number;
+  /** The URL functions' reserved concurrency, their throttle (default: the stack's, lib/runtime/function-url.ts). */
+  reservedConcurrency?: Partial<Record<keyof typeof ReservedConcurrency, number>>;
   /** Told how long each ingest or SCIM invocation ran: what Lambda would bill (the bench's cost). */
   onInvocation?: (handler: 'ingest' | 'scim', durationMs: number) => void;
 }
@@ -192,6 +196,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       stops.push(async () => clearInterval(timer));
     }
 
+    const reserved = { ...ReservedConcurrency, ...options.reservedConcurrency };
     const timed = (name: 'ingest' | 'scim', handler: FunctionUrlHandler): FunctionUrlHandler =>
       options.onInvocation
         ? async (event, context) => {
@@ -203,11 +208,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             }
           }
         : handler;
-    const http = await startHttpServer(options.port, timed('ingest', ingest), {
+    const http = await startHttpServer(options.port, withReservedConcurrency(reserved.ingest, timed('ingest', ingest)), {
       '/healthz': () => ({ status: 'ok', bitwarden: process.env.BITWARDEN_API_URL, rules: ruleCount }),
       // What the emulated organization holds, for `npm run demo` and curious humans. Local only.
       ...(bitwarden ? { '/local/bitwarden/members': () => bitwarden!.allMembers() } : {}),
-    }, undefined, timed('scim', scim));
+    }, undefined, withReservedConcurrency(reserved.scim, timed('scim', scim)));
     stops.push(() => http.close());
 
     return { url: http.url, bitwarden, sourceApis, workers, queues, sweep, reloadRules, stop };

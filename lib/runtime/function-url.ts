@@ -10,6 +10,20 @@ export type Route<T> = ({ matched: true } & T) | { matched: false; status: 400 |
 const WEBHOOK = /^\/webhooks\/([^/]+)\/?$/;
 const SCIM = /^\/v2\/([^/]+)\/(.+)$/;
 
+/**
+ * The reserved concurrency of the two functions behind the URLs (cdk/lifecycle-stack.ts), which is
+ * their throttle: Lambda runs at most this many at once and starts at most
+ * INVOCATIONS_PER_SECOND_PER_CONCURRENCY times as many a second, and answers 429 beyond either,
+ * without running the function (`npm start` does the same: lib/local/reserved-concurrency.ts).
+ * The ingest's 100 admit 1,000 webhooks a second, so an HR system's burst is not throttled: a
+ * termination in it would wait for the sender's retry (BambooHR does not retry a 4xx at all), and a
+ * flood of forged requests costs at most about $0.80 an hour (docs/design.md, decision 19).
+ */
+export const ReservedConcurrency = { ingest: 100, scim: 5 } as const;
+
+/** Invocations Lambda starts a second for each unit of reserved concurrency (its invocation rate limit). */
+export const INVOCATIONS_PER_SECOND_PER_CONCURRENCY = 10;
+
 /** Requests under this prefix go to the SCIM function, as Bitwarden's own SCIM URLs are laid out. */
 export const SCIM_PREFIX = '/v2/';
 

@@ -10,6 +10,7 @@ import { loadConfigFile } from '../../lib/config/load.js';
 import { loadShippedConfig } from '../../lib/config/shipped.js';
 import { bundleHandler, loadedWith } from '../../cdk/handler-bundle.js';
 import { LifecycleStack } from '../../cdk/lifecycle-stack.js';
+import { ReservedConcurrency } from '../../lib/runtime/function-url.js';
 
 let template: Template;
 let assemblyDir: string;
@@ -180,7 +181,7 @@ describe('the CDK stack', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', FunctionUrlAuthType: 'NONE', Principal: '*', FunctionName: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
     // Since October 2025 a public function URL also needs InvokeFunction, granted only through the URL.
     template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', InvokedViaFunctionUrl: true, Principal: '*', FunctionName: { 'Fn::GetAtt': [ingestId, 'Arn'] } });
-    expect(template.findResources('AWS::Lambda::Function')[ingestId]!.Properties.ReservedConcurrentExecutions).toBe(10);
+    expect(template.findResources('AWS::Lambda::Function')[ingestId]!.Properties.ReservedConcurrentExecutions).toBe(ReservedConcurrency.ingest);
     template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestFunctionUrl'), 'FunctionUrl'] }, 'webhooks/{provider}']] } });
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
   });
@@ -338,6 +339,7 @@ describe('the SCIM endpoint', () => {
     const [logicalId, scim] = Object.entries(stack.findResources('AWS::Lambda::Function')).find(([, resource]) => /SCIM 2\.0 endpoint/.test(resource.Properties.Description ?? ''))!;
     expect(Object.keys(scim.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['OKTA_SCIM_KEYS_ARN', 'ENTRA_SCIM_KEYS_ARN', 'SCIM_TABLE', 'DELIVERIES_TABLE', 'RATE_BUDGET_TABLE']));
     expect(logicalId).toMatch(/^Scim/);
+    expect(scim.Properties.ReservedConcurrentExecutions).toBe(ReservedConcurrency.scim);
     const role = scim.Properties.Role['Fn::GetAtt'][0];
     const statements = statementsOfRole(stack, role);
     const resources = (prefix: string) => JSON.stringify(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith(prefix))).map((statement) => statement.Resource));

@@ -122,3 +122,29 @@ describe('a name with characters SQS refuses in a message body (found by npm run
     expect(runtime.bitwarden!.memberByExternalId(person.externalId!)?.status).toBe(MemberStatus.Invited);
   });
 });
+
+describe('a sender with more webhooks in flight than the ingest\'s reserved concurrency', () => {
+  it('is answered 429 beyond it, as the deployed function URL would: nothing queued or remembered, and the retry is accepted', async () => {
+    const throttled = await startTestRuntime(undefined, { startWorker: false, reservedConcurrency: { ingest: 1 } });
+    try {
+      const deliveries = Array.from({ length: 12 }, () => genericDelivery('worker.hired', worker(), { secret: TEST_SECRET }));
+      const before = await throttled.queueDepth();
+      const answers = await Promise.all(deliveries.map((delivery) => throttled.post('generic', delivery)));
+      const refused = deliveries.filter((_, index) => answers[index]!.status === 429);
+      expect(answers.every(({ status }) => status === 202 || status === 429)).toBe(true);
+      // One at a time and ten a second: twelve at once cannot all go in.
+      expect(refused.length).toBeGreaterThanOrEqual(2);
+      expect((await throttled.queueDepth()) - before).toBe(deliveries.length - refused.length);
+
+      // The sender's retries: each throttled delivery goes in once a start is free, as new, not as a duplicate.
+      for (const delivery of refused) {
+        let answer = await throttled.post('generic', delivery);
+        for (const deadline = Date.now() + 5_000; answer.status === 429 && Date.now() < deadline; answer = await throttled.post('generic', delivery)) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(answer).toMatchObject({ status: 202, body: { accepted: 1 } });
+      }
+      expect((await throttled.queueDepth()) - before).toBe(deliveries.length);
+    } finally {
+      await throttled.stop();
+    }
+  });
+});

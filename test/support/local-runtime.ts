@@ -30,7 +30,7 @@ export interface TestRuntime extends LocalRuntime {
 }
 
 /** The `npm start` runtime on the shared test servers, with its own tables, queues and Bitwarden emulator. */
-export async function startTestRuntime(configYaml?: string, options: Partial<Pick<LocalRuntimeOptions, 'clock' | 'startWorker' | 'visibilityTimeoutSeconds' | 'maxReceiveCount' | 'workerConcurrency' | 'workerTimeoutSeconds'>> = {}): Promise<TestRuntime> {
+export async function startTestRuntime(configYaml?: string, options: Partial<Pick<LocalRuntimeOptions, 'clock' | 'startWorker' | 'visibilityTimeoutSeconds' | 'maxReceiveCount' | 'workerConcurrency' | 'workerTimeoutSeconds' | 'reservedConcurrency'>> = {}): Promise<TestRuntime> {
   let configPath = 'cdk/config/lifecycle.yaml';
   if (configYaml) {
     configPath = path.join(mkdtempSync(path.join(tmpdir(), 'lifecycle-')), 'lifecycle.yaml');
