@@ -213,4 +213,15 @@ describe('the flushes of one invocation', () => {
     expect(imports).toEqual([]);
     expect(published).toEqual([expect.objectContaining({ workerKey: 'A', eventType: `lifecycle.${BULK_RESUME}` })]);
   });
+
+  it('leave what waits to the sweeper when the invocation has no time left and the message cannot be sent, and their callers succeed', async () => {
+    const queue = inviteQueue();
+    const { inviter, imports, failures } = importer(queue, true);
+    await queue.add(invite('A'));
+
+    expect(await inviter.flush(() => 5_000)).toBe(0);
+    expect(imports).toEqual([]);
+    expect(failures.map(({ then }) => then)).toEqual(['the sweeper, within 5 minutes', 'the sweeper, within 5 minutes']);
+    expect(await queue.all()).toEqual([invite('A')]);
+  });
 });
