@@ -6,8 +6,8 @@
  *
  * Told (over IPC) the ingest's URL, the secret and the people, it posts every hire with 50 in
  * flight and, meanwhile, each termination 500 ms after the answer to the one before; it answers
- * with when it began, when the last hire was answered, and when each termination was sent and
- * answered (epoch ms: one clock on one machine).
+ * with when it began, when the last hire was answered, how long each hire waited for its answer,
+ * and when each termination was sent and answered (epoch ms: one clock on one machine).
  */
 import { genericDelivery, postDelivery, type WorkerInput } from '../test/support/generic-events.js';
 
@@ -25,6 +25,8 @@ export interface SenderReport {
   startedAt: number;
   /** When the last hire's webhook was answered (epoch ms): after it, the wave is the product's backlog alone. */
   hiresAnsweredAt: number;
+  /** How long each hire's webhook took to be answered (ms), in the order they were answered. */
+  hireAnswerMs: number[];
   terminations: SentTermination[];
 }
 
@@ -37,8 +39,14 @@ export interface SentTermination {
 async function send(order: SenderOrder): Promise<SenderReport> {
   const startedAt = Date.now();
   const pending = [...order.hires];
+  const hireAnswerMs: number[] = [];
   const hiring = Promise.all(Array.from({ length: order.inFlight }, async () => {
-    for (let person = pending.shift(); person; person = pending.shift()) await postDelivery(order.url, genericDelivery('worker.hired', person, { secret: order.secret }));
+    for (let person = pending.shift(); person; person = pending.shift()) {
+      const delivery = genericDelivery('worker.hired', person, { secret: order.secret });
+      const sentAt = Date.now();
+      await postDelivery(order.url, delivery);
+      hireAnswerMs.push(Date.now() - sentAt);
+    }
   })).then(() => Date.now());
   const terminations: SentTermination[] = [];
   for (const person of order.leavers) {
@@ -48,7 +56,7 @@ async function send(order: SenderOrder): Promise<SenderReport> {
     terminations.push({ workerKey: person.externalId, sentAt, ackedAt: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, order.terminationGapMs));
   }
-  return { startedAt, hiresAnsweredAt: await hiring, terminations };
+  return { startedAt, hiresAnsweredAt: await hiring, hireAnswerMs, terminations };
 }
 
 process.once('message', (order: SenderOrder) => {

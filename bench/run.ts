@@ -202,6 +202,8 @@ function allInvited(runtime: LocalRuntime, keys: readonly string[], group: strin
 }
 
 const WAVE = 1_000;
+/** Webhooks the wave's HR system keeps in flight: within the ingest's reserved concurrency (lib/runtime/function-url.ts), so none is throttled. */
+const HR_SENDER_IN_FLIGHT = 50;
 
 /**
  * DynamoDB Local is a JVM started for each scenario: its first few thousand requests run before the JIT
@@ -271,7 +273,7 @@ async function terminationsDuringWave() {
     resetAwsCalls();
     // How busy the machine was: each process of the local stack, sampled while the wave runs.
     const cpu = new CpuSampler({ dynamoDbLocal: /DynamoDBLocal\.jar/, runtime: process.pid, hrSender: /hr-sender\.ts/, fauxqs: /fauxqs/ });
-    const { startedAt: waveStarted, hiresAnsweredAt, terminations: sent } = await sendFromHrSystem({ url: `${runtime.url}/webhooks/generic`, secret: SECRET, hires, leavers, inFlight: 50, terminationGapMs: 500 });
+    const { startedAt: waveStarted, hiresAnsweredAt, hireAnswerMs, terminations: sent } = await sendFromHrSystem({ url: `${runtime.url}/webhooks/generic`, secret: SECRET, hires, leavers, inFlight: HR_SENDER_IN_FLIGHT, terminationGapMs: 500 });
     const sentAt = new Map(sent.map((termination) => [termination.workerKey, termination.sentAt]));
     const ackedAt = new Map(sent.map((termination) => [termination.workerKey, termination.ackedAt]));
     await terminated;
@@ -323,7 +325,7 @@ async function terminationsDuringWave() {
     const memberReads = calls.filter((exchange) => exchange.method === 'GET' && exchange.route === '/public/members').length;
     return {
       revokeLatencyMs: summary(latencies),
-      webhooksArriving: { seconds: Number(((hiresAnsweredAt - waveStarted) / 1000).toFixed(1)), perSecond: Math.round(WAVE / ((hiresAnsweredAt - waveStarted) / 1000)) },
+      webhooksArriving: { seconds: Number(((hiresAnsweredAt - waveStarted) / 1000).toFixed(1)), perSecond: Math.round(WAVE / ((hiresAnsweredAt - waveStarted) / 1000)), inFlight: HR_SENDER_IN_FLIGHT, hireAnswerMs: summary(hireAnswerMs) },
       revokeLatencyWhileWebhooksArriveMs: summary(latenciesSent(waveStarted, hiresAnsweredAt)),
       revokeLatencyDuringBacklogMs: summary(latenciesSent(hiresAnsweredAt, lastGroupsSetAt)),
       revokeLatencyAfterWaveMs: summary(latenciesSent(lastGroupsSetAt)),
@@ -528,7 +530,7 @@ ${latencyRow('— sent after the last hire got its groups', backlog.revokeLatenc
 At p99, terminations alone are ${backlog.revokeLatencyMs.p99 && alone.revokeLatencyMs.p99 ? `${Math.round(300_000 / alone.revokeLatencyMs.p99)}×` : '-'} faster than one Directory Connector interval (300 s) and ${alone.revokeLatencyMs.p99 ? `${Math.round(2_400_000 / alone.revokeLatencyMs.p99)}×` : '-'} faster than one Entra cycle.
 With a few dozen revocations a row, its p99 is its slowest or next to it: read the n beside it.
 While the hires go in bulk imports and their groups are set at Bitwarden's limits, the urgent lane keeps revocations at p99 ${seconds(backlog.revokeLatencyDuringBacklogMs.p99)}, against ${seconds(alone.revokeLatencyMs.p99)} for terminations alone: the backlog adds ${seconds(Math.max(0, (backlog.revokeLatencyDuringBacklogMs.p99 ?? 0) - (alone.revokeLatencyMs.p99 ?? 0)))} at p99 on this shared machine, while a revocation's own Bitwarden call waits for no invite (it draws from the rate budget first, and ${(backlog.shareOfCallsAnswered429 * 100).toFixed(2)} % of the wave's calls were answered 429).
-While the HR system's 1,000 webhooks arrive, ${backlog.webhooksArriving.perSecond} a second, the machine is all but full: of its ${results.machine.cpus} cores (${results.machine.cpus * 100} %), ${cpuShares(backlog.cpuWhileWebhooksArrive)} (sampled from /proc every 250 ms; while the backlog drained after: ${cpuShares(backlog.cpuDuringBacklog)}). A revocation waits its turn at each step: p99 ${seconds(backlog.revokeLatencyWhileWebhooksArriveMs.p99)}. In AWS each webhook is an invocation of its own. The sender stays within the ingest's reserved concurrency, 100 at once and 1,000 a second, which the local runtime enforces as Lambda does: none of its webhooks was answered 429 (\`docs/design.md\`, decision 19).
+While the HR system's 1,000 webhooks arrive, ${backlog.webhooksArriving.perSecond} a second, the machine is all but full: of its ${results.machine.cpus} cores (${results.machine.cpus * 100} %), ${cpuShares(backlog.cpuWhileWebhooksArrive)} (sampled from /proc every 250 ms; while the backlog drained after: ${cpuShares(backlog.cpuDuringBacklog)}). Every webhook waits its turn then, a termination's like the hires': with ${backlog.webhooksArriving.inFlight} in flight and ${backlog.webhooksArriving.perSecond} answered a second, Little's law puts the wait for an answer at ${backlog.webhooksArriving.inFlight} / ${backlog.webhooksArriving.perSecond} = ${seconds(Math.round((backlog.webhooksArriving.inFlight / backlog.webhooksArriving.perSecond) * 1000))} on average, and the hires' own webhooks were answered in p50 ${seconds(backlog.webhooksArriving.hireAnswerMs.p50)}, p99 ${seconds(backlog.webhooksArriving.hireAnswerMs.p99)}. A revocation then waits likewise at the lane and in the worker: p99 ${seconds(backlog.revokeLatencyWhileWebhooksArriveMs.p99)}. So this phase measures how fast this machine answers webhooks, not what delays a revocation: the answer alone stays under 0.2 s only with fewer than 0.2 × ${backlog.webhooksArriving.perSecond} = ${Math.floor(0.2 * backlog.webhooksArriving.perSecond)} webhooks in flight at this rate, and the sender keeps ${backlog.webhooksArriving.inFlight}. In AWS each webhook is an invocation of its own. The sender stays within the ingest's reserved concurrency, 100 at once and 1,000 a second, which the local runtime enforces as Lambda does: none of its webhooks was answered 429 (\`docs/design.md\`, decision 19).
 A termination that finds no warm worker container, the usual case where terminations are days apart, pays Lambda's cold start on top: here the first of the scenario took ${alone.firstRevocationColdMs === undefined ? '-' : seconds(alone.firstRevocationColdMs)} (its handler, clients and first connections new), and in AWS the handler's import comes before it (cold import p50 ${bundleResults.handlers.worker?.coldImportMs.p50 ?? '-'} ms on a whole core, below; Lambda gives a 512 MB function about 0.29 of one). During the wave, the first revocation of each of the urgent lane's two containers is cold too.
 
 ## Ingest and throughput
