@@ -17,7 +17,7 @@ export interface OperationsProps {
   functions: Record<string, IFunction>;
   /**
    * The functions behind a public endpoint, whose reserved concurrency is their throttle: a burst
-   * is answered 429 and the sender retries, so their throttles alarm only when sustained.
+   * is answered 429 and most senders retry, so their throttles alarm only when sustained.
    */
   endpoints: readonly string[];
   /** Each lane with its dead-letter queue, and how old its oldest message may get. */

@@ -16,8 +16,9 @@ const SCIM = /^\/v2\/([^/]+)\/(.+)$/;
  * INVOCATIONS_PER_SECOND_PER_CONCURRENCY times as many a second, and answers 429 beyond either,
  * without running the function (`npm start` does the same: lib/local/reserved-concurrency.ts).
  * The ingest's 100 admit 1,000 webhooks a second, so an HR system's burst is not throttled: a
- * termination in it would wait for the sender's retry (BambooHR does not retry a 4xx at all), and a
- * flood of forged requests costs at most about $0.80 an hour (docs/design.md, decision 19).
+ * termination in it would wait for the sender's retry, or be lost where the sender does not retry a
+ * 4xx (docs/reference/hris-webhooks.md: BambooHR, Merge). Why 100, and what a flood costs:
+ * docs/design.md, decision 19.
  */
 export const ReservedConcurrency = { ingest: 100, scim: 5 } as const;
 

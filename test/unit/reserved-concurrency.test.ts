@@ -42,6 +42,19 @@ describe('a function URL in front of reserved concurrency, as npm start runs the
     expect([(await second).statusCode, (await third).statusCode]).toEqual([202, 202]);
   });
 
+  it('frees the invocation of a handler that failed', async () => {
+    let now = 0;
+    let fail = true;
+    const throttled = withReservedConcurrency(1, async () => {
+      if (fail) throw new Error('handler failed');
+      return { statusCode: 202, body: '{}' };
+    }, () => now);
+    await expect(invoke(throttled)).rejects.toThrow('handler failed');
+    fail = false;
+    now = 100;
+    expect((await invoke(throttled)).statusCode).toBe(202);
+  });
+
   it('starts at most ten invocations a second for each one reserved, however briefly they run', async () => {
     let now = 0;
     const throttled = withReservedConcurrency(1, quick, () => now);

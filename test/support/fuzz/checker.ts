@@ -14,8 +14,8 @@ import type { Delivery, DeliveryKind } from './deliveries.js';
  */
 export type Check = '(a) enqueued without a valid signature' | '(b) accepted change lost' | '(c) crash' | '(d) undocumented answer';
 
-/** 200 duplicate/handshake/no worker, 202 accepted, 400 malformed, 401 unsigned, 404 no provider, 413 too large, 503 enqueue failed. */
-export const DOCUMENTED_STATUSES: ReadonlySet<number> = new Set([200, 202, 400, 401, 404, 413, 503]);
+/** 200 duplicate/handshake/no worker, 202 accepted, 400 malformed, 401 unsigned, 404 no provider, 413 too large, 429 throttled (more in flight than the ingest's reserved concurrency), 503 enqueue failed. */
+export const DOCUMENTED_STATUSES: ReadonlySet<number> = new Set([200, 202, 400, 401, 404, 413, 429, 503]);
 
 /** Outcomes that close a change on the audit trail ('attempted' alone does not: a write began and never finished). */
 export const FINAL_OUTCOMES = ['applied', 'skipped', 'blocked', 'held', 'planned'] as const;
