@@ -13,9 +13,9 @@ const THROTTLED: APIGatewayProxyStructuredResultV2 = {
  * A function's reserved concurrency as Lambda enforces it in front of a function URL: at most
  * `limit` invocations at once, and at most INVOCATIONS_PER_SECOND_PER_CONCURRENCY × `limit` started
  * a second (a bucket of that many, refilled continuously: an approximation, since AWS does not say
- * how it counts); a request beyond either is answered 429 and never reaches the handler. `npm start` and the tests put the stack's limits
- * (lib/runtime/function-url.ts) in front of the ingest and SCIM handlers, so a sender that the
- * deployed stack would throttle is throttled here too.
+ * how it counts); a request beyond either is answered 429 and never reaches the handler.
+ * `npm start` and the tests put the stack's limits (lib/runtime/function-url.ts) in front of the
+ * ingest and SCIM handlers, so a sender that the deployed stack would throttle is throttled here too.
  */
 export function withReservedConcurrency(limit: number, handler: FunctionUrlHandler, now: () => number = performance.now.bind(performance)): FunctionUrlHandler {
   const perSecond = limit * INVOCATIONS_PER_SECOND_PER_CONCURRENCY;
